@@ -1,0 +1,43 @@
+// swift-tools-version:6.0
+import PackageDescription
+
+let package = Package(
+    name: "Berth",
+    platforms: [.macOS(.v14)],
+    products: [
+        .executable(name: "berth", targets: ["berth"]),
+    ],
+    dependencies: [
+        .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
+        .package(url: "https://github.com/apple/swift-log", from: "1.6.0"),
+    ],
+    targets: [
+        // System-library shims. libpq has no variadic API, so a module map suffices.
+        .systemLibrary(name: "CLibPQ", pkgConfig: "libpq", providers: [.apt(["libpq-dev"])]),
+        // libcurl's curl_easy_setopt is variadic: tiny C helpers make it callable from Swift.
+        .target(name: "CCurl", linkerSettings: [.linkedLibrary("curl")]),
+        .target(name: "COpenSSL", linkerSettings: [.linkedLibrary("crypto")]),
+
+        .target(name: "Postgres", dependencies: [
+            "CLibPQ",
+            .product(name: "Logging", package: "swift-log"),
+        ]),
+        .target(name: "AWS", dependencies: [
+            "CCurl", "COpenSSL",
+            .product(name: "Logging", package: "swift-log"),
+        ]),
+        .target(name: "Queue", dependencies: [
+            "Postgres",
+            .product(name: "Logging", package: "swift-log"),
+        ]),
+        .executableTarget(name: "berth", dependencies: [
+            "Postgres", "Queue", "AWS",
+            .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            .product(name: "Logging", package: "swift-log"),
+        ]),
+
+        .testTarget(name: "PostgresTests", dependencies: ["Postgres"]),
+        .testTarget(name: "QueueTests", dependencies: ["Queue", "Postgres"]),
+        .testTarget(name: "AWSTests", dependencies: ["AWS"]),
+    ]
+)

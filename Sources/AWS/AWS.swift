@@ -1,0 +1,2 @@
+// The AWS client lives here (issue 3).
+public enum AWSModule {}
