@@ -1,10 +1,50 @@
 import ArgumentParser
+import Foundation
+import Postgres
+import Queue
 
 struct Berth: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "berth",
         abstract: "Provision Dask clusters in AWS through a Postgres job queue.",
-        subcommands: [AWSCommand.self])
+        discussion: "Environment: DATABASE_URL, BERTH_LOG_LEVEL, BERTH_LOG_FORMAT (text|json). Exit codes: 0 success, 2 bad input, 1 other errors.",
+        subcommands: [MigrateCommand.self, WorkerCommand.self, JobsCommand.self, StatusCommand.self, AWSCommand.self])
 }
 
-Berth.main()
+/// Exit codes are part of the CLI contract: 0 success, 2 bad input, 1 anything else.
+func runBerth() -> Int32 {
+    let command: ParsableCommand
+    do {
+        command = try Berth.parseAsRoot()
+    } catch {
+        let code = Berth.exitCode(for: error)
+        if code == .success {
+            print(Berth.fullMessage(for: error))
+            return 0
+        }
+        FileHandle.standardError.write(Data((Berth.fullMessage(for: error) + "\n").utf8))
+        return 2
+    }
+    do {
+        try LogSetup.bootstrap()
+        var runnable = command
+        try runnable.run()
+        return 0
+    } catch let error as ExitCode {
+        return error.rawValue
+    } catch {
+        FileHandle.standardError.write(Data("berth: \(error)\n".utf8))
+        return isBadInput(error) ? 2 : 1
+    }
+}
+
+func isBadInput(_ error: Error) -> Bool {
+    switch error {
+    case is UsageError, is ValidationError: return true
+    case let error as QueueError: if case .invalid = error { return true } else { return false }
+    case let error as PostgresError: return error.isInvalidParameter || error.sqlState?.hasPrefix("22") == true
+    default: return false
+    }
+}
+
+exit(runBerth())

@@ -1,0 +1,53 @@
+import CLibPQ
+import Glibc
+
+/// A NOTIFY delivered to a connection that LISTENs on its channel.
+public struct Notification: Sendable, Equatable {
+    public var channel: String
+    public var payload: String
+    public var senderPID: Int32
+}
+
+extension Connection {
+    /// Subscribes to `channel`; the subscription survives a reconnect.
+    public func listen(_ channel: String) throws {
+        try executeScript("listen \(try quoteIdentifier(channel))", operation: "listen")
+        recordListen(channel)
+    }
+
+    /// What ended a wait.
+    public struct WaitResult: Sendable {
+        public var notifications: [Notification]
+        /// True when `alsoWatching` became readable (the caller drains it).
+        public var woken: Bool
+    }
+
+    /// Blocks until a notification arrives, `alsoWatching` becomes readable, or `timeout`
+    /// (seconds) passes. It polls the connection's socket, so no thread spins while idle.
+    public func waitForNotifications(timeout: Double, alsoWatching fd: Int32? = nil) throws -> WaitResult {
+        try reconnectIfNeeded()
+        try consumeInput()
+        var pending = drainNotifications()
+        if !pending.isEmpty { return WaitResult(notifications: pending, woken: false) }
+
+        var fds = [pollfd(fd: socket, events: Int16(POLLIN), revents: 0)]
+        if let fd { fds.append(pollfd(fd: fd, events: Int16(POLLIN), revents: 0)) }
+        let millis = Int32(max(0, min(timeout * 1000, Double(Int32.max))).rounded(.up))
+        let ready = fds.withUnsafeMutableBufferPointer { poll($0.baseAddress, nfds_t($0.count), millis) }
+        if ready < 0 && errno != EINTR {
+            throw PostgresError(.connection, operation: "wait_for_notifications", message: "poll failed: errno \(errno)")
+        }
+        if fds[0].revents != 0 {
+            try consumeInput()
+            pending = drainNotifications()
+        }
+        let woken = fds.count > 1 && fds[1].revents != 0
+        return WaitResult(notifications: pending, woken: woken)
+    }
+
+    private func drainNotifications() -> [Notification] {
+        var result: [Notification] = []
+        while let item = nextNotification() { result.append(item) }
+        return result
+    }
+}

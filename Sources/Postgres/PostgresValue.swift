@@ -1,0 +1,109 @@
+import Foundation
+
+/// A value that can be bound as a `$n` parameter, sent in Postgres's text format.
+/// `nil` (from an Optional) is SQL NULL.
+public protocol PostgresEncodable: Sendable {
+    var postgresText: String? { get }
+}
+
+/// A value that can be decoded from a column in Postgres's text format.
+public protocol PostgresDecodable: Sendable {
+    init?(postgresText: String)
+}
+
+extension String: PostgresEncodable, PostgresDecodable {
+    public var postgresText: String? { self }
+    public init?(postgresText: String) { self = postgresText }
+}
+
+extension Int: PostgresEncodable, PostgresDecodable {
+    public var postgresText: String? { String(self) }
+    public init?(postgresText: String) { self.init(postgresText) }
+}
+
+extension Int64: PostgresEncodable, PostgresDecodable {
+    public var postgresText: String? { String(self) }
+    public init?(postgresText: String) { self.init(postgresText) }
+}
+
+extension Int32: PostgresEncodable, PostgresDecodable {
+    public var postgresText: String? { String(self) }
+    public init?(postgresText: String) { self.init(postgresText) }
+}
+
+extension Double: PostgresEncodable, PostgresDecodable {
+    public var postgresText: String? { String(self) }
+    public init?(postgresText: String) { self.init(postgresText) }
+}
+
+extension Bool: PostgresEncodable, PostgresDecodable {
+    public var postgresText: String? { self ? "t" : "f" }
+    public init?(postgresText: String) {
+        switch postgresText {
+        case "t", "true": self = true
+        case "f", "false": self = false
+        default: return nil
+        }
+    }
+}
+
+extension UUID: PostgresEncodable, PostgresDecodable {
+    public var postgresText: String? { uuidString.lowercased() }
+    public init?(postgresText: String) { self.init(uuidString: postgresText) }
+}
+
+extension Date: PostgresEncodable, PostgresDecodable {
+    public var postgresText: String? { PostgresTimestamp.format(self) }
+    public init?(postgresText: String) {
+        guard let date = PostgresTimestamp.parse(postgresText) else { return nil }
+        self = date
+    }
+}
+
+extension Optional: PostgresEncodable where Wrapped: PostgresEncodable {
+    public var postgresText: String? {
+        switch self {
+        case .none: return nil
+        case .some(let value): return value.postgresText
+        }
+    }
+}
+
+/// A `json`/`jsonb` value kept as its text, so callers decode it with the JSON library they
+/// like and no precision is lost on the way.
+public struct JSONText: PostgresEncodable, PostgresDecodable, Hashable, CustomStringConvertible {
+    public let text: String
+    public init(_ text: String) { self.text = text }
+    public init?(postgresText: String) { self.text = postgresText }
+    public var postgresText: String? { text }
+    public var description: String { text }
+
+    /// Encodes a Foundation JSON object (dictionary, array, string, number, bool, NSNull).
+    public init(object: Any) throws {
+        let data = try JSONSerialization.data(withJSONObject: object, options: [.sortedKeys, .fragmentsAllowed])
+        self.text = String(decoding: data, as: UTF8.self)
+    }
+
+    /// The value as Foundation JSON objects.
+    public func object() throws -> Any {
+        try JSONSerialization.jsonObject(with: Data(text.utf8), options: [.fragmentsAllowed])
+    }
+}
+
+/// Arrays bind and decode as Postgres array literals (`{a,"b c",NULL}`).
+extension Array: PostgresEncodable where Element: PostgresEncodable {
+    public var postgresText: String? { PostgresArray.encode(map(\.postgresText)) }
+}
+
+extension Array: PostgresDecodable where Element: PostgresDecodable {
+    public init?(postgresText: String) {
+        guard let items = PostgresArray.decode(postgresText) else { return nil }
+        var result: [Element] = []
+        result.reserveCapacity(items.count)
+        for item in items {
+            guard let item, let value = Element(postgresText: item) else { return nil }
+            result.append(value)
+        }
+        self = result
+    }
+}

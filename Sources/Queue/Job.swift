@@ -1,0 +1,58 @@
+import Foundation
+import Postgres
+
+/// A row of `berth.jobs`.
+public struct Job: Sendable {
+    public var id: Int64
+    public var kind: String
+    public var tenant: String
+    public var args: JSONText
+    public var state: JobState
+    public var priority: Int
+    public var runAt: Date
+    public var attempt: Int
+    public var maxAttempts: Int
+    public var snoozes: Int
+    public var lockedBy: String?
+    public var leaseToken: UUID?
+    public var lockedUntil: Date?
+    public var cancelRequested: Bool
+    /// `[{at, attempt, error}]`, oldest first.
+    public var errors: JSONText
+    public var lastError: String?
+    public var output: JSONText?
+    public var uniqueKey: String?
+    public var createdAt: Date
+    public var updatedAt: Date
+    public var attemptedAt: Date?
+    public var finishedAt: Date?
+
+    init(row: Row) throws {
+        id = try row.decode("id")
+        kind = try row.decode("kind")
+        tenant = try row.decode("tenant")
+        args = try row.decode("args")
+        let stateText: String = try row.decode("state")
+        guard let state = JobState(rawValue: stateText) else {
+            throw PostgresError(.decoding, operation: "decode_job", message: "unknown job state \(stateText)")
+        }
+        self.state = state
+        priority = try row.decode("priority")
+        runAt = try row.decode("run_at")
+        attempt = try row.decode("attempt")
+        maxAttempts = try row.decode("max_attempts")
+        snoozes = try row.decode("snoozes")
+        lockedBy = try row.decodeIfPresent("locked_by")
+        leaseToken = try row.decodeIfPresent("lease_token")
+        lockedUntil = try row.decodeIfPresent("locked_until")
+        cancelRequested = try row.decode("cancel_requested")
+        errors = try row.decode("errors")
+        lastError = try row.decodeIfPresent("last_error")
+        output = try row.decodeIfPresent("output")
+        uniqueKey = try row.decodeIfPresent("unique_key")
+        createdAt = try row.decode("created_at")
+        updatedAt = try row.decode("updated_at")
+        attemptedAt = try row.decodeIfPresent("attempted_at")
+        finishedAt = try row.decodeIfPresent("finished_at")
+    }
+}

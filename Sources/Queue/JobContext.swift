@@ -1,0 +1,71 @@
+import Foundation
+import Logging
+import Postgres
+
+/// What a running attempt knows and can do: its job, a logger, the process's connection pool,
+/// and whether it has been asked to stop.
+public final class JobContext: @unchecked Sendable {
+    public let job: Job
+    public let logger: Logger
+    public let pool: ConnectionPool
+    let leaseToken: UUID
+    private let condition = NSCondition()
+    private var stopReason: JobInterrupted.Reason?
+    private var finished = false
+
+    init(job: Job, logger: Logger, pool: ConnectionPool) {
+        self.job = job
+        self.leaseToken = job.leaseToken!
+        var logger = logger
+        logger[metadataKey: "job"] = "\(job.id)"
+        logger[metadataKey: "kind"] = "\(job.kind)"
+        logger[metadataKey: "tenant"] = "\(job.tenant)"
+        logger[metadataKey: "attempt"] = "\(job.attempt)"
+        self.logger = logger
+        self.pool = pool
+    }
+
+    /// Throws `JobInterrupted` when the attempt must stop: call it between steps.
+    public func checkpoint() throws {
+        if let reason = interruption { throw JobInterrupted(reason: reason) }
+    }
+
+    /// Why the attempt must stop, if it must.
+    public var interruption: JobInterrupted.Reason? {
+        condition.lock(); defer { condition.unlock() }
+        return stopReason
+    }
+
+    /// Waits up to `seconds`, returning early when the attempt is interrupted. Only for jobs
+    /// that genuinely wait on local work (the `noop` kind); waiting for AWS is a snooze.
+    public func pause(seconds: Double) throws {
+        let deadline = Date().addingTimeInterval(seconds)
+        condition.lock()
+        while stopReason == nil && condition.wait(until: deadline) {}
+        let reason = stopReason
+        condition.unlock()
+        if let reason { throw JobInterrupted(reason: reason) }
+    }
+
+    /// Runs `body` with a connection from the process's bounded pool.
+    public func withConnection<T>(_ body: (Connection) throws -> T) throws -> T {
+        try pool.withConnection(body)
+    }
+
+    func interrupt(_ reason: JobInterrupted.Reason) {
+        condition.lock()
+        // A lost lease or shutdown outranks a cancel: nothing may be written for this attempt.
+        if stopReason == nil || reason != .cancelled { stopReason = reason }
+        condition.broadcast()
+        condition.unlock()
+    }
+
+    /// Marks the attempt as finished; false when it was finished already (e.g. released at
+    /// shutdown), in which case the caller must not report an outcome.
+    func markFinished() -> Bool {
+        condition.lock(); defer { condition.unlock() }
+        if finished { return false }
+        finished = true
+        return true
+    }
+}

@@ -1,0 +1,195 @@
+import Foundation
+import Postgres
+
+/// The queue's operations on one connection. Every state change of a running job is fenced on
+/// its lease token. All SQL is in `QueueSQL`.
+public struct JobQueue {
+    public let connection: Connection
+
+    public init(_ connection: Connection) {
+        self.connection = connection
+    }
+
+    /// What to enqueue.
+    public struct NewJob: Sendable {
+        public var kind: String
+        public var tenant: String
+        public var args: JSONText
+        public var priority: Int
+        public var runAt: Date?
+        public var maxAttempts: Int
+        public var uniqueKey: String?
+
+        public init(kind: String, tenant: String = "", args: JSONText = JSONText("{}"), priority: Int = 1,
+                    runAt: Date? = nil, maxAttempts: Int = 20, uniqueKey: String? = nil) {
+            self.kind = kind
+            self.tenant = tenant
+            self.args = args
+            self.priority = priority
+            self.runAt = runAt
+            self.maxAttempts = maxAttempts
+            self.uniqueKey = uniqueKey
+        }
+
+        /// Checks what the table's constraints would refuse, with a message that says what is allowed.
+        public func validate(count: Int = 1) throws {
+            if kind.isEmpty { throw QueueError.invalid("a job kind must not be empty") }
+            if !(0...9).contains(priority) { throw QueueError.invalid("priority must be between 0 (first) and 9 (last), got \(priority)") }
+            if maxAttempts < 1 { throw QueueError.invalid("max attempts must be at least 1, got \(maxAttempts)") }
+            if count < 1 { throw QueueError.invalid("count must be at least 1, got \(count)") }
+            if uniqueKey != nil && count > 1 { throw QueueError.invalid("a unique key allows one job: use count 1") }
+        }
+    }
+
+    /// Enqueues `count` copies of `job` in one statement (one NOTIFY). With a unique key and an
+    /// active job holding it, nothing is inserted and the existing job's id is returned.
+    @discardableResult
+    public func enqueue(_ job: NewJob, count: Int = 1) throws -> [Int64] {
+        try job.validate(count: count)
+        let rows = try connection.query(QueueSQL.enqueue, [
+            job.kind, job.tenant, job.args, job.priority, job.runAt, job.maxAttempts, job.uniqueKey, count,
+        ])
+        if !rows.isEmpty { return try rows.map { try $0.decode("id") } }
+        guard let key = job.uniqueKey else { return [] }
+        // The key is held by an active job; report it (it may have just finished: then retry once).
+        if let row = try connection.queryRow(QueueSQL.activeByUniqueKey, [key]) { return [try row.decode("id")] }
+        return try enqueue(job, count: count)
+    }
+
+    /// Claims up to `limit` ready jobs for `worker` (see `berth.claim_jobs`).
+    public func claim(worker: String, limit: Int, leaseSeconds: Double) throws -> [Job] {
+        guard limit > 0 else { return [] }
+        return try connection.query(QueueSQL.claim, [worker, limit, Int((leaseSeconds * 1000).rounded(.up))]).map(Job.init(row:))
+    }
+
+    /// A job's state after a completion was written.
+    public struct Written: Sendable {
+        public var id: Int64
+        public var state: JobState
+        public var runAt: Date
+    }
+
+    /// Writes a batch of completions; those whose lease token no longer matches are skipped
+    /// and absent from the result.
+    func complete(_ batch: [Completion]) throws -> [Written] {
+        guard !batch.isEmpty else { return [] }
+        let rows = try connection.query(QueueSQL.complete, [
+            batch.map(\.job.id), batch.map(\.leaseToken), batch.map(\.state.rawValue),
+            batch.map { Int(($0.delay * 1000).rounded()) }, batch.map(\.error), batch.map(\.refundAttempt),
+            batch.map(\.snooze), batch.map(\.output),
+        ])
+        return try rows.map { row in
+            Written(id: try row.decode("id"), state: JobState(rawValue: try row.decode("state")) ?? .queued,
+                    runAt: try row.decode("run_at"))
+        }
+    }
+
+    /// Public entry for one completion (used by tests to show fencing): true when written.
+    public func finish(job: Job, token: UUID, succeeded: Bool, error: String? = nil) throws -> Bool {
+        let completion = Completion(job: job, leaseToken: token, state: succeeded ? .succeeded : .failed, error: error)
+        return try !complete([completion]).isEmpty
+    }
+
+    /// Extends the leases of `jobs` (id, token). Returns, per job still held, whether a cancel
+    /// was requested; ids missing from the result lost their lease.
+    public func heartbeat(_ jobs: [(id: Int64, token: UUID)], leaseSeconds: Double) throws -> [Int64: Bool] {
+        guard !jobs.isEmpty else { return [:] }
+        let rows = try connection.query(QueueSQL.heartbeat, [jobs.map(\.id), jobs.map(\.token), Int((leaseSeconds * 1000).rounded(.up))])
+        var held: [Int64: Bool] = [:]
+        for row in rows { held[try row.decode("id")] = try row.decode("cancel_requested") }
+        return held
+    }
+
+    /// A job the rescuer took back from a dead worker.
+    public struct Rescued: Sendable {
+        public var id: Int64
+        public var kind: String
+        public var tenant: String
+        public var attempt: Int
+        public var state: JobState
+    }
+
+    /// Returns up to `limit` jobs with expired leases to the queue (or ends them).
+    public func rescue(limit: Int = 1000) throws -> [Rescued] {
+        try connection.query(QueueSQL.rescue, [limit]).map { row in
+            Rescued(id: try row.decode("id"), kind: try row.decode("kind"), tenant: try row.decode("tenant"),
+                    attempt: try row.decode("attempt"), state: JobState(rawValue: try row.decode("state")) ?? .queued)
+        }
+    }
+
+    /// Cancels a job: a queued one ends `cancelled` now; a running one is asked to stop and sees
+    /// it at its next checkpoint. Returns the job's state after the call.
+    public func cancel(id: Int64) throws -> JobState {
+        if let row = try connection.queryRow(QueueSQL.cancel, [id]) {
+            return JobState(rawValue: try row.decode("state")) ?? .cancelled
+        }
+        guard let job = try get(id: id) else { throw QueueError.notFound(id) }
+        throw QueueError.invalid("job \(id) is \(job.state.rawValue): only queued or running jobs can be cancelled")
+    }
+
+    /// Puts a finished (or scheduled) job back in the queue to run now, with one more attempt
+    /// if it had used them all.
+    public func retry(id: Int64) throws {
+        do {
+            if try connection.queryRow(QueueSQL.retry, [id]) != nil { return }
+        } catch let error as PostgresError where error.isUniqueViolation {
+            throw QueueError.invalid("job \(id) cannot be retried: another active job holds its unique key")
+        }
+        guard let job = try get(id: id) else { throw QueueError.notFound(id) }
+        throw QueueError.invalid("job \(id) is \(job.state.rawValue): a running job cannot be retried (cancel it first)")
+    }
+
+    public func get(id: Int64) throws -> Job? {
+        try connection.queryRow(QueueSQL.get, [id]).map(Job.init(row:))
+    }
+
+    public func list(state: JobState? = nil, tenant: String? = nil, kind: String? = nil, limit: Int = 50) throws -> [Job] {
+        try connection.query(QueueSQL.list, [state?.rawValue, tenant, kind, limit]).map(Job.init(row:))
+    }
+
+    /// Caps the running jobs of `tenant` (`*`: every tenant without a cap of its own); nil removes it.
+    public func setTenantLimit(_ tenant: String, maxRunning: Int?) throws {
+        if let maxRunning {
+            guard maxRunning >= 0 else { throw QueueError.invalid("a tenant cap must be 0 or more, got \(maxRunning)") }
+            try connection.execute(QueueSQL.setTenantLimit, [tenant, maxRunning])
+        } else {
+            try connection.execute(QueueSQL.clearTenantLimit, [tenant])
+        }
+    }
+
+    /// The figures `berth status` shows.
+    public struct Status: Sendable, Codable {
+        public var counts: [String: Int]
+        public var ready: Int
+        public var scheduled: Int
+        public var oldestQueuedAgeSeconds: Double?
+        public var runningPerTenant: [String: Int]
+    }
+
+    public func status() throws -> Status {
+        var counts: [String: Int] = [:]
+        for row in try connection.query(QueueSQL.countsByState) { counts[try row.decode("state")] = try row.decode("count") }
+        let oldest = try connection.queryRow(QueueSQL.oldestReady)
+        var perTenant: [String: Int] = [:]
+        for row in try connection.query(QueueSQL.runningPerTenant) { perTenant[try row.decode("tenant")] = try row.decode("running") }
+        return Status(counts: counts, ready: try oldest?.decode("ready") ?? 0, scheduled: try oldest?.decode("scheduled") ?? 0,
+                      oldestQueuedAgeSeconds: try oldest?.decodeIfPresent("age_seconds"), runningPerTenant: perTenant)
+    }
+
+    /// Tells idle workers to look now (e.g. after a bulk change made outside `enqueue`).
+    static let notifyChannel = "berth_jobs"
+    static let cancelChannel = "berth_job_cancel"
+}
+
+/// Bad requests to the queue: a message that says what is allowed.
+public enum QueueError: Error, CustomStringConvertible {
+    case invalid(String)
+    case notFound(Int64)
+
+    public var description: String {
+        switch self {
+        case .invalid(let message): return message
+        case .notFound(let id): return "no job with id \(id)"
+        }
+    }
+}

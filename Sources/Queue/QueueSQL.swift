@@ -1,0 +1,145 @@
+import Postgres
+
+/// Every statement the queue runs, in one place. Values are `$n` binds only.
+enum QueueSQL {
+    static let enqueue = SQL("queue_enqueue", """
+        insert into berth.jobs (kind, tenant, args, priority, run_at, max_attempts, unique_key)
+        select $1, $2, $3::jsonb, $4, coalesce($5::timestamptz, now()), $6, $7
+          from generate_series(1, $8)
+        on conflict (unique_key) where state in ('queued', 'running') do nothing
+        returning id
+        """)
+
+    static let activeByUniqueKey = SQL("queue_active_by_unique_key", """
+        select id from berth.jobs where unique_key = $1 and state in ('queued', 'running')
+        """)
+
+    static let claim = SQL("queue_claim", "select * from berth.claim_jobs($1, $2, $3)")
+
+    /// Writes a batch of finished attempts, each fenced on its lease token: a job that was
+    /// rescued (and maybe claimed again) is not touched by its first, late worker.
+    static let complete = SQL("queue_complete", """
+        update berth.jobs j
+           set state = \(finalState),
+               run_at = case when c.state = 'queued' then now() + c.delay_ms * interval '1 millisecond' else j.run_at end,
+               attempt = j.attempt - case when c.refund then 1 else 0 end,
+               snoozes = j.snoozes + case when c.snooze then 1 else 0 end,
+               errors = case when c.error is null then j.errors
+                             else j.errors || jsonb_build_array(jsonb_build_object(
+                                  'at', now(), 'attempt', j.attempt, 'error', c.error)) end,
+               last_error = coalesce(c.error, j.last_error),
+               output = coalesce(c.output, j.output),
+               finished_at = case when \(finalState) = 'queued' then null else now() end,
+               locked_by = null, lease_token = null, locked_until = null,
+               updated_at = now()
+          from unnest($1::bigint[], $2::uuid[], $3::text[], $4::integer[], $5::text[], $6::boolean[],
+                      $7::boolean[], $8::jsonb[]) as c(id, token, state, delay_ms, error, refund, snooze, output)
+         where j.id = c.id and j.lease_token = c.token and j.state = 'running'
+        returning j.id, j.state, j.run_at
+        """)
+
+    /// A job asked to cancel ends `cancelled` rather than going back to the queue.
+    private static let finalState = "(case when c.state = 'queued' and j.cancel_requested then 'cancelled' else c.state end)"
+
+    /// Extends the leases of a process's running jobs in one statement; jobs missing from the
+    /// result lost their lease. Also reports cancel requests.
+    static let heartbeat = SQL("queue_heartbeat", """
+        update berth.jobs j
+           set locked_until = now() + $3 * interval '1 millisecond'
+          from unnest($1::bigint[], $2::uuid[]) as h(id, token)
+         where j.id = h.id and j.lease_token = h.token and j.state = 'running'
+        returning j.id, j.cancel_requested
+        """)
+
+    /// Returns jobs whose lease expired (their worker died or hung) to the queue, or ends them
+    /// when out of attempts or cancelled, recording why in the error history.
+    static let rescue = SQL("queue_rescue", """
+        with expired as (
+            select id from berth.jobs
+             where state = 'running' and locked_until < now()
+             order by locked_until
+             limit $1
+             for update skip locked
+        ), rescued as (
+            update berth.jobs j
+               set state = \(rescuedState),
+                   run_at = now(),
+                   errors = j.errors || jsonb_build_array(jsonb_build_object(
+                       'at', now(), 'attempt', j.attempt, 'rescued', true,
+                       'error', 'lease expired: worker ' || coalesce(j.locked_by, '?') || ' stopped heartbeating')),
+                   last_error = 'lease expired: worker ' || coalesce(j.locked_by, '?') || ' stopped heartbeating',
+                   finished_at = case when \(rescuedState) = 'queued' then null else now() end,
+                   locked_by = null, lease_token = null, locked_until = null,
+                   updated_at = now()
+              from expired
+             where j.id = expired.id
+            returning j.id, j.kind, j.tenant, j.attempt, j.state
+        )
+        select r.*, pg_notify('berth_jobs', '') as notified from rescued r
+        """)
+
+    private static let rescuedState = """
+        (case when j.cancel_requested then 'cancelled' when j.attempt >= j.max_attempts then 'failed' else 'queued' end)
+        """
+
+    static let cancel = SQL("queue_cancel", """
+        with target as (
+            select id from berth.jobs where id = $1 and state in ('queued', 'running') for update
+        ), changed as (
+            update berth.jobs j
+               set state = case when j.state = 'queued' then 'cancelled' else j.state end,
+                   cancel_requested = true,
+                   finished_at = case when j.state = 'queued' then now() else j.finished_at end,
+                   updated_at = now()
+              from target where j.id = target.id
+            returning j.id, j.state
+        )
+        select c.id, c.state, pg_notify('berth_job_cancel', c.id::text) as notified from changed c
+        """)
+
+    static let retry = SQL("queue_retry", """
+        with changed as (
+            update berth.jobs
+               set state = 'queued', run_at = now(), cancel_requested = false, finished_at = null,
+                   max_attempts = greatest(max_attempts, attempt + 1), updated_at = now()
+             where id = $1 and state in ('failed', 'cancelled', 'succeeded', 'queued')
+            returning id, state
+        )
+        select c.id, c.state, pg_notify('berth_jobs', '') as notified from changed c
+        """)
+
+    static let get = SQL("queue_get", "select * from berth.jobs where id = $1")
+
+    static let list = SQL("queue_list", """
+        select * from berth.jobs
+         where ($1::text is null or state = $1)
+           and ($2::text is null or tenant = $2)
+           and ($3::text is null or kind = $3)
+         order by id desc
+         limit $4
+        """)
+
+    static let countsByState = SQL("queue_counts_by_state", """
+        select s.state, (select count(*) from berth.jobs j where j.state = s.state) as count
+          from unnest(array['queued', 'running', 'succeeded', 'failed', 'cancelled']) as s(state)
+        """)
+
+    static let oldestReady = SQL("queue_oldest_ready", """
+        select extract(epoch from now() - min(run_at))::float8 as age_seconds,
+               count(*) filter (where run_at <= now()) as ready,
+               count(*) filter (where run_at > now()) as scheduled
+          from berth.jobs where state = 'queued'
+        """)
+
+    static let runningPerTenant = SQL("queue_running_per_tenant", """
+        select tenant, count(*) as running from berth.jobs where state = 'running'
+         group by tenant order by count(*) desc, tenant
+        """)
+
+    static let setTenantLimit = SQL("queue_set_tenant_limit", """
+        insert into berth.queue_tenant_limits (tenant, max_running) values ($1, $2)
+        on conflict (tenant) do update set max_running = excluded.max_running
+        """)
+
+    static let clearTenantLimit = SQL("queue_clear_tenant_limit", "delete from berth.queue_tenant_limits where tenant = $1")
+}

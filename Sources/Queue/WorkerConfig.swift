@@ -1,0 +1,51 @@
+import Foundation
+
+/// The knobs of one `berth worker` process. Every interval is in seconds and may be as small
+/// as a millisecond, so tests can run a whole lifecycle quickly.
+public struct WorkerConfig: Sendable {
+    /// Worker threads: at most this many jobs run at once in the process.
+    public var concurrency = 8
+    /// Database connections lent to job handlers (checkpoints); the producer, the completer
+    /// and the maintenance thread have one each on top. See docs/queue.md for the budget.
+    public var handlerConnections = 4
+    /// How long a claim holds a job without a heartbeat before the rescuer may take it back.
+    public var lease: Double = 30
+    /// How often the leases of running jobs are extended (well under `lease`).
+    public var heartbeatInterval: Double = 10
+    /// How often expired leases are looked for.
+    public var rescueInterval: Double = 5
+    /// The fallback poll when no NOTIFY arrives (jobs scheduled for later, lost notifications).
+    public var pollInterval: Double = 1
+    /// On SIGTERM: how long running jobs get to finish before they are released to the queue.
+    public var gracePeriod: Double = 30
+    /// Retry schedule for failed attempts.
+    public var backoff = Backoff()
+    /// Shown in `locked_by`: which process holds a job.
+    public var workerName: String = WorkerConfig.defaultName()
+
+    public init() {}
+
+    public func validate() throws {
+        func positive(_ value: Double, _ name: String) throws {
+            guard value > 0, value.isFinite else { throw QueueError.invalid("\(name) must be a positive number of seconds, got \(value)") }
+        }
+        guard (1...1024).contains(concurrency) else { throw QueueError.invalid("concurrency must be between 1 and 1024, got \(concurrency)") }
+        guard (1...256).contains(handlerConnections) else { throw QueueError.invalid("handler connections must be between 1 and 256, got \(handlerConnections)") }
+        try positive(lease, "lease")
+        try positive(heartbeatInterval, "heartbeat interval")
+        try positive(rescueInterval, "rescue interval")
+        try positive(pollInterval, "poll interval")
+        guard gracePeriod >= 0 else { throw QueueError.invalid("grace period must be 0 or more seconds, got \(gracePeriod)") }
+        guard heartbeatInterval < lease else {
+            throw QueueError.invalid("heartbeat interval (\(heartbeatInterval)s) must be shorter than the lease (\(lease)s)")
+        }
+    }
+
+    /// Connections this process opens at most: producer, completer, maintenance, handler pool.
+    public var maxConnections: Int { 3 + handlerConnections }
+
+    static func defaultName() -> String {
+        let host = ProcessInfo.processInfo.hostName
+        return "\(host):\(getpid()):\(UUID().uuidString.prefix(8).lowercased())"
+    }
+}

@@ -1,0 +1,76 @@
+import Foundation
+import Postgres
+
+extension WorkerPool {
+    /// Writes outcomes back in batches: whatever finished while the previous write was in
+    /// flight goes in the next statement, so the batch grows with the load.
+    func completerLoop() {
+        var connection: Connection?
+        var failures = 0
+        while true {
+            state.lock()
+            while pendingCompletions.isEmpty && !completerStopping { state.wait() }
+            if pendingCompletions.isEmpty && completerStopping { state.unlock(); break }
+            let batch = pendingCompletions
+            pendingCompletions.removeAll(keepingCapacity: true)
+            state.unlock()
+
+            while true {
+                do {
+                    if connection == nil { connection = try Connection(url: databaseURL, applicationName: "berth completer") }
+                    let written = try JobQueue(connection!).complete(batch)
+                    recordWritten(batch, written)
+                    failures = 0
+                    break
+                } catch {
+                    failures += 1
+                    // Unwritten outcomes are safe: the leases lapse and the rescuer requeues the jobs.
+                    if completerStoppingNow() && failures >= 3 {
+                        logger.error("completer giving up on a batch at shutdown", metadata: ["jobs": "\(batch.count)", "error": "\(error)"])
+                        for completion in batch { forget(completion.job.id) }
+                        break
+                    }
+                    let delay = min(2, 0.02 * Double(1 << min(failures, 7)))
+                    logger.error("completer failed; retrying", metadata: ["error": "\(error)", "retry_in_seconds": "\(delay)"])
+                    Thread.sleep(forTimeInterval: delay)
+                }
+            }
+        }
+    }
+
+    private func completerStoppingNow() -> Bool {
+        state.lock(); defer { state.unlock() }
+        return completerStopping
+    }
+
+    private func recordWritten(_ batch: [Completion], _ written: [JobQueue.Written]) {
+        var byID: [Int64: JobQueue.Written] = [:]
+        for item in written { byID[item.id] = item }
+        var earliest: Date?
+        state.lock()
+        for completion in batch { running[completion.job.id] = nil }
+        for item in written where item.state == .queued {
+            earliest = min(earliest ?? item.runAt, item.runAt)
+        }
+        if let earliest { nextDue = min(nextDue ?? earliest, earliest) }
+        state.unlock()
+        if earliest != nil { producerWake.wake() }
+
+        for completion in batch {
+            guard let item = byID[completion.job.id] else {
+                logStateChange("job outcome discarded: lease no longer held", job: completion.job, state: completion.state)
+                continue
+            }
+            var extra: Logger.Metadata = [:]
+            if let error = completion.error { extra["error"] = "\(error)" }
+            switch (item.state, completion.snooze, completion.refundAttempt) {
+            case (.queued, true, _): extra["snooze_seconds"] = "\(completion.delay)"; logStateChange("job snoozed", job: completion.job, state: .queued, extra: extra)
+            case (.queued, false, true): logStateChange("job released to the queue", job: completion.job, state: .queued, extra: extra)
+            case (.queued, _, _): extra["retry_in_seconds"] = "\(completion.delay)"; logStateChange("job retry scheduled", job: completion.job, state: .queued, extra: extra)
+            default: logStateChange("job \(item.state.rawValue)", job: completion.job, state: item.state, extra: extra)
+            }
+        }
+    }
+}
+
+import Logging

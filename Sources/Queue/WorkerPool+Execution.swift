@@ -1,0 +1,46 @@
+import Foundation
+import Postgres
+
+extension WorkerPool {
+    /// A worker thread: takes claimed jobs, runs their handler, reports the outcome.
+    func workerLoop() {
+        while let context = channel.take() {
+            let result = Result { try execute(context) }
+            if context.markFinished() {
+                if let completion = Completion.from(result: result, job: context.job, token: context.leaseToken, backoff: config.backoff) {
+                    submit(completion)
+                } else {
+                    forget(context.job.id)
+                    logStateChange("job attempt abandoned: lease lost", job: context.job, state: .running)
+                }
+            }
+            state.lock()
+            busy -= 1
+            state.broadcast()
+            state.unlock()
+            producerWake.wake()
+        }
+    }
+
+    private func execute(_ context: JobContext) throws -> JobResult {
+        try context.checkpoint()
+        guard let handler = handlers[context.job.kind] else {
+            // Retryable: a newer worker that knows this kind may be rolling out.
+            throw JobError("no handler for job kind '\(context.job.kind)' in this worker", retryable: true)
+        }
+        return try handler.run(context)
+    }
+
+    func submit(_ completion: Completion) {
+        state.lock()
+        pendingCompletions.append(completion)
+        state.broadcast()
+        state.unlock()
+    }
+
+    func forget(_ id: Int64) {
+        state.lock()
+        running[id] = nil
+        state.unlock()
+    }
+}

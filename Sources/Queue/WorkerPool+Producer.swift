@@ -1,0 +1,104 @@
+import Foundation
+import Postgres
+
+extension WorkerPool {
+    /// Claims jobs for free slots: after a NOTIFY, when a slot frees up, when a requeued job
+    /// comes due, and on the fallback poll. It never claims more than there are free workers.
+    func producerLoop() {
+        guard let connection = connectWithRetry(role: "producer", until: isStopping) else { return }
+        let queue = JobQueue(connection)
+        var needClaim = true
+        var failures = 0
+        while !isStopping() {
+            do {
+                if connection.listening.isEmpty {
+                    // Claims are safe to lose in a server crash (the job just stays queued), so
+                    // the producer does not wait for the WAL flush.
+                    try connection.setSessionParameter("synchronous_commit", "off")
+                    try connection.listen(JobQueue.notifyChannel)
+                    try connection.listen(JobQueue.cancelChannel)
+                }
+                if needClaim {
+                    let free = freeSlots()
+                    needClaim = false
+                    if free > 0 {
+                        let jobs = try queue.claim(worker: config.workerName, limit: free, leaseSeconds: config.lease)
+                        dispatch(jobs)
+                        // A batch that filled some slots may mean more is waiting: look again now.
+                        if !jobs.isEmpty && freeSlots() > 0 { needClaim = true; continue }
+                    }
+                }
+                let result = try connection.waitForNotifications(timeout: waitTimeout(), alsoWatching: producerWake.readFD)
+                if result.woken { producerWake.drain(); needClaim = true }
+                for note in result.notifications {
+                    if note.channel == JobQueue.cancelChannel, let id = Int64(note.payload) {
+                        context(for: id)?.interrupt(.cancelled)
+                    } else {
+                        needClaim = true
+                    }
+                }
+                if !result.woken && result.notifications.isEmpty { needClaim = true }  // poll or due
+                failures = 0
+            } catch {
+                failures += 1
+                let delay = min(5, 0.05 * Double(1 << min(failures, 7)))
+                logger.error("producer failed; retrying", metadata: ["error": "\(error)", "retry_in_seconds": "\(delay)"])
+                pause(delay)
+                needClaim = true
+            }
+        }
+    }
+
+    func isStopping() -> Bool {
+        state.lock(); defer { state.unlock() }
+        return stopping
+    }
+
+    private func freeSlots() -> Int {
+        state.lock(); defer { state.unlock() }
+        return config.concurrency - busy
+    }
+
+    private func context(for id: Int64) -> JobContext? {
+        state.lock(); defer { state.unlock() }
+        return running[id]
+    }
+
+    private func dispatch(_ jobs: [Job]) {
+        guard !jobs.isEmpty else { return }
+        var contexts: [JobContext] = []
+        state.lock()
+        for job in jobs {
+            let context = JobContext(job: job, logger: logger, pool: handlerPool)
+            running[job.id] = context
+            busy += 1
+            contexts.append(context)
+        }
+        state.unlock()
+        for context in contexts {
+            logStateChange("job running", job: context.job, state: .running)
+            if context.job.cancelRequested { context.interrupt(.cancelled) }
+            channel.put(context)
+        }
+    }
+
+    /// Until the next poll, or sooner when a job this process requeued comes due.
+    private func waitTimeout() -> Double {
+        state.lock(); defer { state.unlock() }
+        var timeout = config.pollInterval
+        if let due = nextDue {
+            let untilDue = due.timeIntervalSinceNow
+            if untilDue <= 0 { nextDue = nil; return 0 }
+            if untilDue < timeout { timeout = untilDue; nextDue = nil }
+        }
+        return timeout
+    }
+
+    /// Sleeps up to `seconds`, waking early on stop.
+    func pause(_ seconds: Double) {
+        let deadline = Date().addingTimeInterval(seconds)
+        state.lock()
+        while !stopping && state.wait(until: deadline) {}
+        state.unlock()
+    }
+}

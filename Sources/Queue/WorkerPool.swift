@@ -1,0 +1,126 @@
+import Foundation
+import Logging
+import Postgres
+
+/// One `berth worker` process: River's split into a producer (claims batches for free slots,
+/// wakes on NOTIFY), worker threads (run handlers, may block), a completer (writes outcomes in
+/// batches) and a maintenance thread (heartbeats, rescue). Every part that blocks on libpq
+/// has its own thread and its own connection; handlers borrow from a bounded pool.
+public final class WorkerPool: @unchecked Sendable {
+    public let config: WorkerConfig
+    let handlers: [String: any JobHandler]
+    let logger: Logger
+    let databaseURL: String
+    let handlerPool: ConnectionPool
+
+    let channel = JobChannel()
+    let producerWake = WakePipe()
+
+    /// Guards everything below.
+    let state = NSCondition()
+    /// Jobs claimed whose outcome is not yet written (their leases are kept alive).
+    var running: [Int64: JobContext] = [:]
+    /// Jobs handed to worker threads and not yet finished by them.
+    var busy = 0
+    var stopping = false
+    var maintenanceStopping = false
+    var completerStopping = false
+    var pendingCompletions: [Completion] = []
+    /// The earliest `run_at` of a job this process sent back to the queue: the producer looks
+    /// again then rather than waiting for the next poll.
+    var nextDue: Date?
+    let finished = DispatchGroup()
+
+    public init(config: WorkerConfig, databaseURL: String, handlers: [String: any JobHandler], logger: Logger) throws {
+        try config.validate()
+        self.config = config
+        self.handlers = handlers
+        self.logger = logger
+        self.databaseURL = databaseURL
+        self.handlerPool = ConnectionPool(url: databaseURL, maxConnections: config.handlerConnections)
+    }
+
+    /// Runs until `requestStop()`, then drains gracefully and returns.
+    public func run() {
+        logger.info("worker started", metadata: [
+            "worker": "\(config.workerName)", "concurrency": "\(config.concurrency)",
+            "max_connections": "\(config.maxConnections)", "kinds": "\(handlers.keys.sorted().joined(separator: ","))",
+        ])
+        for index in 0..<config.concurrency { spawn("berth-worker-\(index)") { self.workerLoop() } }
+        spawn("berth-completer") { self.completerLoop() }
+        spawn("berth-maintenance") { self.maintenanceLoop() }
+        let producerDone = DispatchSemaphore(value: 0)
+        spawnThread("berth-producer") {
+            self.producerLoop()
+            producerDone.signal()
+        }
+        producerDone.wait()
+        drain()
+        logger.info("worker stopped", metadata: ["worker": "\(config.workerName)"])
+    }
+
+    /// Stops claiming and starts the graceful drain. Safe from any thread, more than once;
+    /// `immediate` cuts the grace period short (a second SIGTERM).
+    public func requestStop(immediate: Bool = false) {
+        state.lock()
+        let first = !stopping
+        stopping = true
+        if immediate { graceCutShort = true }
+        state.broadcast()
+        state.unlock()
+        producerWake.wake()
+        if first { logger.info("worker stopping: no new claims", metadata: ["grace_seconds": "\(config.gracePeriod)"]) }
+    }
+
+    var graceCutShort = false
+
+    /// Jobs currently claimed by this process (for tests and status).
+    public var runningJobIDs: [Int64] {
+        state.lock(); defer { state.unlock() }
+        return Array(running.keys)
+    }
+
+    func spawn(_ name: String, _ body: @escaping @Sendable () -> Void) {
+        finished.enter()
+        spawnThread(name) {
+            body()
+            self.finished.leave()
+        }
+    }
+
+    func spawnThread(_ name: String, _ body: @escaping @Sendable () -> Void) {
+        let thread = Thread(block: body)
+        thread.name = name
+        thread.stackSize = 1 << 20
+        thread.start()
+    }
+
+    /// Opens a connection, retrying with backoff while the database is unreachable.
+    func connectWithRetry(role: String, until stop: () -> Bool) -> Connection? {
+        var attempt = 0
+        while !stop() {
+            do {
+                return try Connection(url: databaseURL, applicationName: "berth \(role)")
+            } catch {
+                attempt += 1
+                let delay = min(5, 0.05 * Double(1 << min(attempt, 7)))
+                logger.warning("cannot connect to the database; retrying", metadata: [
+                    "role": "\(role)", "error": "\(error)", "retry_in_seconds": "\(delay)",
+                ])
+                state.lock()
+                _ = state.wait(until: Date().addingTimeInterval(delay))
+                state.unlock()
+            }
+        }
+        return nil
+    }
+
+    func logStateChange(_ message: Logger.Message, job: Job, state: JobState, extra: Logger.Metadata = [:]) {
+        var metadata: Logger.Metadata = [
+            "job": "\(job.id)", "kind": "\(job.kind)", "tenant": "\(job.tenant)", "attempt": "\(job.attempt)",
+            "state": "\(state.rawValue)",
+        ]
+        metadata.merge(extra) { $1 }
+        logger.info(message, metadata: metadata)
+    }
+}

@@ -1,0 +1,8 @@
+import Queue
+
+/// The job kinds this binary runs.
+enum JobKinds {
+    static var all: [String: any JobHandler] {
+        [NoopJob.kind: NoopJob()]
+    }
+}

@@ -1,0 +1,58 @@
+import ArgumentParser
+import Foundation
+import Postgres
+import Queue
+
+extension JobsCommand {
+    struct Enqueue: ParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Enqueue COUNT jobs of KIND in one statement (one NOTIFY).",
+            discussion: "The built-in kind 'noop' takes args sleep_ms, fail (retryable|permanent), fail_attempts, snooze_ms, snooze_times.")
+
+        @Argument(help: "The job kind, e.g. noop.")
+        var kind: String
+
+        @Option(help: "Arguments as a JSON object.")
+        var args = "{}"
+
+        @Option(help: "Tenant the job belongs to.")
+        var tenant = ""
+
+        @Option(help: "How many identical jobs to enqueue.")
+        var count = 1
+
+        @Option(help: "0 (first) to 9 (last).")
+        var priority = 1
+
+        @Option(help: "Attempts before the job ends failed.")
+        var maxAttempts = 20
+
+        @Option(help: "At most one queued or running job per key.")
+        var uniqueKey: String?
+
+        @Option(help: "Run after this delay (e.g. 30s, 5m).")
+        var runIn: DurationArgument?
+
+        @Flag(help: "Print the ids as JSON.")
+        var json = false
+
+        @OptionGroup var common: JobsCommand.Common
+
+        func run() throws {
+            let object = try? JSONSerialization.jsonObject(with: Data(args.utf8))
+            guard object is [String: Any] else { throw UsageError("--args must be a JSON object, e.g. '{\"sleep_ms\": 10}'") }
+            let job = JobQueue.NewJob(kind: kind, tenant: tenant, args: JSONText(args), priority: priority,
+                                      runAt: runIn.map { Date().addingTimeInterval($0.seconds) },
+                                      maxAttempts: maxAttempts, uniqueKey: uniqueKey)
+            do { try job.validate(count: count) } catch { throw UsageError(String(describing: error)) }
+            let ids = try JobQueue(try Environment.connect(common.databaseURL)).enqueue(job, count: count)
+            if json {
+                Output.json(["ids": ids])
+            } else if ids.count <= 20 {
+                for id in ids { print(id) }
+            } else {
+                print("enqueued \(ids.count) jobs (\(ids.first!)…\(ids.last!))")
+            }
+        }
+    }
+}

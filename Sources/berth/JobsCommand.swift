@@ -1,0 +1,13 @@
+import ArgumentParser
+
+struct JobsCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "jobs",
+        abstract: "Enqueue, inspect, retry and cancel jobs.",
+        subcommands: [Enqueue.self, List.self, Show.self, Retry.self, Cancel.self, Cap.self])
+
+    struct Common: ParsableArguments {
+        @Option(help: "libpq URI (default: $DATABASE_URL).")
+        var databaseURL: String?
+    }
+}

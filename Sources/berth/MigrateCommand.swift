@@ -1,0 +1,34 @@
+import ArgumentParser
+import Foundation
+import Postgres
+
+struct MigrateCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "migrate",
+        abstract: "Apply pending database migrations (each in its own transaction, under an advisory lock).")
+
+    @Flag(help: "List pending migrations without applying them; exit 1 when any is pending.")
+    var dryRun = false
+
+    @Option(help: "libpq URI (default: $DATABASE_URL).")
+    var databaseURL: String?
+
+    func run() throws {
+        let migrations = try Migration.load(from: try Environment.migrationsDirectory())
+        let connection = try Environment.connect(databaseURL)
+        let migrator = Migrator(migrations: migrations)
+        if dryRun {
+            let pending = try migrator.pending(on: connection)
+            if pending.isEmpty {
+                print("up to date: \(migrations.count) migrations applied")
+                return
+            }
+            for migration in pending { print("pending \(String(format: "%04d", migration.version))_\(migration.name)") }
+            throw ExitCode(1)
+        }
+        let applied = try migrator.apply(on: connection) { migration in
+            print("applied \(String(format: "%04d", migration.version))_\(migration.name)")
+        }
+        if applied.isEmpty { print("up to date: \(migrations.count) migrations applied") }
+    }
+}

@@ -1,0 +1,50 @@
+import Foundation
+import Postgres
+import Queue
+
+/// Printing helpers shared by the commands: JSON, aligned tables, timestamps.
+enum Output {
+    static func json(_ object: Any) {
+        let data = (try? JSONSerialization.data(withJSONObject: object, options: [.sortedKeys, .prettyPrinted, .fragmentsAllowed])) ?? Data()
+        print(String(decoding: data, as: UTF8.self))
+    }
+
+    static func table(_ header: [String], _ rows: [[String]]) {
+        var widths = header.map(\.count)
+        for row in rows { for (i, cell) in row.enumerated() { widths[i] = max(widths[i], cell.count) } }
+        func line(_ cells: [String]) -> String {
+            cells.enumerated().map { i, cell in i == cells.count - 1 ? cell : cell.padding(toLength: widths[i], withPad: " ", startingAt: 0) }
+                .joined(separator: "  ")
+        }
+        print(line(header))
+        for row in rows { print(line(row)) }
+    }
+
+    static func time(_ date: Date?) -> String {
+        guard let date else { return "-" }
+        return ISO8601DateFormatter.string(from: date, timeZone: .gmt, formatOptions: [.withInternetDateTime, .withFractionalSeconds])
+    }
+
+    static func plain(_ value: Any) -> String {
+        if let string = value as? String { return string }
+        if value is [Any] || value is [String: Any] {
+            let data = (try? JSONSerialization.data(withJSONObject: value, options: [.sortedKeys])) ?? Data()
+            return String(decoding: data, as: UTF8.self)
+        }
+        return "\(value)"
+    }
+
+    static func jobObject(_ job: Job) -> [String: Any] {
+        func json(_ text: JSONText?) -> Any { (try? text?.object()) ?? NSNull() }
+        func opt(_ value: Any?) -> Any { value ?? NSNull() }
+        return [
+            "id": job.id, "kind": job.kind, "tenant": job.tenant, "args": json(job.args), "state": job.state.rawValue,
+            "priority": job.priority, "run_at": time(job.runAt), "attempt": job.attempt, "max_attempts": job.maxAttempts,
+            "snoozes": job.snoozes, "locked_by": opt(job.lockedBy), "locked_until": opt(job.lockedUntil.map(time)),
+            "cancel_requested": job.cancelRequested, "errors": json(job.errors), "last_error": opt(job.lastError),
+            "output": json(job.output), "unique_key": opt(job.uniqueKey), "created_at": time(job.createdAt),
+            "updated_at": time(job.updatedAt), "attempted_at": opt(job.attemptedAt.map(time)),
+            "finished_at": opt(job.finishedAt.map(time)),
+        ]
+    }
+}

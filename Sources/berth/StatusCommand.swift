@@ -1,0 +1,40 @@
+import ArgumentParser
+import Foundation
+import Queue
+
+struct StatusCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "status",
+        abstract: "Jobs per state, the oldest ready job's wait, and running jobs per tenant.")
+
+    @Flag(help: "Print JSON.")
+    var json = false
+
+    @Option(help: "libpq URI (default: $DATABASE_URL).")
+    var databaseURL: String?
+
+    func run() throws {
+        let status = try JobQueue(try Environment.connect(databaseURL)).status()
+        if json {
+            Output.json([
+                "counts": status.counts, "ready": status.ready, "scheduled": status.scheduled,
+                "oldest_queued_age_seconds": status.oldestQueuedAgeSeconds as Any? ?? NSNull(),
+                "running_per_tenant": status.runningPerTenant,
+            ] as [String: Any])
+            return
+        }
+        print("jobs:")
+        for state in JobState.allCases { print("  \(state.rawValue.padding(toLength: 10, withPad: " ", startingAt: 0)) \(status.counts[state.rawValue] ?? 0)") }
+        print("queued: \(status.ready) ready, \(status.scheduled) scheduled for later")
+        if let age = status.oldestQueuedAgeSeconds, age > 0 {
+            print(String(format: "oldest ready job waiting: %.3fs", age))
+        } else {
+            print("oldest ready job waiting: -")
+        }
+        print("running per tenant:")
+        if status.runningPerTenant.isEmpty { print("  (none)") }
+        for (tenant, count) in status.runningPerTenant.sorted(by: { $0.value > $1.value || ($0.value == $1.value && $0.key < $1.key) }) {
+            print("  \(tenant.isEmpty ? "(none)" : tenant) \(count)")
+        }
+    }
+}

@@ -1,0 +1,64 @@
+import ArgumentParser
+import Foundation
+import Logging
+import Queue
+
+struct WorkerCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "worker",
+        abstract: "Run jobs until SIGTERM or SIGINT, then drain gracefully and exit 0.",
+        discussion: "Durations take ms, s, m or h suffixes (bare numbers are seconds). Connections per process: 3 + --handler-connections.")
+
+    @Option(help: "Worker threads: jobs run at once in this process (1-1024).")
+    var concurrency = 8
+
+    @Option(help: "Database connections lent to job handlers (1-256).")
+    var handlerConnections = 4
+
+    @Option(help: "Lease: how long a job stays claimed without a heartbeat.")
+    var lease = DurationArgument(seconds: 30)
+
+    @Option(help: "How often running jobs' leases are extended.")
+    var heartbeat = DurationArgument(seconds: 10)
+
+    @Option(help: "How often expired leases are rescued.")
+    var rescueInterval = DurationArgument(seconds: 5)
+
+    @Option(help: "Fallback poll when no NOTIFY arrives.")
+    var pollInterval = DurationArgument(seconds: 1)
+
+    @Option(help: "On SIGTERM, how long running jobs may finish before they are released.")
+    var gracePeriod = DurationArgument(seconds: 30)
+
+    @Option(help: "Retry backoff base (attempt n waits up to base * 2^(n-1), full jitter).")
+    var backoffBase = DurationArgument(seconds: 1)
+
+    @Option(help: "Retry backoff cap.")
+    var backoffCap = DurationArgument(seconds: 600)
+
+    @Option(help: "Name shown in locked_by (default host:pid:random).")
+    var name: String?
+
+    @Option(help: "libpq URI (default: $DATABASE_URL).")
+    var databaseURL: String?
+
+    func run() throws {
+        var config = WorkerConfig()
+        config.concurrency = concurrency
+        config.handlerConnections = handlerConnections
+        config.lease = lease.seconds
+        config.heartbeatInterval = heartbeat.seconds
+        config.rescueInterval = rescueInterval.seconds
+        config.pollInterval = pollInterval.seconds
+        config.gracePeriod = gracePeriod.seconds
+        config.backoff = Backoff(base: backoffBase.seconds, cap: backoffCap.seconds)
+        if let name { config.workerName = name }
+        do { try config.validate() } catch { throw UsageError(String(describing: error)) }
+
+        let signals = SignalWatcher(signals: [SIGTERM, SIGINT])
+        let pool = try WorkerPool(config: config, databaseURL: try Environment.databaseURL(databaseURL),
+                                  handlers: JobKinds.all, logger: Logger(label: "berth.worker"))
+        signals.start { count in pool.requestStop(immediate: count > 1) }
+        pool.run()
+    }
+}
