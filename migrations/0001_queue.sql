@@ -146,7 +146,7 @@ begin
                lease_token = gen_random_uuid(),
                locked_by = p_worker,
                locked_until = now() + p_lease_ms * interval '1 millisecond',
-               attempted_at = now(),
+               attempted_at = clock_timestamp(),
                updated_at = now()
           from picked
          where j.id = picked.id

@@ -35,6 +35,8 @@ pg_start() {
     mkdir -p "$state"
     if [ "$(id -u)" = 0 ]; then
         id -u "${BERTH_PG_USER:-postgres}" >/dev/null 2>&1 || useradd --system --no-create-home "${BERTH_PG_USER:-postgres}"
+        # mktemp makes 0700 folders: the server's user must be able to reach its own.
+        chmod o+x "$(dirname "$state")"
         chown "${BERTH_PG_USER:-postgres}" "$state"
         chmod 700 "$state"
     fi

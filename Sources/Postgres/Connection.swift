@@ -39,7 +39,7 @@ public final class Connection: @unchecked Sendable {
     private let applicationName: String
 
     private func configureSession() throws {
-        try run(SQL("session_setup", "select set_config('TimeZone', 'UTC', false), set_config('application_name', $1, false)"),
+        try run(SQL("session_setup", "select set_config('TimeZone', 'UTC', false), set_config('application_name', $1, false), set_config('client_min_messages', 'warning', false)"),
                 [applicationName])
         for (name, value) in sessionSettings { try run(Connection.setConfig, [name, value]) }
     }
@@ -133,7 +133,14 @@ public final class Connection: @unchecked Sendable {
             PQexecPrepared(conn, sql.name, Int32(params.count), buffer.baseAddress, nil, nil, 0)
         }
         defer { PQclear(result) }
-        try check(result, operation: sql.name)
+        do {
+            try check(result, operation: sql.name)
+        } catch var error as PostgresError {
+            // The server quotes bad input back ("invalid input syntax …: \"<value>\""): a bound
+            // value may be a secret, so none may appear in an error.
+            error.redact(texts.compactMap { $0 })
+            throw error
+        }
         return Outcome(rows: Connection.rows(of: result!, operation: sql.name), affected: Int(String(cString: PQcmdTuples(result))) ?? 0)
     }
 

@@ -1,3 +1,5 @@
+import Foundation
+
 /// An error from the database layer. It names the operation (the SQL constant's name) and
 /// carries Postgres's SQLSTATE and message; it never contains parameter values, so a secret
 /// bound as a parameter cannot leak through it.
@@ -31,6 +33,14 @@ public struct PostgresError: Error, CustomStringConvertible, Sendable {
     public var isConnectionError: Bool {
         kind == .connection || (sqlState?.hasPrefix("08") ?? false)
             || sqlState == "57P01" || sqlState == "57P02" || sqlState == "57P03"
+    }
+
+    /// Replaces every occurrence of `values` (bound parameters) in the message and detail.
+    mutating func redact(_ values: [String]) {
+        for value in values where value.count >= 4 {
+            message = message.replacingOccurrences(of: value, with: "[redacted]")
+            detail = detail?.replacingOccurrences(of: value, with: "[redacted]")
+        }
     }
 
     public var isUniqueViolation: Bool { sqlState == "23505" }

@@ -32,6 +32,9 @@ func runBerth() -> Int32 {
         return 0
     } catch let error as ExitCode {
         return error.rawValue
+    } catch where Berth.exitCode(for: error) == .success {
+        print(Berth.fullMessage(for: error))  // `berth` alone, or a group without a subcommand: help
+        return 0
     } catch {
         FileHandle.standardError.write(Data("berth: \(error)\n".utf8))
         return isBadInput(error) ? 2 : 1

@@ -1,2 +1,0 @@
-// The AWS client lives here (issue 3).
-public enum AWSModule {}

@@ -1,0 +1,104 @@
+/// ECS: clusters with capacity providers, task definitions, tasks.
+extension AWSClient {
+    public func createCluster(name: String, capacityProviders: [String] = ["FARGATE", "FARGATE_SPOT"],
+                              defaultStrategy: [CapacityProviderStrategyItem] = [], tags: [Tag] = []) throws(AWSError) -> ECSCluster {
+        struct Input: Encodable {
+            let clusterName: String
+            let capacityProviders: [String]
+            let defaultCapacityProviderStrategy: [CapacityProviderStrategyItem]?
+            let tags: [ECSTag]?
+        }
+        struct Output: Decodable { let cluster: ECSCluster }
+        return try json(.ecs, action: "CreateCluster",
+                        Input(clusterName: name, capacityProviders: capacityProviders,
+                              defaultCapacityProviderStrategy: defaultStrategy.isEmpty ? nil : defaultStrategy,
+                              tags: tags.isEmpty ? nil : tags.map(ECSTag.init)),
+                        as: Output.self).cluster
+    }
+
+    /// Clusters by name or ARN; unknown ones come back in `failures` (`MISSING`), not as an error.
+    public func describeClusters(_ clusters: [String]) throws(AWSError) -> (clusters: [ECSCluster], failures: [ECSFailure]) {
+        struct Input: Encodable { let clusters: [String]; let include: [String] }
+        struct Output: Decodable { let clusters: [ECSCluster]?; let failures: [ECSFailure]? }
+        let out = try json(.ecs, action: "DescribeClusters", Input(clusters: clusters, include: ["TAGS"]), as: Output.self)
+        return (out.clusters ?? [], out.failures ?? [])
+    }
+
+    public func putClusterCapacityProviders(cluster: String, capacityProviders: [String],
+                                            defaultStrategy: [CapacityProviderStrategyItem]) throws(AWSError) -> ECSCluster {
+        struct Input: Encodable {
+            let cluster: String
+            let capacityProviders: [String]
+            let defaultCapacityProviderStrategy: [CapacityProviderStrategyItem]
+        }
+        struct Output: Decodable { let cluster: ECSCluster }
+        return try json(.ecs, action: "PutClusterCapacityProviders",
+                        Input(cluster: cluster, capacityProviders: capacityProviders, defaultCapacityProviderStrategy: defaultStrategy),
+                        as: Output.self).cluster
+    }
+
+    public func deleteCluster(_ cluster: String) throws(AWSError) {
+        struct Input: Encodable { let cluster: String }
+        _ = try json(.ecs, action: "DeleteCluster", Input(cluster: cluster), as: EmptyJSON.self)
+    }
+
+    public func registerTaskDefinition(_ request: RegisterTaskDefinitionRequest) throws(AWSError) -> TaskDefinition {
+        struct Output: Decodable { let taskDefinition: TaskDefinition }
+        return try json(.ecs, action: "RegisterTaskDefinition", request, as: Output.self).taskDefinition
+    }
+
+    /// `family`, `family:revision` or an ARN.
+    public func describeTaskDefinition(_ taskDefinition: String) throws(AWSError) -> TaskDefinition {
+        struct Input: Encodable { let taskDefinition: String }
+        struct Output: Decodable { let taskDefinition: TaskDefinition }
+        return try json(.ecs, action: "DescribeTaskDefinition", Input(taskDefinition: taskDefinition), as: Output.self).taskDefinition
+    }
+
+    public func deregisterTaskDefinition(_ taskDefinition: String) throws(AWSError) {
+        struct Input: Encodable { let taskDefinition: String }
+        _ = try json(.ecs, action: "DeregisterTaskDefinition", Input(taskDefinition: taskDefinition), as: EmptyJSON.self)
+    }
+
+    public func runTask(_ request: RunTaskRequest) throws(AWSError) -> RunTaskResult {
+        struct Output: Decodable { let tasks: [ECSTask]?; let failures: [ECSFailure]? }
+        let out = try json(.ecs, action: "RunTask", request, as: Output.self)
+        return RunTaskResult(tasks: out.tasks ?? [], failures: out.failures ?? [])
+    }
+
+    public func describeTasks(cluster: String, tasks: [String]) throws(AWSError) -> (tasks: [ECSTask], failures: [ECSFailure]) {
+        struct Input: Encodable { let cluster: String; let tasks: [String]; let include: [String] }
+        struct Output: Decodable { let tasks: [ECSTask]?; let failures: [ECSFailure]? }
+        let out = try json(.ecs, action: "DescribeTasks", Input(cluster: cluster, tasks: tasks, include: ["TAGS"]), as: Output.self)
+        return (out.tasks ?? [], out.failures ?? [])
+    }
+
+    /// Task ARNs, all pages. `desiredStatus`: RUNNING (default in AWS), PENDING or STOPPED.
+    public func listTasks(cluster: String, startedBy: String? = nil, family: String? = nil, desiredStatus: String? = nil,
+                          pageSize: Int? = nil) throws(AWSError) -> [String] {
+        struct Input: Encodable {
+            let cluster: String
+            let startedBy: String?
+            let family: String?
+            let desiredStatus: String?
+            let maxResults: Int?
+            let nextToken: String?
+        }
+        struct Output: Decodable { let taskArns: [String]?; let nextToken: String? }
+        var arns: [String] = []
+        var token: String?
+        repeat {
+            let out = try json(.ecs, action: "ListTasks",
+                               Input(cluster: cluster, startedBy: startedBy, family: family, desiredStatus: desiredStatus,
+                                     maxResults: pageSize, nextToken: token), as: Output.self)
+            arns += out.taskArns ?? []
+            token = out.nextToken.flatMap { $0.isEmpty ? nil : $0 }
+        } while token != nil
+        return arns
+    }
+
+    public func stopTask(cluster: String, task: String, reason: String) throws(AWSError) -> ECSTask {
+        struct Input: Encodable { let cluster: String; let task: String; let reason: String }
+        struct Output: Decodable { let task: ECSTask }
+        return try json(.ecs, action: "StopTask", Input(cluster: cluster, task: task, reason: reason), as: Output.self).task
+    }
+}

@@ -1,0 +1,37 @@
+import Foundation
+
+extension AWSClient {
+    /// One JSON 1.1 call (ECS, ECR, Logs): `X-Amz-Target: <prefix>.<action>`.
+    public func json(_ service: AWSService, action: String, body: [UInt8]) throws(AWSError) -> [UInt8] {
+        guard let prefix = service.jsonTargetPrefix else {
+            throw AWSError(service: service, operation: action, httpStatus: nil, code: "UnsupportedProtocol",
+                           message: "\(service.rawValue) does not speak JSON 1.1", classification: .invalidInput)
+        }
+        return try send(service, operation: action, contentType: "application/x-amz-json-1.1",
+                        headers: [HTTPHeader("X-Amz-Target", "\(prefix).\(action)")], body: body).body
+    }
+
+    /// A typed JSON 1.1 call: encodes `input`, decodes the answer as `Output`.
+    public func json<Input: Encodable, Output: Decodable>(_ service: AWSService, action: String, _ input: Input,
+                                                          as output: Output.Type = Output.self) throws(AWSError) -> Output {
+        let body: Data
+        do {
+            body = try JSONEncoder().encode(input)
+        } catch {
+            throw AWSError(service: service, operation: action, httpStatus: nil, code: "SerializationFailed",
+                           message: "\(error)", classification: .invalidInput)
+        }
+        let answer = try json(service, action: action, body: Array(body))
+        do {
+            return try JSONDecoder().decode(Output.self, from: Data(answer.isEmpty ? Array("{}".utf8) : answer))
+        } catch {
+            throw AWSError(service: service, operation: action, httpStatus: 200, code: "UnparseableResponse",
+                           message: "\(error)", classification: .other)
+        }
+    }
+}
+
+/// An empty JSON object, for calls without input or without interesting output.
+public struct EmptyJSON: Codable, Sendable {
+    public init() {}
+}

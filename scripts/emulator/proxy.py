@@ -1,0 +1,624 @@
+#!/usr/bin/env python3
+"""Berth's front for moto_server: fault injection plus the AWS behaviour moto lacks.
+
+Stdlib only. Listens on 127.0.0.1, forwards everything to moto, and
+- injects faults per access key id (so parallel tests do not disturb each other):
+  throttling errors in each protocol's shape, 500, 503, connection resets, slow answers;
+- makes RunInstances `ClientToken` and ECS RunTask `clientToken` idempotent;
+- runs ECS tasks with a capacity provider strategy (FARGATE / FARGATE_SPOT), or the
+  cluster's default strategy, instead of moto's HTTP 500;
+- answers DependencyViolation for DeleteSecurityGroup / DeleteSubnet / DeleteVpc /
+  DeleteInternetGateway while something still uses the resource.
+
+The patches talk to moto only through its public AWS API (never its internals), so
+they survive moto upgrades; tests/AWSTests/EmulatorPatchTests show each difference.
+
+Control API (JSON), on the same port:
+  POST   /__berth/faults  {"key": AKID, "plan": ["throttle", "reset", "500", "503",
+                           "slow", "ok"], "rates": {"throttle": 0.2, ...},
+                           "slow_seconds": 2.0, "actions": ["DescribeVpcs"]}
+  DELETE /__berth/faults?key=AKID
+  GET    /__berth/stats?key=AKID   -> {"requests": n, "forwarded": n, "faults": {...}}
+  GET    /__berth/health
+"""
+
+import argparse
+import hashlib
+import json
+import random
+import re
+import socket
+import struct
+import sys
+import threading
+import time
+import urllib.parse
+import uuid
+import xml.etree.ElementTree as ET
+from http.client import HTTPConnection
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+UPSTREAM = ("127.0.0.1", 5000)
+HOP_BY_HOP = {"connection", "keep-alive", "transfer-encoding", "te", "trailer", "upgrade",
+              "proxy-authorization", "proxy-authenticate", "content-length", "server", "date"}
+DEFAULT_ACCOUNT = "123456789012"
+
+
+# ---------------------------------------------------------------- request model
+
+class Call:
+    """One AWS API request as the proxy sees it."""
+
+    def __init__(self, method, path, headers, body):
+        self.method = method
+        self.path = path
+        self.headers = headers
+        self.body = body
+        auth = headers.get("Authorization", "")
+        m = re.search(r"Credential=([^/]+)/\d{8}/([^/]+)/([^/]+)/", auth)
+        self.access_key = m.group(1) if m else ""
+        self.region = m.group(2) if m else "us-east-1"
+        self.service = m.group(3) if m else ""
+        self.account = headers.get("x-moto-account-id") or DEFAULT_ACCOUNT
+        target = headers.get("X-Amz-Target")
+        self.json = target is not None
+        self.form = {}
+        if target:
+            self.action = target.split(".")[-1]
+        else:
+            self.form = {k: v[0] for k, v in urllib.parse.parse_qs(body.decode("utf-8", "replace"),
+                                                                   keep_blank_values=True).items()}
+            self.action = self.form.get("Action", "")
+
+    def json_body(self):
+        try:
+            return json.loads(self.body or b"{}")
+        except ValueError:
+            return {}
+
+
+# ---------------------------------------------------------------- responses
+
+def aws_error(call, status, code, message):
+    """An error in the shape the service's protocol uses."""
+    rid = str(uuid.uuid4())
+    if call.json:
+        body = json.dumps({"__type": code, "message": message}).encode()
+        return status, {"Content-Type": "application/x-amz-json-1.1", "x-amzn-RequestId": rid,
+                        "x-amzn-ErrorType": code}, body
+    if call.service == "ec2":
+        body = (f"<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<Response><Errors><Error><Code>{code}</Code>"
+                f"<Message>{xml_escape(message)}</Message></Error></Errors><RequestID>{rid}</RequestID></Response>")
+    else:
+        kind = "Receiver" if status >= 500 else "Sender"
+        body = (f"<ErrorResponse><Error><Type>{kind}</Type><Code>{code}</Code><Message>{xml_escape(message)}"
+                f"</Message></Error><RequestId>{rid}</RequestId></ErrorResponse>")
+    return status, {"Content-Type": "text/xml", "x-amzn-RequestId": rid}, body.encode()
+
+
+def xml_escape(text):
+    return (text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+            .replace('"', "&quot;"))
+
+
+def throttle_response(call):
+    if call.json:
+        return aws_error(call, 400, "ThrottlingException", "Rate exceeded")
+    if call.service == "ec2":
+        return aws_error(call, 503, "RequestLimitExceeded", "Request limit exceeded.")
+    return aws_error(call, 400, "Throttling", "Rate exceeded")
+
+
+def server_error(call, status):
+    if status == 503:
+        return aws_error(call, 503, "ServiceUnavailable", "Service is unavailable (injected)")
+    code = "InternalError" if call.service == "ec2" else (
+        "com.amazonaws.ecs#ServerException" if call.json else "InternalFailure")
+    return aws_error(call, 500, code, "We encountered an internal error (injected)")
+
+
+# ---------------------------------------------------------------- moto client
+
+def moto(method, path, headers, body):
+    """Sends one request to moto; returns (status, headers dict, body)."""
+    conn = HTTPConnection(*UPSTREAM, timeout=120)
+    try:
+        conn.request(method, path, body=body, headers=headers)
+        resp = conn.getresponse()
+        data = resp.read()
+        return resp.status, {k: v for k, v in resp.getheaders()}, data
+    finally:
+        conn.close()
+
+
+def unsigned_headers(call, service):
+    """Headers for the proxy's own calls to moto: same key, account and region.
+    moto routes on the credential scope and, with auth off, ignores the signature."""
+    date = time.strftime("%Y%m%d", time.gmtime())
+    headers = {
+        "Authorization": f"AWS4-HMAC-SHA256 Credential={call.access_key or 'AKIDPROXY'}/{date}/"
+                         f"{call.region}/{service}/aws4_request, SignedHeaders=host, Signature=0",
+        "X-Amz-Date": time.strftime("%Y%m%dT%H%M%SZ", time.gmtime()),
+        "x-moto-account-id": call.account,
+    }
+    return headers
+
+
+def ec2_query(call, action, params):
+    form = {"Action": action, "Version": "2016-11-15"}
+    form.update(params)
+    headers = unsigned_headers(call, "ec2")
+    headers["Content-Type"] = "application/x-www-form-urlencoded; charset=utf-8"
+    status, _, data = moto("POST", "/", headers, urllib.parse.urlencode(form).encode())
+    if status != 200:
+        raise RuntimeError(f"moto {action} answered {status}: {data[:300]!r}")
+    return strip_namespaces(ET.fromstring(data))
+
+
+def ecs_json(call, action, payload):
+    headers = unsigned_headers(call, "ecs")
+    headers["Content-Type"] = "application/x-amz-json-1.1"
+    headers["X-Amz-Target"] = f"AmazonEC2ContainerServiceV20141113.{action}"
+    status, _, data = moto("POST", "/", headers, json.dumps(payload).encode())
+    if status != 200:
+        raise RuntimeError(f"moto {action} answered {status}: {data[:300]!r}")
+    return json.loads(data or b"{}")
+
+
+def strip_namespaces(root):
+    for element in root.iter():
+        if "}" in element.tag:
+            element.tag = element.tag.split("}", 1)[1]
+    return root
+
+
+def filters(**pairs):
+    """EC2 Filter.N.Name / Filter.N.Value.M parameters."""
+    params = {}
+    for index, (name, values) in enumerate(pairs.items(), start=1):
+        params[f"Filter.{index}.Name"] = name.replace("_", "-").replace("--", ".")
+        for vi, value in enumerate(values if isinstance(values, list) else [values], start=1):
+            params[f"Filter.{index}.Value.{vi}"] = value
+    return params
+
+
+# ---------------------------------------------------------------- faults
+
+class Faults:
+    """Fault configuration and counters per access key id."""
+
+    def __init__(self):
+        self.lock = threading.Lock()
+        self.config = {}
+        self.stats = {}
+
+    def set(self, key, config):
+        with self.lock:
+            config = dict(config)
+            config["plan"] = list(config.get("plan", []))
+            self.config[key] = config
+            self.stats[key] = {"requests": 0, "forwarded": 0, "faults": {}}
+
+    def clear(self, key):
+        with self.lock:
+            self.config.pop(key, None)
+
+    def stats_for(self, key):
+        with self.lock:
+            return json.loads(json.dumps(self.stats.get(key, {"requests": 0, "forwarded": 0, "faults": {}})))
+
+    def next_fault(self, call):
+        """The fault to inject for this call, or None; counts the request."""
+        with self.lock:
+            stats = self.stats.setdefault(call.access_key, {"requests": 0, "forwarded": 0, "faults": {}})
+            stats["requests"] += 1
+            config = self.config.get(call.access_key)
+            if not config:
+                return None, 0
+            actions = config.get("actions")
+            if actions and call.action not in actions:
+                return None, 0
+            fault = None
+            if config["plan"]:
+                fault = config["plan"].pop(0)
+            else:
+                for name, rate in config.get("rates", {}).items():
+                    if random.random() < float(rate):
+                        fault = name
+                        break
+            if fault in (None, "ok"):
+                return None, 0
+            stats["faults"][fault] = stats["faults"].get(fault, 0) + 1
+            return fault, float(config.get("slow_seconds", 2.0))
+
+    def forwarded(self, call):
+        with self.lock:
+            self.stats.setdefault(call.access_key, {"requests": 0, "forwarded": 0, "faults": {}})["forwarded"] += 1
+
+
+FAULTS = Faults()
+
+
+# ---------------------------------------------------------------- patches
+
+class Idempotency:
+    """Remembers the answer to each (account, region, action, token) so that a retried
+    create returns what the first one created, as AWS does, instead of creating again."""
+
+    def __init__(self):
+        self.lock = threading.Lock()
+        self.entries = {}  # key -> (fingerprint, status, headers, body)
+        self.key_locks = {}
+
+    def lock_for(self, key):
+        with self.lock:
+            return self.key_locks.setdefault(key, threading.Lock())
+
+    def get(self, key):
+        with self.lock:
+            return self.entries.get(key)
+
+    def put(self, key, value):
+        with self.lock:
+            self.entries[key] = value
+
+
+IDEMPOTENCY = Idempotency()
+TASK_PROVIDERS = {}  # task ARN -> capacity provider name (moto forgets it)
+TASK_PROVIDERS_LOCK = threading.Lock()
+
+
+def fingerprint(call, ignore):
+    if call.json:
+        payload = {k: v for k, v in call.json_body().items() if k not in ignore}
+        return hashlib.sha256(json.dumps(payload, sort_keys=True).encode()).hexdigest()
+    items = sorted((k, v) for k, v in call.form.items() if k not in ignore)
+    return hashlib.sha256(json.dumps(items).encode()).hexdigest()
+
+
+def idempotent(call, token, forward):
+    """Runs `forward` once per token; replays its success for the same parameters,
+    answers IdempotentParameterMismatch for different ones."""
+    key = (call.account, call.region, call.action, token)
+    mark = fingerprint(call, {"ClientToken", "clientToken"})
+    with IDEMPOTENCY.lock_for(key):
+        known = IDEMPOTENCY.get(key)
+        if known:
+            if known[0] != mark:
+                code = "IdempotentParameterMismatch" if call.service == "ec2" else "InvalidParameterException"
+                return aws_error(call, 400, code,
+                                 "The client token has already been used with different request parameters.")
+            return known[1], known[2], known[3]
+        status, headers, body = forward(call.body)
+        if 200 <= status < 300:
+            IDEMPOTENCY.put(key, (mark, status, headers, body))
+        return status, headers, body
+
+
+def patch_run_task(call, forward):
+    payload = call.json_body()
+    strategy = payload.get("capacityProviderStrategy")
+    if strategy and payload.get("launchType"):
+        return aws_error(call, 400, "InvalidParameterException",
+                         "Specifying both a launch type and capacity provider strategy is not supported.")
+    if not strategy and not payload.get("launchType"):
+        cluster = describe_cluster(call, payload.get("cluster", "default"))
+        strategy = (cluster or {}).get("defaultCapacityProviderStrategy") or None
+    provider = None
+    if strategy:
+        cluster = describe_cluster(call, payload.get("cluster", "default"))
+        if cluster is None:
+            return aws_error(call, 400, "ClusterNotFoundException", "Cluster not found.")
+        associated = set(cluster.get("capacityProviders", []))
+        for item in strategy:
+            name = item.get("capacityProvider")
+            if name not in associated:
+                return aws_error(call, 400, "InvalidParameterException",
+                                 f"The specified capacity provider strategy cannot contain a capacity provider "
+                                 f"that is not associated with the cluster. Associate the capacity provider "
+                                 f"with the cluster or specify a valid capacity provider and try again.")
+            if name not in ("FARGATE", "FARGATE_SPOT"):
+                return None  # an Auto Scaling provider: leave it to moto
+        # The provider a single task lands on: the one with a base, else the heaviest weight.
+        provider = max(strategy, key=lambda s: (s.get("base", 0), s.get("weight", 0)))["capacityProvider"]
+        payload.pop("capacityProviderStrategy", None)
+        payload["launchType"] = "FARGATE"
+
+    def send(_body):
+        status, headers, body = forward(json.dumps(payload).encode())
+        if provider and status == 200:
+            answer = json.loads(body)
+            for task in answer.get("tasks", []):
+                task["capacityProviderName"] = provider
+                with TASK_PROVIDERS_LOCK:
+                    TASK_PROVIDERS[task["taskArn"]] = provider
+            body = json.dumps(answer).encode()
+        return status, headers, body
+
+    token = payload.get("clientToken")
+    if token:
+        return idempotent(call, token, send)
+    return send(call.body)
+
+
+def describe_cluster(call, name):
+    answer = ecs_json(call, "DescribeClusters", {"clusters": [name]})
+    clusters = [c for c in answer.get("clusters", []) if c.get("status") == "ACTIVE"]
+    return clusters[0] if clusters else None
+
+
+def patch_describe_tasks(status, headers, body):
+    if status != 200:
+        return status, headers, body
+    answer = json.loads(body)
+    changed = False
+    for task in answer.get("tasks", []):
+        with TASK_PROVIDERS_LOCK:
+            provider = TASK_PROVIDERS.get(task.get("taskArn"))
+        if provider:
+            task["capacityProviderName"] = provider
+            changed = True
+    return status, headers, json.dumps(answer).encode() if changed else body
+
+
+# ---- DependencyViolation: ask moto what still uses the resource
+
+LIVE_INSTANCE_STATES = ["pending", "running", "stopping", "stopped", "shutting-down"]
+
+
+def live_instances(call, **extra):
+    root = ec2_query(call, "DescribeInstances",
+                     filters(instance_state_name=LIVE_INSTANCE_STATES, **extra))
+    return [e.text for e in root.iter("instanceId")]
+
+
+def live_task_attachments(call):
+    """(subnet id, ENI id) of every ECS task not yet STOPPED, in all clusters."""
+    result = []
+    clusters = ecs_json(call, "ListClusters", {}).get("clusterArns", [])
+    for cluster in clusters:
+        arns = ecs_json(call, "ListTasks", {"cluster": cluster}).get("taskArns", [])
+        if not arns:
+            continue
+        for task in ecs_json(call, "DescribeTasks", {"cluster": cluster, "tasks": arns}).get("tasks", []):
+            if task.get("lastStatus") == "STOPPED":
+                continue
+            for attachment in task.get("attachments", []):
+                details = {d["name"]: d["value"] for d in attachment.get("details", [])}
+                result.append((details.get("subnetId"), details.get("networkInterfaceId")))
+    return result
+
+
+def eni_groups(call, eni_ids):
+    if not eni_ids:
+        return {}
+    params = {f"NetworkInterfaceId.{i}": eni for i, eni in enumerate(eni_ids, start=1)}
+    root = ec2_query(call, "DescribeNetworkInterfaces", params)
+    groups = {}
+    for item in root.iter("item"):
+        eni = item.findtext("networkInterfaceId")
+        if eni:
+            groups[eni] = [g.findtext("groupId") for g in item.findall("./groupSet/item")]
+    return groups
+
+
+def dependency_violation(call, resource):
+    return aws_error(call, 400, "DependencyViolation", f"resource {resource} has a dependent object")
+
+
+def patch_delete_security_group(call, forward):
+    group = call.form.get("GroupId")
+    if group:
+        if live_instances(call, instance__group_id=group):
+            return dependency_violation(call, group)
+        tasks = live_task_attachments(call)
+        groups = eni_groups(call, [eni for _, eni in tasks if eni])
+        if any(group in gs for gs in groups.values()):
+            return dependency_violation(call, group)
+        root = ec2_query(call, "DescribeSecurityGroups", {})
+        for sg in root.iter("item"):
+            owner = sg.findtext("groupId")
+            if not owner or owner == group:
+                continue
+            for pair in sg.iter("groups"):
+                for item in pair.findall("item"):
+                    if item.findtext("groupId") == group:
+                        return dependency_violation(call, group)
+    return forward(call.body)
+
+
+def patch_delete_subnet(call, forward):
+    subnet = call.form.get("SubnetId")
+    if subnet:
+        if live_instances(call, subnet_id=subnet):
+            return dependency_violation(call, subnet)
+        if any(s == subnet for s, _ in live_task_attachments(call)):
+            return dependency_violation(call, subnet)
+    return forward(call.body)
+
+
+def patch_delete_vpc(call, forward):
+    vpc = call.form.get("VpcId")
+    if vpc:
+        root = ec2_query(call, "DescribeInternetGateways", filters(attachment__vpc_id=vpc))
+        if list(root.iter("internetGatewayId")):
+            return dependency_violation(call, vpc)
+        root = ec2_query(call, "DescribeSecurityGroups", filters(vpc_id=vpc))
+        names = [e.text for e in root.iter("groupName")]
+        if any(name != "default" for name in names):
+            return dependency_violation(call, vpc)
+    return forward(call.body)
+
+
+def patch_delete_internet_gateway(call, forward):
+    igw = call.form.get("InternetGatewayId")
+    if igw:
+        root = ec2_query(call, "DescribeInternetGateways", {"InternetGatewayId.1": igw})
+        for attachment in root.iter("attachmentSet"):
+            if attachment.findall("item"):
+                return dependency_violation(call, igw)
+    return forward(call.body)
+
+
+EC2_PATCHES = {
+    "DeleteSecurityGroup": patch_delete_security_group,
+    "DeleteSubnet": patch_delete_subnet,
+    "DeleteVpc": patch_delete_vpc,
+    "DeleteInternetGateway": patch_delete_internet_gateway,
+}
+
+
+KNOWN_KEYS = {}  # access key id created through the proxy -> its account
+KNOWN_KEYS_LOCK = threading.Lock()
+
+
+def account_of_key(access_key):
+    with KNOWN_KEYS_LOCK:
+        return KNOWN_KEYS.get(access_key, DEFAULT_ACCOUNT)
+
+
+def remember_access_key(call, status, body):
+    if status == 200:
+        try:
+            key = strip_namespaces(ET.fromstring(body)).findtext(".//AccessKeyId")
+        except ET.ParseError:
+            key = None
+        if key:
+            with KNOWN_KEYS_LOCK:
+                KNOWN_KEYS[key] = call.account
+
+
+def handle_call(call, forward):
+    """Applies the patch for this action, if any; `forward(body)` sends to moto."""
+    if call.service == "iam" and call.action == "CreateAccessKey":
+        status, headers, body = forward(call.body)
+        remember_access_key(call, status, body)
+        return status, headers, body
+    if call.service == "ec2" and not call.json:
+        if call.action == "RunInstances" and call.form.get("ClientToken"):
+            return idempotent(call, call.form["ClientToken"], forward)
+        patch = EC2_PATCHES.get(call.action)
+        if patch:
+            return patch(call, forward)
+    if call.service == "ecs" and call.json:
+        if call.action == "RunTask":
+            result = patch_run_task(call, forward)
+            if result is not None:
+                return result
+        if call.action == "DescribeTasks":
+            return patch_describe_tasks(*forward(call.body))
+    return forward(call.body)
+
+
+# ---------------------------------------------------------------- HTTP server
+
+class Handler(BaseHTTPRequestHandler):
+    protocol_version = "HTTP/1.1"
+    server_version = "berth-emulator-proxy"
+
+    def log_message(self, fmt, *args):
+        if self.server.verbose:
+            sys.stderr.write("proxy: " + (fmt % args) + "\n")
+
+    def do_GET(self):
+        self.dispatch()
+
+    def do_POST(self):
+        self.dispatch()
+
+    def do_PUT(self):
+        self.dispatch()
+
+    def do_DELETE(self):
+        self.dispatch()
+
+    def read_body(self):
+        length = int(self.headers.get("Content-Length") or 0)
+        return self.rfile.read(length) if length else b""
+
+    def dispatch(self):
+        body = self.read_body()
+        if self.path.startswith("/__berth/"):
+            return self.control(body)
+        headers = {k: v for k, v in self.headers.items() if k.lower() not in HOP_BY_HOP}
+        call = Call(self.command, self.path, self.headers, body)
+        if call.access_key and not any(k.lower() == "x-moto-account-id" for k in headers):
+            # Without this header moto finds the account by scanning every account's IAM
+            # state, creating (and loading managed policies into) each one on the way:
+            # seconds per account. The proxy knows the keys it saw created.
+            call.account = account_of_key(call.access_key)
+            headers["x-moto-account-id"] = call.account
+        fault, slow = FAULTS.next_fault(call) if call.access_key else (None, 0)
+        if fault == "reset":
+            return self.reset()
+        if fault == "throttle":
+            return self.reply(*throttle_response(call))
+        if fault in ("500", "503"):
+            return self.reply(*server_error(call, int(fault)))
+        if fault == "slow":
+            time.sleep(slow)
+
+        def forward(new_body):
+            FAULTS.forwarded(call)
+            return moto(self.command, self.path, headers, new_body)
+
+        try:
+            status, answer_headers, answer = handle_call(call, forward)
+        except Exception as error:  # a patch's own call to moto failed: say so, as moto would
+            status, answer_headers, answer = aws_error(call, 500, "InternalError", f"emulator proxy: {error}")
+        self.reply(status, answer_headers, answer)
+
+    def reply(self, status, headers, body):
+        self.send_response(status)
+        for name, value in headers.items():
+            if name.lower() not in HOP_BY_HOP:
+                self.send_header(name, value)
+        self.send_header("Content-Length", str(len(body)))
+        self.end_headers()
+        self.wfile.write(body)
+
+    def reset(self):
+        # SO_LINGER with a zero timeout turns close() into a TCP RST.
+        self.connection.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
+        self.close_connection = True
+        self.connection.close()
+
+    def control(self, body):
+        url = urllib.parse.urlparse(self.path)
+        query = urllib.parse.parse_qs(url.query)
+        key = (query.get("key") or [""])[0]
+        if url.path == "/__berth/health":
+            return self.reply(200, {"Content-Type": "application/json"}, b'{"status":"ok"}')
+        if url.path == "/__berth/faults" and self.command == "POST":
+            config = json.loads(body or b"{}")
+            FAULTS.set(config.get("key", key), config)
+            return self.reply(200, {"Content-Type": "application/json"}, b'{"status":"ok"}')
+        if url.path == "/__berth/faults" and self.command == "DELETE":
+            FAULTS.clear(key)
+            return self.reply(200, {"Content-Type": "application/json"}, b'{"status":"ok"}')
+        if url.path == "/__berth/stats":
+            return self.reply(200, {"Content-Type": "application/json"}, json.dumps(FAULTS.stats_for(key)).encode())
+        self.reply(404, {"Content-Type": "text/plain"}, b"unknown control path")
+
+
+class Server(ThreadingHTTPServer):
+    daemon_threads = True
+    allow_reuse_address = True
+
+
+def main():
+    global UPSTREAM
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--port", type=int, required=True)
+    parser.add_argument("--upstream", required=True, help="moto's base URL, http://127.0.0.1:PORT")
+    parser.add_argument("--verbose", action="store_true")
+    args = parser.parse_args()
+    upstream = urllib.parse.urlparse(args.upstream)
+    UPSTREAM = (upstream.hostname, upstream.port or 80)
+    server = Server(("127.0.0.1", args.port), Handler)
+    server.verbose = args.verbose
+    server.serve_forever()
+
+
+if __name__ == "__main__":
+    main()
