@@ -13,6 +13,7 @@ extension WorkerPool {
             if pendingCompletions.isEmpty && completerStopping { state.unlock(); break }
             let batch = pendingCompletions
             pendingCompletions.removeAll(keepingCapacity: true)
+            for completion in batch { beingWritten.insert(completion.job.id) }
             state.unlock()
 
             while true {
@@ -28,6 +29,7 @@ extension WorkerPool {
                     if completerStoppingNow() && failures >= 3 {
                         logger.error("completer giving up on a batch at shutdown", metadata: ["jobs": "\(batch.count)", "error": "\(error)"])
                         for completion in batch { forget(completion.job.id) }
+                        state.lock(); for completion in batch { beingWritten.remove(completion.job.id) }; state.unlock()
                         break
                     }
                     let delay = min(2, 0.02 * Double(1 << min(failures, 7)))
@@ -48,7 +50,10 @@ extension WorkerPool {
         for item in written { byID[item.id] = item }
         var earliest: Date?
         state.lock()
-        for completion in batch { running[completion.job.id] = nil }
+        for completion in batch {
+            running[completion.job.id] = nil
+            beingWritten.remove(completion.job.id)
+        }
         for item in written where item.state == .queued {
             earliest = min(earliest ?? item.runAt, item.runAt)
         }

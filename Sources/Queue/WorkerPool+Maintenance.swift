@@ -67,6 +67,6 @@ extension WorkerPool {
     /// A job whose outcome is waiting in the completer is not "lost" when its heartbeat misses.
     private func isWritten(_ id: Int64) -> Bool {
         state.lock(); defer { state.unlock() }
-        return pendingCompletions.contains { $0.job.id == id }
+        return beingWritten.contains(id) || pendingCompletions.contains { $0.job.id == id }
     }
 }

@@ -26,6 +26,8 @@ public final class WorkerPool: @unchecked Sendable {
     var maintenanceStopping = false
     var completerStopping = false
     var pendingCompletions: [Completion] = []
+    /// Outcomes taken by the completer and not yet committed: their heartbeat may miss.
+    var beingWritten: Set<Int64> = []
     /// The earliest `run_at` of a job this process sent back to the queue: the producer looks
     /// again then rather than waiting for the next poll.
     var nextDue: Date?
