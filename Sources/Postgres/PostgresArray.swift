@@ -1,3 +1,5 @@
+import Foundation
+
 /// Postgres's text format for one-dimensional arrays.
 enum PostgresArray {
     static func encode(_ items: [String?]) -> String {
@@ -55,5 +57,3 @@ enum PostgresArray {
         return items
     }
 }
-
-import Foundation

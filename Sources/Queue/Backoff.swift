@@ -1,3 +1,5 @@
+import Foundation
+
 /// Capped exponential backoff with full jitter (the "Full Jitter" of AWS's architecture blog):
 ///
 ///     delay(attempt) = random(0, 1) × min(cap, base × 2^(attempt − 1))
@@ -20,18 +22,11 @@ public struct Backoff: Sendable, Equatable {
     /// The upper bound of the jitter window for `attempt` (1-based).
     public func window(attempt: Int) -> Double {
         let exponent = Double(max(0, min(attempt - 1, 62)))
-        return min(cap, base * pow2(exponent))
+        return min(cap, base * pow(2, exponent))
     }
 
     /// The delay in seconds before retrying after failed attempt `attempt`.
     public func delay(attempt: Int, random: Double = Double.random(in: 0..<1)) -> Double {
         max(floor, random * window(attempt: attempt))
-    }
-
-    private func pow2(_ exponent: Double) -> Double {
-        var value = 1.0
-        var n = Int(exponent)
-        while n > 0 { value *= 2; n -= 1; if value > 1e12 { break } }
-        return value
     }
 }

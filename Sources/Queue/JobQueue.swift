@@ -176,7 +176,7 @@ public struct JobQueue {
                       oldestQueuedAgeSeconds: try oldest?.decodeIfPresent("age_seconds"), runningPerTenant: perTenant)
     }
 
-    /// Tells idle workers to look now (e.g. after a bulk change made outside `enqueue`).
+    /// NOTIFY channels: new work (enqueue, retry, rescue) and cancel requests (payload: job id).
     static let notifyChannel = "berth_jobs"
     static let cancelChannel = "berth_job_cancel"
 }

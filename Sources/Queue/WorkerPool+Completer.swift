@@ -1,7 +1,11 @@
 import Foundation
+import Logging
 import Postgres
 
 extension WorkerPool {
+    /// Outcomes are retried sooner than connections: their leases are ticking.
+    static let completerBackoff = Backoff(base: 0.04, cap: 2)
+
     /// Writes outcomes back in batches: whatever finished while the previous write was in
     /// flight goes in the next statement, so the batch grows with the load.
     func completerLoop() {
@@ -32,7 +36,7 @@ extension WorkerPool {
                         state.lock(); for completion in batch { beingWritten.remove(completion.job.id) }; state.unlock()
                         break
                     }
-                    let delay = min(2, 0.02 * Double(1 << min(failures, 7)))
+                    let delay = WorkerPool.completerBackoff.window(attempt: failures)
                     logger.error("completer failed; retrying", metadata: ["error": "\(error)", "retry_in_seconds": "\(delay)"])
                     Thread.sleep(forTimeInterval: delay)
                 }
@@ -77,5 +81,3 @@ extension WorkerPool {
         }
     }
 }
-
-import Logging

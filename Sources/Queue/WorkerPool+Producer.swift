@@ -41,7 +41,7 @@ extension WorkerPool {
                 failures = 0
             } catch {
                 failures += 1
-                let delay = min(5, 0.05 * Double(1 << min(failures, 7)))
+                let delay = WorkerPool.reconnectBackoff.window(attempt: failures)
                 logger.error("producer failed; retrying", metadata: ["error": "\(error)", "retry_in_seconds": "\(delay)"])
                 pause(delay)
                 needClaim = true

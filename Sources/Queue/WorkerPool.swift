@@ -105,7 +105,7 @@ public final class WorkerPool: @unchecked Sendable {
                 return try Connection(url: databaseURL, applicationName: "berth \(role)")
             } catch {
                 attempt += 1
-                let delay = min(5, 0.05 * Double(1 << min(attempt, 7)))
+                let delay = WorkerPool.reconnectBackoff.window(attempt: attempt)
                 logger.warning("cannot connect to the database; retrying", metadata: [
                     "role": "\(role)", "error": "\(error)", "retry_in_seconds": "\(delay)",
                 ])
@@ -116,6 +116,9 @@ public final class WorkerPool: @unchecked Sendable {
         }
         return nil
     }
+
+    /// How long a loop waits after its n-th failure in a row talking to the database.
+    static let reconnectBackoff = Backoff(base: 0.1, cap: 5)
 
     func logStateChange(_ message: Logger.Message, job: Job, state: JobState, extra: Logger.Metadata = [:]) {
         var metadata: Logger.Metadata = [

@@ -1,4 +1,5 @@
 import ArgumentParser
+import Foundation
 
 /// A duration on the command line: `250ms`, `1.5s`, `2m`, `1h`, or a bare number of seconds.
 struct DurationArgument: ExpressibleByArgument, Sendable {
@@ -21,4 +22,3 @@ struct DurationArgument: ExpressibleByArgument, Sendable {
     static var defaultCompletionKind: CompletionKind { .default }
 }
 
-import Foundation
