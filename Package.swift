@@ -30,8 +30,12 @@ let package = Package(
             "Postgres",
             .product(name: "Logging", package: "swift-log"),
         ]),
+        .target(name: "Provisioning", dependencies: [
+            "Postgres", "Queue", "AWS", "COpenSSL",
+            .product(name: "Logging", package: "swift-log"),
+        ]),
         .executableTarget(name: "berth", dependencies: [
-            "Postgres", "Queue", "AWS",
+            "Postgres", "Queue", "AWS", "Provisioning",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
             .product(name: "Logging", package: "swift-log"),
         ]),
@@ -41,5 +45,6 @@ let package = Package(
         .testTarget(name: "PostgresTests", dependencies: ["Postgres", "TestSupport"]),
         .testTarget(name: "QueueTests", dependencies: ["Queue", "Postgres", "TestSupport"]),
         .testTarget(name: "AWSTests", dependencies: ["AWS"]),
+        .testTarget(name: "ProvisioningTests", dependencies: ["Provisioning", "Queue", "Postgres", "AWS", "TestSupport"]),
     ]
 )

@@ -8,7 +8,7 @@ public final class JobContext: @unchecked Sendable {
     public let job: Job
     public let logger: Logger
     public let pool: ConnectionPool
-    let leaseToken: UUID
+    public let leaseToken: UUID
     private let condition = NSCondition()
     private var stopReason: JobInterrupted.Reason?
     private var finished = false

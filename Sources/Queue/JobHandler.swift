@@ -47,5 +47,6 @@ public struct JobInterrupted: Error, CustomStringConvertible {
     }
 
     public var reason: Reason
+    public init(reason: Reason) { self.reason = reason }
     public var description: String { "job interrupted: \(reason.rawValue)" }
 }

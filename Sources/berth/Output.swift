@@ -1,5 +1,6 @@
 import Foundation
 import Postgres
+import Provisioning
 import Queue
 
 /// Printing helpers shared by the commands: JSON, aligned tables, timestamps.
@@ -46,5 +47,39 @@ enum Output {
             "updated_at": time(job.updatedAt), "attempted_at": opt(job.attemptedAt.map(time)),
             "finished_at": opt(job.finishedAt.map(time)),
         ]
+    }
+
+    static func jsonLine(_ object: Any) {
+        let data = (try? JSONSerialization.data(withJSONObject: object, options: [.sortedKeys, .withoutEscapingSlashes])) ?? Data()
+        print(String(decoding: data, as: UTF8.self))
+    }
+
+    static func tenantObject(_ t: Tenant) -> [String: Any] {
+        func opt(_ value: Any?) -> Any { value ?? NSNull() }
+        return ["id": t.id.uuidString.lowercased(), "name": t.name, "aws_mode": t.awsMode.rawValue, "access_key_id": opt(t.accessKeyId),
+                "aws_account_id": opt(t.awsAccountId), "default_backend": t.defaultBackend, "default_region": opt(t.defaultRegion),
+                "default_fargate_spot": opt(t.defaultFargateSpot), "gpu_access": t.gpuAccess, "has_credentials": t.hasCredentials,
+                "created_at": time(t.createdAt)]
+    }
+
+    static func clusterObject(_ c: Cluster) -> [String: Any] {
+        func opt(_ value: Any?) -> Any { value ?? NSNull() }
+        let spec = (try? JSONSerialization.jsonObject(with: JSONEncoder().encode(c.spec))) ?? [:]
+        return ["id": c.id.uuidString.lowercased(), "tenant": c.tenant, "name": c.name, "state": c.state, "error": opt(c.error),
+                "backend": c.backend, "region": c.region, "spec": spec, "scheduler_address": opt(c.schedulerAddress),
+                "scheduler_public_address": opt(c.schedulerPublicAddress), "created_at": time(c.createdAt), "updated_at": time(c.updatedAt)]
+    }
+
+    static func eventObject(_ e: Event) -> [String: Any] {
+        func opt(_ value: Any?) -> Any { value ?? NSNull() }
+        return ["id": e.id, "at": time(e.at), "tenant": e.tenant, "cluster_id": opt(e.clusterId?.uuidString.lowercased()),
+                "cluster": opt(e.clusterName), "job_id": opt(e.jobId), "type": e.type, "step": opt(e.step), "state": opt(e.state),
+                "message": e.message, "data": e.data]
+    }
+
+    static func eventLine(_ e: Event) -> String {
+        let who = e.clusterName.map { "\(e.tenant)/\($0)" } ?? e.tenant
+        let state = e.type == "state" ? " -> \(e.state ?? "?")" : ""
+        return "\(time(e.at)) \(who) [\(e.type)\(state)] \(e.message)"
     }
 }

@@ -57,7 +57,7 @@ struct WorkerCommand: ParsableCommand {
 
         let signals = SignalWatcher(signals: [SIGTERM, SIGINT])
         let pool = try WorkerPool(config: config, databaseURL: try Environment.databaseURL(databaseURL),
-                                  handlers: JobKinds.all, logger: Logger(label: "berth.worker"))
+                                  handlers: JobKinds.all(), logger: Logger(label: "berth.worker"))
         signals.start { count in pool.requestStop(immediate: count > 1) }
         pool.run()
     }

@@ -1,6 +1,7 @@
 import ArgumentParser
 import Foundation
 import Postgres
+import Provisioning
 import Queue
 
 struct Berth: ParsableCommand {
@@ -8,7 +9,8 @@ struct Berth: ParsableCommand {
         commandName: "berth",
         abstract: "Provision Dask clusters in AWS through a Postgres job queue.",
         discussion: "Environment: DATABASE_URL, BERTH_LOG_LEVEL, BERTH_LOG_FORMAT (text|json). Exit codes: 0 success, 2 bad input, 1 other errors.",
-        subcommands: [MigrateCommand.self, WorkerCommand.self, JobsCommand.self, StatusCommand.self, AWSCommand.self])
+        subcommands: [MigrateCommand.self, WorkerCommand.self, TenantCommand.self, ClusterCommand.self, EventsCommand.self,
+                      JobsCommand.self, StatusCommand.self, IAMPolicyCommand.self, AWSCommand.self])
 }
 
 /// Exit codes are part of the CLI contract: 0 success, 2 bad input, 1 anything else.
@@ -32,6 +34,9 @@ func runBerth() -> Int32 {
         return 0
     } catch let error as ExitCode {
         return error.rawValue
+    } catch let error as ExitCodeError {
+        FileHandle.standardError.write(Data("berth: \(error.message)\n".utf8))
+        return error.code
     } catch where Berth.exitCode(for: error) == .success {
         print(Berth.fullMessage(for: error))  // `berth` alone, or a group without a subcommand: help
         return 0
@@ -45,6 +50,8 @@ func isBadInput(_ error: Error) -> Bool {
     switch error {
     case is UsageError, is ValidationError: return true
     case let error as QueueError: if case .invalid = error { return true } else { return false }
+    case let error as ProvisioningError: if case .invalid = error { return true } else { return false }
+    case is SecretError: return true
     case let error as PostgresError: return error.isInvalidParameter || error.sqlState?.hasPrefix("22") == true
     default: return false
     }

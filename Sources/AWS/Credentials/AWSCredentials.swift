@@ -16,6 +16,9 @@ public struct AWSCredentials: Sendable, Hashable {
         self.sessionTokenValue = sessionToken.flatMap { $0.isEmpty ? nil : Redacted($0) }
     }
 
+    /// The secret itself, for sealing it at rest (Berth's tenant store) and nothing else.
+    public func revealSecretForSealing() -> String { secretAccessKey.reveal }
+
     /// Whether a session token is present (temporary credentials).
     public var hasSessionToken: Bool { sessionTokenValue != nil }
 

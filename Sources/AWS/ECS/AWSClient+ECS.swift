@@ -24,6 +24,20 @@ extension AWSClient {
         return (out.clusters ?? [], out.failures ?? [])
     }
 
+    /// Cluster ARNs, all pages.
+    public func listClusters() throws(AWSError) -> [String] {
+        struct Input: Encodable { let nextToken: String? }
+        struct Output: Decodable { let clusterArns: [String]?; let nextToken: String? }
+        var arns: [String] = []
+        var token: String?
+        repeat {
+            let out = try json(.ecs, action: "ListClusters", Input(nextToken: token), as: Output.self)
+            arns += out.clusterArns ?? []
+            token = out.nextToken.flatMap { $0.isEmpty ? nil : $0 }
+        } while token != nil
+        return arns
+    }
+
     public func putClusterCapacityProviders(cluster: String, capacityProviders: [String],
                                             defaultStrategy: [CapacityProviderStrategyItem]) throws(AWSError) -> ECSCluster {
         struct Input: Encodable {

@@ -1,8 +1,8 @@
 import COpenSSL
 
 /// SHA-256 and HMAC-SHA256 over OpenSSL, for SigV4.
-enum Digest {
-    static func sha256(_ data: [UInt8]) -> [UInt8] {
+public enum Digest {
+    public static func sha256(_ data: [UInt8]) -> [UInt8] {
         var out = [UInt8](repeating: 0, count: 32)
         let ok = data.withUnsafeBufferPointer { input in
             out.withUnsafeMutableBufferPointer { berth_sha256(input.baseAddress, input.count, $0.baseAddress) }
@@ -12,7 +12,7 @@ enum Digest {
         return out
     }
 
-    static func hmacSHA256(key: [UInt8], data: [UInt8]) -> [UInt8] {
+    public static func hmacSHA256(key: [UInt8], data: [UInt8]) -> [UInt8] {
         var out = [UInt8](repeating: 0, count: 32)
         let ok = key.withUnsafeBufferPointer { k in
             data.withUnsafeBufferPointer { d in
@@ -25,7 +25,7 @@ enum Digest {
         return out
     }
 
-    static func hex(_ bytes: [UInt8]) -> String {
+    public static func hex(_ bytes: [UInt8]) -> String {
         let digits: [UInt8] = Array("0123456789abcdef".utf8)
         var chars = [UInt8]()
         chars.reserveCapacity(bytes.count * 2)
@@ -36,5 +36,5 @@ enum Digest {
         return String(decoding: chars, as: UTF8.self)
     }
 
-    static func sha256Hex(_ data: [UInt8]) -> String { hex(sha256(data)) }
+    public static func sha256Hex(_ data: [UInt8]) -> String { hex(sha256(data)) }
 }

@@ -10,4 +10,20 @@ int berth_sha256(const uint8_t *data, size_t length, uint8_t *out);
 int berth_hmac_sha256(const uint8_t *key, size_t key_length,
                       const uint8_t *data, size_t length, uint8_t *out);
 
+
+// AES-256-GCM with a 12-byte nonce and a 16-byte tag (for secrets at rest).
+// Seal writes `length` bytes of ciphertext to `out` and the tag to `tag`; open verifies
+// the tag and writes the plaintext. Both return 1 on success, 0 on failure (for open:
+// a wrong key, a changed ciphertext or changed associated data).
+int berth_aes256gcm_seal(const uint8_t *key, const uint8_t *nonce,
+                         const uint8_t *aad, size_t aad_length,
+                         const uint8_t *plaintext, size_t length,
+                         uint8_t *out, uint8_t *tag);
+int berth_aes256gcm_open(const uint8_t *key, const uint8_t *nonce,
+                         const uint8_t *aad, size_t aad_length,
+                         const uint8_t *ciphertext, size_t length,
+                         const uint8_t *tag, uint8_t *out);
+// Cryptographically secure random bytes; 1 on success.
+int berth_random_bytes(uint8_t *out, size_t length);
+
 #endif

@@ -1,0 +1,30 @@
+import Foundation
+
+/// A cluster's resolved spec, as `berth.resolve_spec` stored it (every default filled in).
+public struct ClusterSpec: Sendable, Codable, Equatable {
+    public var backend: String
+    public var region: String
+    public var fargateSpot: Bool?
+    public var spot: Bool?
+    public var workers: Int
+    public var workerGpus: Int
+    public var workerCpu: Double
+    public var workerMemory: Double
+    public var schedulerCpu: Double
+    public var schedulerMemory: Double
+    public var workerInstanceType: String?
+    public var schedulerInstanceType: String?
+    public var image: String?
+    public var ingressCidrs: [String]?
+
+    enum CodingKeys: String, CodingKey {
+        case backend, region, fargateSpot = "fargate_spot", spot, workers, workerGpus = "worker_gpus", workerCpu = "worker_cpu",
+             workerMemory = "worker_memory", schedulerCpu = "scheduler_cpu", schedulerMemory = "scheduler_memory",
+             workerInstanceType = "worker_instance_type", schedulerInstanceType = "scheduler_instance_type", image,
+             ingressCidrs = "ingress_cidrs"
+    }
+
+    public static func decode(_ json: String) throws -> ClusterSpec {
+        try JSONDecoder().decode(ClusterSpec.self, from: Data(json.utf8))
+    }
+}

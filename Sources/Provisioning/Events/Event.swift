@@ -1,0 +1,35 @@
+import Foundation
+import Postgres
+
+/// A row of `berth.events`: a step started or finished, a retry, a state change.
+public struct Event: Sendable, Codable {
+    public var id: Int64
+    public var at: Date
+    public var tenant: String
+    public var clusterId: UUID?
+    public var clusterName: String?
+    public var jobId: Int64?
+    public var type: String
+    public var step: String?
+    public var state: String?
+    public var message: String
+    public var data: [String: String]
+
+    enum CodingKeys: String, CodingKey {
+        case id, at, tenant, clusterId = "cluster_id", clusterName = "cluster_name", jobId = "job_id", type, step, state, message, data
+    }
+
+    init(row: Row) throws {
+        id = try row.decode("id")
+        at = try row.decode("at")
+        tenant = try row.decode("tenant")
+        clusterId = try row.decodeIfPresent("cluster_id")
+        clusterName = try row.decodeIfPresent("cluster_name")
+        jobId = try row.decodeIfPresent("job_id")
+        type = try row.decode("type")
+        step = try row.decodeIfPresent("step")
+        state = try row.decodeIfPresent("state")
+        message = try row.decode("message")
+        data = decodeOutputs(try row.decode("data"))
+    }
+}

@@ -1,0 +1,70 @@
+import Foundation
+import Postgres
+
+/// Reading events, and following them live with LISTEN `berth_events`.
+public struct EventLog {
+    public let connection: Connection
+
+    public init(_ connection: Connection) {
+        self.connection = connection
+    }
+
+    public struct Filter: Sendable {
+        public var tenant: String?
+        public var clusterName: String?
+        public var clusterId: UUID?
+        public init(tenant: String? = nil, clusterName: String? = nil, clusterId: UUID? = nil) {
+            self.tenant = tenant
+            self.clusterName = clusterName
+            self.clusterId = clusterId
+        }
+
+        func matches(_ event: Event) -> Bool {
+            (tenant == nil || event.tenant == tenant) && (clusterName == nil || event.clusterName == clusterName)
+                && (clusterId == nil || event.clusterId == clusterId)
+        }
+    }
+
+    /// The most recent `limit` events, oldest first.
+    public func last(_ limit: Int, filter: Filter) throws -> [Event] {
+        try connection.query(ProvisioningSQL.lastEvents, [filter.tenant, filter.clusterName, filter.clusterId, limit]).map(Event.init(row:))
+    }
+
+    public func after(_ id: Int64, filter: Filter, limit: Int = 500) throws -> [Event] {
+        try connection.query(ProvisioningSQL.eventsAfter, [id, filter.tenant, filter.clusterName, filter.clusterId, limit]).map(Event.init(row:))
+    }
+
+    /// Calls `handle` for each new event after `after` as it is committed, until `handle`
+    /// returns false. Waits on NOTIFY, with `poll` seconds as the fallback.
+    ///
+    /// Ids come from a sequence, so a transaction that commits late can make an id smaller
+    /// than one already seen appear. The follower re-reads a window behind the highest id
+    /// it has seen and skips the ids it has handled; a gap older than `gapGrace` seconds is
+    /// a rolled-back insert and stops being looked for.
+    public func follow(after: Int64, filter: Filter, poll: Double = 1, gapGrace: Double = 5,
+                       _ handle: (Event) throws -> Bool) throws {
+        try connection.listen("berth_events")
+        var watermark = after
+        var seen: Set<Int64> = []
+        var gapsSince: [Int64: Date] = [:]
+        while true {
+            // Unfiltered, so the only gaps are transactions in flight or rolled back.
+            for event in try self.after(watermark, filter: Filter()) where !seen.contains(event.id) {
+                seen.insert(event.id)
+                if filter.matches(event), try !handle(event) { return }
+            }
+            // Move the watermark over ids that are seen, or missing for longer than the grace.
+            let now = Date()
+            while true {
+                let next = watermark + 1
+                if seen.remove(next) != nil { watermark = next; gapsSince[next] = nil; continue }
+                guard let highest = seen.max(), highest > next else { break }
+                let since = gapsSince[next] ?? now
+                gapsSince[next] = since
+                if now.timeIntervalSince(since) > gapGrace { watermark = next; gapsSince[next] = nil; continue }
+                break
+            }
+            _ = try connection.waitForNotifications(timeout: poll)
+        }
+    }
+}

@@ -1,0 +1,76 @@
+import AWS
+import Foundation
+import Postgres
+import Queue
+
+/// `cluster.create`: waits for (or asks for) the tenant's network in the region, then runs the
+/// backend's plan; `ready` with the scheduler's address. Stops at a step boundary when a
+/// delete arrives; a failure that retrying cannot fix ends the job `failed`, which puts the
+/// cluster in `error` and enqueues the cleanup (see migration 0002).
+public struct ClusterCreateJob: JobHandler {
+    public static let kind = "cluster.create"
+    let support: ClusterJobSupport
+
+    public init(settings: ProvisioningSettings) {
+        support = ClusterJobSupport(settings: settings)
+    }
+
+    public func run(_ context: JobContext) throws -> JobResult {
+        guard let cluster = try support.acquire(context) else { return .snooze(seconds: ClusterJobSupport.busyClusterSnooze) }
+        if cluster.desired == "deleted" || ["stopping", "stopped", "error"].contains(cluster.state) {
+            return .cancelled(reason: "cluster \(cluster.name) is being deleted")
+        }
+        if cluster.state == "pending" {
+            try support.setState(cluster, context, to: "starting", from: ["pending"], desired: "running",
+                                 message: "starting: \(cluster.backend) cluster in \(cluster.region)")
+        }
+        guard cluster.backend == "ecs" else {
+            throw JobError("the \(cluster.backend) backend is not available in this version of Berth; use backend ecs", retryable: false)
+        }
+        let (tenant, aws) = try support.tenant(cluster, context)
+        let engine = StepEngine(job: context, aws: aws, tags: Tags(tenantId: tenant.id, clusterId: cluster.id),
+                                events: cluster.events, settings: support.settings)
+        let plan = Plan(scope: cluster.scope, steps: [networkStep(cluster: cluster, tenant: tenant, context: context)]
+                                                     + ECSClusterPlan.steps(cluster: cluster))
+        let stop = { () throws -> String? in
+            let now = try support.reload(cluster, context)
+            return now.desired == "deleted" ? "a delete was requested" : nil
+        }
+        switch try engine.run(plan, shouldStop: stop) {
+        case .snooze(let seconds):
+            return .snooze(seconds: seconds)
+        case .stopped(let reason):
+            return .cancelled(reason: reason)
+        case .finished(let outputs):
+            let changed = try support.setState(cluster, context, to: "ready", from: ["starting"], desired: "running",
+                                               address: outputs["scheduler_address"], publicAddress: outputs["scheduler_public_address"],
+                                               message: "ready: scheduler at \(outputs["scheduler_address"] ?? "?")",
+                                               data: outputs.filter { ["scheduler_address", "scheduler_public_address"].contains($0.key) })
+            if !changed { return .cancelled(reason: "a delete was requested") }
+            return .succeeded(output: encodeOutputs(outputs.filter { $0.key.hasPrefix("scheduler_address") || $0.key == "scheduler_public_address" }))
+        }
+    }
+
+    /// The shared network: ready → its outputs; otherwise make sure its one job is queued
+    /// (a unique key per tenant and region) and look again soon.
+    private func networkStep(cluster: Cluster, tenant: Tenant, context: JobContext) -> Step {
+        Step("network", .check, waitDeadline: support.settings.networkWaitDeadline) { ctx in
+            if let network = try support.network(tenantId: tenant.id, region: cluster.region, context), network.state == "ready" {
+                return .done(network.outputs)
+            }
+            let (state, error) = try context.withConnection { connection -> (String, String?) in
+                try connection.execute(ProvisioningSQL.ensureNetworkRow, [tenant.id, cluster.region])
+                let row = try connection.queryRow(ProvisioningSQL.network, [tenant.id, cluster.region])
+                return (try row?.decode("state") ?? "creating", try row?.decodeIfPresent("error"))
+            }
+            if state == "error", ctx.resumed {
+                // It failed while this cluster waited for it: this cluster cannot start.
+                throw StepFailure("the network for \(tenant.name) in \(cluster.region) could not be built: \(error ?? "unknown error")")
+            }
+            try context.withConnection { connection in
+                _ = try connection.query(ProvisioningSQL.enqueueNetworkJob, [tenant.id, cluster.region, tenant.name])
+            }
+            return .wait(seconds: ctx.pollInterval, reason: "the shared network of \(tenant.name) in \(cluster.region)")
+        }
+    }
+}

@@ -1,0 +1,164 @@
+import AWS
+import Foundation
+
+/// An ECS/Fargate Dask cluster in the tenant's shared network: its own security group, a task
+/// definition each for the scheduler and the workers, the scheduler task, then the workers.
+enum ECSClusterPlan {
+    static let schedulerPort = 8786
+    static let dashboardPort = 8787
+    static let runTaskBatch = 10  // RunTask starts at most 10 tasks per call
+    static let describeTasksBatch = 100
+
+    static func steps(cluster: Cluster) -> [Step] {
+        let spec = cluster.spec
+        let startedBy = Names.startedBy(cluster: cluster.id)
+        return [
+            Step("security_group", .create) { ctx in
+                let vpc = try ctx.require("vpc_id")
+                let name = Names.securityGroup(cluster: cluster.id)
+                var groupId: String?
+                if ctx.resumed {
+                    groupId = try ctx.aws.describeSecurityGroups(filters: [EC2Filter("vpc-id", vpc), EC2Filter("group-name", name)]).first?.groupId
+                }
+                if groupId == nil {
+                    groupId = try tolerate([.alreadyExists]) {
+                        try ctx.aws.createSecurityGroup(name: name, description: "Berth Dask cluster \(cluster.tenant)/\(cluster.name)",
+                                                        vpcId: vpc, tags: ctx.tags.tags(name: name))
+                    } ?? ctx.aws.describeSecurityGroups(filters: [EC2Filter("vpc-id", vpc), EC2Filter("group-name", name)]).first?.groupId
+                }
+                guard let group = groupId else { throw StepFailure("security group \(name) was created but cannot be found") }
+                // Within the cluster: everything. Scheduler and dashboard: only from the spec's
+                // CIDRs, by default the VPC (an open Dask scheduler runs anyone's code).
+                let vpcCidr = try ctx.require("vpc_cidr")
+                let sources = spec.ingressCidrs ?? [vpcCidr]
+                try tolerate([.alreadyExists]) {
+                    try ctx.aws.authorizeSecurityGroupIngress(groupId: group, permissions: [
+                        IpPermission(ipProtocol: "-1", fromPort: nil, toPort: nil, sourceGroupIds: [group], description: "within the cluster"),
+                        IpPermission(fromPort: schedulerPort, toPort: dashboardPort, cidrs: sources, description: "Dask scheduler and dashboard"),
+                    ])
+                }
+                return .done(["security_group_id": group])
+            },
+            Step("task_definitions", .create) { ctx in
+                var arns: StepOutputs = [:]
+                for role in ["scheduler", "worker"] {
+                    let family = Names.taskFamily(cluster: cluster.id, role: role)
+                    if ctx.resumed, let found = try? ctx.aws.describeTaskDefinition(family), found.status == "ACTIVE" {
+                        arns["\(role)_task_definition"] = found.taskDefinitionArn
+                        continue
+                    }
+                    let cpu = role == "scheduler" ? spec.schedulerCpu : spec.workerCpu
+                    let memory = role == "scheduler" ? spec.schedulerMemory : spec.workerMemory
+                    let memoryMiB = Int(memory * 1024)
+                    let container = ContainerDefinition(
+                        name: role, image: spec.image ?? "ghcr.io/dask/dask:latest",
+                        command: role == "scheduler"
+                            ? ["dask", "scheduler", "--port", "\(schedulerPort)", "--dashboard-address", ":\(dashboardPort)"]
+                            : ["dask", "worker"],
+                        portMappings: role == "scheduler" ? [PortMapping(containerPort: schedulerPort), PortMapping(containerPort: dashboardPort)] : nil,
+                        memory: memoryMiB,
+                        logConfiguration: .awslogs(group: try ctx.require("log_group"), region: cluster.region,
+                                                   streamPrefix: cluster.id.uuidString.lowercased()))
+                    let definition = try ctx.aws.registerTaskDefinition(RegisterTaskDefinitionRequest(
+                        family: family, containers: [container], cpu: Int(cpu * 1024), memoryMiB: memoryMiB,
+                        executionRoleArn: try ctx.require("execution_role_arn"), tags: ctx.tags.tags(name: family)))
+                    arns["\(role)_task_definition"] = definition.taskDefinitionArn
+                }
+                return .done(arns)
+            },
+            Step("scheduler_task", .create) { ctx in
+                let ecsCluster = try ctx.require("ecs_cluster")
+                let result = try ctx.aws.runTask(RunTaskRequest(
+                    cluster: ecsCluster, taskDefinition: try ctx.require("scheduler_task_definition"), count: 1, launchType: "FARGATE",
+                    networkConfiguration: try networkConfiguration(ctx), clientToken: ctx.clientToken(), startedBy: startedBy,
+                    tags: ctx.tags.tags(name: "\(Names.securityGroup(cluster: cluster.id))-scheduler")))
+                guard let task = result.tasks.first else { throw runTaskFailure(result, what: "the scheduler") }
+                return .done(["scheduler_task_arn": task.taskArn])
+            },
+            Step("scheduler_running", .check) { ctx in
+                let ecsCluster = try ctx.require("ecs_cluster")
+                let arn = try ctx.require("scheduler_task_arn")
+                guard let task = try ctx.aws.describeTasks(cluster: ecsCluster, tasks: [arn]).tasks.first else {
+                    return .wait(seconds: ctx.pollInterval, reason: "the scheduler task to appear")
+                }
+                switch task.lastStatus {
+                case "RUNNING":
+                    guard let ip = task.privateIPv4Address else {
+                        return .wait(seconds: ctx.pollInterval, reason: "the scheduler task's network interface")
+                    }
+                    var outputs = ["scheduler_address": "tcp://\(ip):\(schedulerPort)"]
+                    if let eni = task.networkInterfaceId,
+                       let publicIp = try? ctx.aws.describeNetworkInterfaces(ids: [eni]).first?.publicIp {
+                        outputs["scheduler_public_address"] = "tcp://\(publicIp):\(schedulerPort)"
+                    }
+                    return .done(outputs)
+                case "STOPPED", "DEPROVISIONING":
+                    throw StepFailure("the scheduler task stopped before it ran: \(task.stoppedReason ?? "no reason given")")
+                default:
+                    return .wait(seconds: ctx.pollInterval, reason: "the scheduler task to be RUNNING (now \(task.lastStatus ?? "unknown"))")
+                }
+            },
+            Step("worker_tasks", .create) { ctx in
+                let ecsCluster = try ctx.require("ecs_cluster")
+                let scheduler = try ctx.require("scheduler_address")
+                var arns: [String] = []
+                var batch = 0
+                while arns.count < spec.workers {
+                    let count = min(runTaskBatch, spec.workers - arns.count)
+                    // One token per batch: a retried batch returns the tasks it started the first time.
+                    let spot = spec.fargateSpot == true
+                    let result = try ctx.aws.runTask(RunTaskRequest(
+                        cluster: ecsCluster, taskDefinition: try ctx.require("worker_task_definition"), count: count,
+                        launchType: spot ? nil : "FARGATE",
+                        capacityProviderStrategy: spot ? [CapacityProviderStrategyItem(capacityProvider: "FARGATE_SPOT")] : nil,
+                        networkConfiguration: try networkConfiguration(ctx),
+                        overrides: TaskOverride(containerOverrides: [ContainerOverride(
+                            name: "worker",
+                            command: ["dask", "worker", scheduler, "--nthreads", "\(max(1, Int(spec.workerCpu)))",
+                                      "--memory-limit", "\(Int(spec.workerMemory * 1024))MiB"])]),
+                        clientToken: ctx.clientToken("batch-\(batch)"), startedBy: startedBy,
+                        tags: ctx.tags.tags(name: "\(Names.securityGroup(cluster: cluster.id))-worker")))
+                    if result.tasks.count < count && result.tasks.isEmpty { throw runTaskFailure(result, what: "workers") }
+                    arns += result.tasks.map(\.taskArn)
+                    if result.tasks.count < count { throw runTaskFailure(result, what: "\(count - result.tasks.count) workers") }
+                    batch += 1
+                }
+                return .done(["worker_task_arns": arns.joined(separator: ",")])
+            },
+            Step("workers_running", .check) { ctx in
+                let ecsCluster = try ctx.require("ecs_cluster")
+                let arns = ctx.list("worker_task_arns")
+                var pending = 0
+                for chunk in stride(from: 0, to: arns.count, by: describeTasksBatch).map({ Array(arns[$0..<min($0 + describeTasksBatch, arns.count)]) }) {
+                    for task in try ctx.aws.describeTasks(cluster: ecsCluster, tasks: chunk).tasks {
+                        if task.lastStatus == "STOPPED" {
+                            throw StepFailure("a worker task stopped before it ran: \(task.stoppedReason ?? "no reason given")")
+                        }
+                        if task.lastStatus != "RUNNING" { pending += 1 }
+                    }
+                }
+                if pending > 0 {
+                    return .wait(seconds: ctx.pollInterval, reason: "\(pending) of \(arns.count) worker tasks to be RUNNING")
+                }
+                return .done(["workers_running": "\(arns.count)"])
+            },
+        ]
+    }
+
+    private static func networkConfiguration(_ ctx: StepContext) throws -> NetworkConfiguration {
+        NetworkConfiguration(subnets: ctx.list("subnet_ids"), securityGroups: [try ctx.require("security_group_id")], assignPublicIp: true)
+    }
+
+    /// ECS answers capacity problems as `failures`, not errors: worth another try later.
+    private static func runTaskFailure(_ result: RunTaskResult, what: String) -> Error {
+        let reasons = result.failures.map { "\($0.reason ?? "?")\($0.detail.map { " (\($0))" } ?? "")" }.joined(separator: "; ")
+        return RetryableStepError("ECS could not start \(what): \(reasons.isEmpty ? "no reason given" : reasons)")
+    }
+}
+
+/// A step failure that may pass (capacity, eventual consistency): retried with backoff.
+struct RetryableStepError: Error, CustomStringConvertible {
+    let message: String
+    init(_ message: String) { self.message = message }
+    var description: String { message }
+}

@@ -1,0 +1,66 @@
+import AWS
+import Foundation
+
+/// Deletes an ECS cluster's resources in dependency order: stop its tasks, wait until they
+/// have stopped (their network interfaces go with them), deregister its task definitions,
+/// delete its security group. Everything is found by name, `startedBy` or tag rather than
+/// trusted from checkpoints, so a delete after any crash finds what exists. "Not found"
+/// counts as done.
+enum ECSTeardownPlan {
+    static func steps(cluster: Cluster) -> [Step] {
+        let startedBy = Names.startedBy(cluster: cluster.id)
+        return [
+            Step("delete.stop_tasks", .check) { ctx in
+                guard let ecsCluster = ctx.outputs["ecs_cluster"] else { return .done([:]) }
+                var stopped = 0
+                for arn in try tolerate([.notFound], { try ctx.aws.listTasks(cluster: ecsCluster, startedBy: startedBy) }) ?? [] {
+                    let task = try tolerate([.notFound]) {
+                        try ctx.aws.stopTask(cluster: ecsCluster, task: arn, reason: "Berth: cluster \(cluster.name) deleted")
+                    }
+                    if task != nil { stopped += 1 }
+                }
+                return .done(["tasks_stopped": "\(stopped)"])
+            },
+            Step("delete.tasks_stopped", .check) { ctx in
+                guard let ecsCluster = ctx.outputs["ecs_cluster"] else { return .done([:]) }
+                let arns = try tolerate([.notFound]) {
+                    try ctx.aws.listTasks(cluster: ecsCluster, startedBy: startedBy)
+                        + ctx.aws.listTasks(cluster: ecsCluster, startedBy: startedBy, desiredStatus: "STOPPED")
+                } ?? []
+                var pending = 0
+                for chunk in stride(from: 0, to: arns.count, by: 100).map({ Array(arns[$0..<min($0 + 100, arns.count)]) }) {
+                    pending += try ctx.aws.describeTasks(cluster: ecsCluster, tasks: chunk).tasks.filter { $0.lastStatus != "STOPPED" }.count
+                }
+                if pending > 0 { return .wait(seconds: ctx.pollInterval, reason: "\(pending) tasks to stop") }
+                return .done([:])
+            },
+            Step("delete.task_definitions", .check) { ctx in
+                var deregistered = 0
+                for role in ["scheduler", "worker"] {
+                    let family = Names.taskFamily(cluster: cluster.id, role: role)
+                    // Each describe returns the latest ACTIVE revision; deregister until none is left.
+                    for _ in 0..<50 {
+                        guard let definition = try tolerate([.notFound, .invalidInput], { try ctx.aws.describeTaskDefinition(family) }),
+                              definition.status != "INACTIVE" else { break }
+                        try ctx.aws.deregisterTaskDefinition(definition.taskDefinitionArn)
+                        deregistered += 1
+                    }
+                }
+                return .done(["task_definitions_deregistered": "\(deregistered)"])
+            },
+            Step("delete.security_group", .check) { ctx in
+                let groups = try ctx.aws.describeSecurityGroups(filters: [
+                    .tag(Tags.cluster, cluster.id.uuidString.lowercased()), .tag(Tags.managed, "true"),
+                ])
+                for group in groups {
+                    // DependencyViolation: network interfaces of stopped tasks take a while to go.
+                    let failure = try expectedFailure([.notFound, .dependencyViolation]) { try ctx.aws.deleteSecurityGroup(id: group.groupId) }
+                    if failure == .dependencyViolation {
+                        return .wait(seconds: ctx.pollInterval, reason: "network interfaces to release security group \(group.groupId)")
+                    }
+                }
+                return .done(["security_groups_deleted": "\(groups.count)"])
+            },
+        ]
+    }
+}

@@ -1,0 +1,21 @@
+import Foundation
+
+/// Deterministic AWS names: a resumed or repeated step finds what an earlier attempt made.
+enum Names {
+    static func executionRole(tenant: String) -> String { "berth-\(tenant)-ecs-execution" }
+    static func instanceRole(tenant: String) -> String { "berth-\(tenant)-instance" }
+    static func instanceProfile(tenant: String) -> String { "berth-\(tenant)-instance" }
+    static func ecsCluster(tenant: String) -> String { "berth-\(tenant)" }
+    static func logGroup(tenant: String) -> String { "/berth/\(tenant)" }
+    static func repository(tenant: String) -> String { "berth/\(tenant)" }
+    static func network(tenant: String, region: String) -> String { "berth-\(tenant)-\(region)" }
+    static func securityGroup(cluster: UUID) -> String { "berth-\(cluster.uuidString.lowercased())" }
+    static func taskFamily(cluster: UUID, role: String) -> String { "berth-\(cluster.uuidString.lowercased())-\(role)" }
+    /// ECS `startedBy` (at most 36 characters): a cluster's id, so its tasks can be listed.
+    static func startedBy(cluster: UUID) -> String { cluster.uuidString.lowercased() }
+
+    static let ecsServiceLinkedRole = "AWSServiceRoleForECS"
+    static let vpcCidr = "10.64.0.0/16"
+    static func subnetCidr(index: Int) -> String { "10.64.\(index * 16).0/20" }
+    static let maxZones = 3
+}

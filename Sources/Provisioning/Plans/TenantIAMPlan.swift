@@ -1,0 +1,69 @@
+import AWS
+import Foundation
+
+/// Per tenant (IAM is global): the ECS task execution role, the EC2 instance role and its
+/// profile, and the ECS service-linked role the account needs once.
+enum TenantIAMPlan {
+    static func plan(tenant: Tenant) -> Plan {
+        Plan(scope: "tenant:\(tenant.id.uuidString.lowercased())", steps: [
+            Step("execution_role", .create) { ctx in
+                let name = Names.executionRole(tenant: tenant.name)
+                let arn = try ensureRole(ctx, name: name, service: "ecs-tasks.amazonaws.com")
+                try ctx.aws.attachRolePolicy(roleName: name, policyArn: "arn:aws:iam::aws:policy/service-role/AmazonECSTaskExecutionRolePolicy")
+                return .done(["execution_role_arn": arn])
+            },
+            Step("instance_role", .create) { ctx in
+                let arn = try ensureRole(ctx, name: Names.instanceRole(tenant: tenant.name), service: "ec2.amazonaws.com")
+                return .done(["instance_role_arn": arn])
+            },
+            Step("instance_profile", .create) { ctx in
+                let name = Names.instanceProfile(tenant: tenant.name)
+                let profile = try tolerate([.alreadyExists]) { try ctx.aws.createInstanceProfile(name: name, tags: ctx.tags.tags(name: name)) }
+                    ?? ctx.aws.getInstanceProfile(name: name)
+                if !profile.roles.contains(where: { $0.roleName == Names.instanceRole(tenant: tenant.name) }) {
+                    // LimitExceeded: it holds a role already (a concurrent attempt added it).
+                    try tolerate([], codes: ["LimitExceeded"]) {
+                        try ctx.aws.addRoleToInstanceProfile(profileName: name, roleName: Names.instanceRole(tenant: tenant.name))
+                    }
+                }
+                return .done(["instance_profile_arn": profile.arn, "instance_profile_name": name])
+            },
+            Step("ecs_service_linked_role", .create) { ctx in
+                try ensureServiceLinkedRole(ctx)
+            },
+        ])
+    }
+
+    /// Creates the role, or adopts it when a role of that name exists (a resumed attempt, or
+    /// another region's network job of the same tenant).
+    private static func ensureRole(_ ctx: StepContext, name: String, service: String) throws -> String {
+        let trust = #"{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Principal":{"Service":"\#(service)"},"Action":"sts:AssumeRole"}]}"#
+        return try tolerate([.alreadyExists]) {
+            try ctx.aws.createRole(name: name, assumeRolePolicyDocument: trust, description: "Berth: \(service) role",
+                                   tags: ctx.tags.tags(name: name)).arn
+        } ?? ctx.aws.getRole(name: name).arn
+    }
+
+    /// ECS needs AWSServiceRoleForECS in the account before its first cluster. Berth creates it
+    /// when the keys allow, and otherwise says exactly how to.
+    private static func ensureServiceLinkedRole(_ ctx: StepContext) throws -> StepOutcome {
+        switch Result(catching: { () throws(AWSError) in try ctx.aws.getRole(name: Names.ecsServiceLinkedRole) }) {
+        case .success(let role):
+            return .done(["ecs_service_linked_role": role.arn])
+        case .failure(let error) where error.classification != .notFound && error.classification != .auth:
+            throw error
+        case .failure:
+            break  // Missing (or we may not look): try to create it.
+        }
+        switch Result(catching: { () throws(AWSError) in try ctx.aws.createServiceLinkedRole(awsServiceName: "ecs.amazonaws.com") }) {
+        case .success(let role):
+            return .done(["ecs_service_linked_role": role.arn, "ecs_service_linked_role_created": "true"])
+        case .failure(let error) where error.message.contains("has been taken") || error.classification == .alreadyExists:
+            return .done(["ecs_service_linked_role": Names.ecsServiceLinkedRole])
+        case .failure(let error) where error.classification == .auth:
+            throw StepFailure("the ECS service-linked role \(Names.ecsServiceLinkedRole) is missing in the AWS account and these keys may not create it (\(error.code)). Create it once with `aws iam create-service-linked-role --aws-service-name ecs.amazonaws.com` (or grant iam:CreateServiceLinkedRole), then retry the job")
+        case .failure(let error):
+            throw error
+        }
+    }
+}

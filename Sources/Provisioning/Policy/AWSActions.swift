@@ -1,0 +1,81 @@
+/// The one table of AWS actions Berth calls, from which `berth iam-policy` is generated.
+/// `impliedBy`: actions AWS authorizes as part of another call (tags on create, passing a
+/// role) rather than as calls of their own.
+public struct AWSAction: Sendable, Hashable {
+    public enum Statement: String, Sendable, CaseIterable {
+        /// Once per tenant (IAM) or per tenant and region (the shared network).
+        case setup = "Setup"
+        /// Every cluster create and delete, and the credential check.
+        case ongoing = "Ongoing"
+    }
+
+    public let name: String
+    public let statement: Statement
+    public let purpose: String
+    public let impliedBy: [String]
+
+    init(_ name: String, _ statement: Statement, _ purpose: String, impliedBy: [String] = []) {
+        self.name = name
+        self.statement = statement
+        self.purpose = purpose
+        self.impliedBy = impliedBy
+    }
+}
+
+public enum AWSActions {
+    public static let all: [AWSAction] = [
+        // Setup: per tenant (IAM is global).
+        AWSAction("iam:CreateRole", .setup, "task execution role and instance role"),
+        AWSAction("iam:GetRole", .setup, "adopt an existing role; check the ECS service-linked role; credential preflight"),
+        AWSAction("iam:TagRole", .setup, "tags on the roles it creates", impliedBy: ["iam:CreateRole"]),
+        AWSAction("iam:AttachRolePolicy", .setup, "AmazonECSTaskExecutionRolePolicy on the execution role"),
+        AWSAction("iam:CreateInstanceProfile", .setup, "instance profile for VM workers"),
+        AWSAction("iam:TagInstanceProfile", .setup, "tags on the instance profile", impliedBy: ["iam:CreateInstanceProfile"]),
+        AWSAction("iam:GetInstanceProfile", .setup, "adopt an existing instance profile", impliedBy: ["iam:CreateInstanceProfile"]),
+        AWSAction("iam:AddRoleToInstanceProfile", .setup, "put the instance role in its profile"),
+        AWSAction("iam:CreateServiceLinkedRole", .setup, "create AWSServiceRoleForECS when the account lacks it"),
+        // Setup: per tenant and region (the shared network).
+        AWSAction("ec2:CreateVpc", .setup, "the tenant's VPC in a region; credential preflight (dry run)"),
+        AWSAction("ec2:DescribeVpcs", .setup, "adopt a VPC a crashed attempt made", impliedBy: ["ec2:CreateVpc"]),
+        AWSAction("ec2:ModifyVpcAttribute", .setup, "DNS support and hostnames (Fargate needs them)"),
+        AWSAction("ec2:DescribeAvailabilityZones", .setup, "one public subnet per zone"),
+        AWSAction("ec2:CreateSubnet", .setup, "public subnets"),
+        AWSAction("ec2:DescribeSubnets", .setup, "adopt subnets a crashed attempt made", impliedBy: ["ec2:CreateSubnet"]),
+        AWSAction("ec2:ModifySubnetAttribute", .setup, "public IPs on launch"),
+        AWSAction("ec2:CreateInternetGateway", .setup, "internet access"),
+        AWSAction("ec2:DescribeInternetGateways", .setup, "adopt a gateway a crashed attempt made", impliedBy: ["ec2:CreateInternetGateway"]),
+        AWSAction("ec2:AttachInternetGateway", .setup, "attach it to the VPC"),
+        AWSAction("ec2:CreateRouteTable", .setup, "public route table"),
+        AWSAction("ec2:DescribeRouteTables", .setup, "adopt a route table a crashed attempt made", impliedBy: ["ec2:CreateRouteTable"]),
+        AWSAction("ec2:CreateRoute", .setup, "default route to the internet gateway"),
+        AWSAction("ec2:AssociateRouteTable", .setup, "route table for each subnet"),
+        AWSAction("ecs:CreateCluster", .setup, "the tenant's ECS cluster (FARGATE, FARGATE_SPOT)"),
+        AWSAction("ecs:ListClusters", .setup, "credential preflight"),
+        AWSAction("logs:CreateLogGroup", .setup, "log group for the tasks"),
+        AWSAction("logs:TagResource", .setup, "tags on the log group", impliedBy: ["logs:CreateLogGroup"]),
+        AWSAction("logs:PutRetentionPolicy", .setup, "30-day retention"),
+        AWSAction("ecr:CreateRepository", .setup, "the tenant's image repository"),
+        AWSAction("ecr:TagResource", .setup, "tags on the repository", impliedBy: ["ecr:CreateRepository"]),
+        AWSAction("ecr:DescribeRepositories", .setup, "adopt an existing repository", impliedBy: ["ecr:CreateRepository"]),
+        // Ongoing: every cluster.
+        AWSAction("sts:GetCallerIdentity", .ongoing, "check a tenant's key before it is stored"),
+        AWSAction("ec2:CreateTags", .ongoing, "tags given at creation (TagSpecifications)",
+                  impliedBy: ["ec2:CreateVpc", "ec2:CreateSubnet", "ec2:CreateInternetGateway", "ec2:CreateRouteTable",
+                              "ec2:CreateSecurityGroup"]),
+        AWSAction("ec2:CreateSecurityGroup", .ongoing, "each cluster's security group; credential preflight (dry run)"),
+        AWSAction("ec2:DescribeSecurityGroups", .ongoing, "adopt a group; find a cluster's groups to delete"),
+        AWSAction("ec2:AuthorizeSecurityGroupIngress", .ongoing, "traffic within the cluster; scheduler ports from ingress_cidrs"),
+        AWSAction("ec2:DeleteSecurityGroup", .ongoing, "delete"),
+        AWSAction("ec2:DescribeNetworkInterfaces", .ongoing, "the scheduler's public address"),
+        AWSAction("ecs:RegisterTaskDefinition", .ongoing, "scheduler and worker task definitions"),
+        AWSAction("ecs:DescribeTaskDefinition", .ongoing, "adopt after a crash; find revisions to deregister"),
+        AWSAction("ecs:DeregisterTaskDefinition", .ongoing, "delete"),
+        AWSAction("ecs:TagResource", .ongoing, "tags on clusters, task definitions and tasks",
+                  impliedBy: ["ecs:CreateCluster", "ecs:RegisterTaskDefinition", "ecs:RunTask"]),
+        AWSAction("iam:PassRole", .ongoing, "give the execution role to ECS tasks", impliedBy: ["ecs:RegisterTaskDefinition"]),
+        AWSAction("ecs:RunTask", .ongoing, "scheduler and worker tasks"),
+        AWSAction("ecs:DescribeTasks", .ongoing, "wait for RUNNING; wait for STOPPED on delete"),
+        AWSAction("ecs:ListTasks", .ongoing, "find a cluster's tasks to stop"),
+        AWSAction("ecs:StopTask", .ongoing, "delete"),
+    ]
+}

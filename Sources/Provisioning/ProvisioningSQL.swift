@@ -1,0 +1,190 @@
+import Postgres
+
+/// Every statement the Provisioning module runs, in one place. Values are `$n` binds only.
+enum ProvisioningSQL {
+    // MARK: tenants
+
+    private static let tenantColumns = """
+        id, name, aws_mode, access_key_id, aws_account_id, default_backend, default_region,
+        default_fargate_spot, gpu_access, created_at, encode(secret_ciphertext, 'base64') as secret_base64, secret_key_id
+        """
+
+    static let createTenant = SQL("prov_create_tenant", """
+        insert into berth.tenants (name, aws_mode, default_backend, default_region, default_fargate_spot, gpu_access)
+        values ($1, $2, $3, $4, $5, $6)
+        returning \(tenantColumns)
+        """)
+
+    static let tenantByName = SQL("prov_tenant_by_name", "select \(tenantColumns) from berth.tenants where name = $1")
+    static let tenantById = SQL("prov_tenant_by_id", "select \(tenantColumns) from berth.tenants where id = $1")
+    static let listTenants = SQL("prov_list_tenants", "select \(tenantColumns) from berth.tenants order by name")
+
+    static let setCredentials = SQL("prov_set_credentials", """
+        update berth.tenants
+           set access_key_id = $2, secret_ciphertext = decode($3, 'base64'), secret_key_id = $4,
+               aws_account_id = $5, updated_at = now()
+         where id = $1
+        """)
+
+    /// Rekey: rows sealed under another key than the current one, a batch at a time.
+    static let tenantsToRekey = SQL("prov_tenants_to_rekey", """
+        select \(tenantColumns) from berth.tenants
+         where secret_ciphertext is not null and secret_key_id <> $1
+         order by id limit $2 for update skip locked
+        """)
+
+    static let resealSecret = SQL("prov_reseal_secret", """
+        update berth.tenants set secret_ciphertext = decode($2, 'base64'), secret_key_id = $3, updated_at = now()
+         where id = $1 and secret_key_id = $4
+        """)
+
+    // MARK: clusters (the SQL API)
+
+    static let createCluster = SQL("prov_create_cluster", "select berth.create_cluster($1, $2, $3::jsonb) as id")
+    static let deleteCluster = SQL("prov_delete_cluster", "select berth.delete_cluster($1, $2) as id")
+
+    private static let clusterColumns = """
+        id, tenant_id, tenant, name, state, desired, error, backend, region, spec, scheduler_address,
+        scheduler_public_address, active_job, create_job, delete_job, keep_error, created_at, updated_at
+        """
+
+    static let clusterById = SQL("prov_cluster_by_id", "select \(clusterColumns) from berth.clusters where id = $1")
+
+    /// The live cluster of that name, else the most recent stopped one.
+    static let clusterByName = SQL("prov_cluster_by_name", """
+        select \(clusterColumns) from berth.clusters
+         where tenant = $1 and name = $2
+         order by (state = 'stopped'), created_at desc limit 1
+        """)
+
+    static let listClusters = SQL("prov_list_clusters", """
+        select \(clusterColumns) from berth.clusters
+         where ($1::text is null or tenant = $1) and ($2::boolean or state <> 'stopped')
+         order by created_at desc limit $3
+        """)
+
+    /// Takes the cluster for a job: at most one job works on a cluster at a time. The holder
+    /// lets go by finishing (or being rescued): only a running holder counts.
+    static let acquireCluster = SQL("prov_acquire_cluster", """
+        update berth.clusters c set active_job = $2, updated_at = now()
+         where c.id = $1
+           and (c.active_job is null or c.active_job = $2
+                or not exists (select 1 from berth.jobs j where j.id = c.active_job and j.state = 'running'))
+        returning \(clusterColumns)
+        """)
+
+    /// Moves a cluster the user still wants to another state, with an event, fenced on the
+    /// job's lease. `$5`: only when the cluster is in one of these states.
+    static let setClusterState = SQL("prov_set_cluster_state", """
+        with lease as (
+            select 1 from berth.jobs where id = $2::bigint and lease_token = $3::uuid and state = 'running'
+        ), changed as (
+            update berth.clusters c
+               set state = $4::text, error = $6::text, scheduler_address = $7::text, scheduler_public_address = $8::text,
+                   updated_at = now()
+              from lease
+             where c.id = $1::uuid and c.state = any ($5::text[]) and ($11::text is null or c.desired = $11::text)
+            returning c.*
+        ), event as (
+            insert into berth.events (tenant, cluster_id, cluster_name, job_id, type, state, message, data)
+            select tenant, id, name, $2::bigint, 'state', state, $9::text, coalesce($10::jsonb, '{}') from changed
+            returning id
+        )
+        select (select count(*) from changed) as changed, (select count(*) from lease) as held
+        """)
+
+    // MARK: networks
+
+    static let ensureNetworkRow = SQL("prov_ensure_network", """
+        insert into berth.networks (tenant_id, region) values ($1, $2)
+        on conflict (tenant_id, region) do nothing
+        """)
+
+    static let network = SQL("prov_network", "select state, outputs, error, job_id from berth.networks where tenant_id = $1 and region = $2")
+
+    /// One network job per (tenant, region): the unique key makes the fifty clusters that ask
+    /// at once share one job. A network in `error` gets another try.
+    static let enqueueNetworkJob = SQL("prov_enqueue_network_job", """
+        with job as (
+            insert into berth.jobs (kind, tenant, args, priority, unique_key, max_attempts)
+            values ('network.ensure', $3, jsonb_build_object('tenant_id', $1::uuid::text, 'region', $2::text), 0,
+                    'network:' || $1::uuid::text || ':' || $2::text, 25)
+            on conflict (unique_key) where state in ('queued', 'running') do nothing
+            returning id
+        )
+        update berth.networks n
+           set job_id = coalesce((select id from job), n.job_id),
+               state = case when n.state = 'error' then 'creating' else n.state end,
+               error = case when n.state = 'error' then null else n.error end,
+               updated_at = now()
+         where n.tenant_id = $1::uuid and n.region = $2::text
+        returning n.job_id
+        """)
+
+    static let finishNetwork = SQL("prov_finish_network", """
+        update berth.networks set state = $3, outputs = $4::jsonb, error = $5, updated_at = now()
+         where tenant_id = $1 and region = $2
+        """)
+
+    // MARK: steps (checkpoints)
+
+    static let checkpoints = SQL("prov_checkpoints", """
+        select step, state, generation, client_token, outputs::text as outputs, waiting_since
+          from berth.steps where scope = $1
+        """)
+
+    /// Writes a step's checkpoint, fenced on the job's lease: a rescued job's first, late
+    /// worker writes nothing. The event goes in the same transaction (statement).
+    static let writeCheckpoint = SQL("prov_write_checkpoint", """
+        with lease as (
+            select 1 from berth.jobs where id = $5::bigint and lease_token = $6::uuid and state = 'running'
+        ), written as (
+            insert into berth.steps as s (scope, step, state, generation, client_token, outputs, job_id, waiting_since)
+            select $1::text, $2::text, $3::text, $4::integer, $7::text, coalesce($8::jsonb, '{}'), $5::bigint, $9::timestamptz
+              from lease
+            on conflict (scope, step) do update
+               set state = excluded.state, generation = excluded.generation,
+                   client_token = coalesce(excluded.client_token, s.client_token),
+                   outputs = excluded.outputs, job_id = excluded.job_id,
+                   waiting_since = excluded.waiting_since, updated_at = now()
+            returning 1
+        ), event as (
+            insert into berth.events (tenant, cluster_id, cluster_name, job_id, type, step, state, message, data)
+            select $10::text, $11::uuid, $12::text, $5::bigint, $13::text, $2::text,
+                   (select state from berth.clusters where id = $11::uuid), $14::text, coalesce($15::jsonb, '{}')
+              from written where $13::text is not null
+            returning 1
+        )
+        select count(*) as written from written
+        """)
+
+    static let clearCheckpoints = SQL("prov_clear_checkpoints", "delete from berth.steps where scope = $1 and step like $2")
+
+    // MARK: events
+
+    static let addEvent = SQL("prov_add_event", """
+        insert into berth.events (tenant, cluster_id, cluster_name, job_id, type, step, state, message, data)
+        values ($1::text, $2::uuid, $3::text, $4::bigint, $5::text, $6::text, (select state from berth.clusters where id = $2::uuid),
+                $7::text, coalesce($8::jsonb, '{}'))
+        """)
+
+    static let eventsAfter = SQL("prov_events_after", """
+        select id, at, tenant, cluster_id, cluster_name, job_id, type, step, state, message, data::text as data
+          from berth.events
+         where id > $1 and ($2::text is null or tenant = $2)
+           and ($3::text is null or cluster_name = $3)
+           and ($4::uuid is null or cluster_id = $4)
+         order by id limit $5
+        """)
+
+    static let lastEvents = SQL("prov_last_events", """
+        select * from (
+            select id, at, tenant, cluster_id, cluster_name, job_id, type, step, state, message, data::text as data
+              from berth.events
+             where ($1::text is null or tenant = $1)
+               and ($2::text is null or cluster_name = $2)
+               and ($3::uuid is null or cluster_id = $3)
+             order by id desc limit $4) e
+         order by id
+        """)
+}

@@ -1,0 +1,70 @@
+import AWS
+import Foundation
+
+/// What provisioning jobs need from the process environment: the master keys (for tenants'
+/// own keys), the service's own AWS key (managed tenants), AWS endpoints, and how long to
+/// wait between looks at AWS.
+public struct ProvisioningSettings: Sendable {
+    public var masterKeys: MasterKeys?
+    /// Why the master keys are missing or bad, reported when a tenant needs them.
+    public var masterKeyProblem: String?
+    public var managedCredentials: AWSCredentials?
+    public var endpoints: Endpoints
+    public var awsConfiguration: AWSClient.Configuration
+    /// Snooze between looks while AWS works (tasks starting, ENIs draining).
+    public var pollInterval: Double = 2
+    /// How long a plan waits for a shared network another job is building.
+    public var networkWaitDeadline: Double = 1200
+    /// How long one step may wait for AWS before the plan fails.
+    public var stepWaitDeadline: Double = 900
+    /// Test-only: `<step>:<point>` at which the process kills itself (see `CrashPoint`).
+    public var crashAt: String?
+
+    public init(masterKeys: MasterKeys? = nil, managedCredentials: AWSCredentials? = nil,
+                endpoints: Endpoints = Endpoints(), awsConfiguration: AWSClient.Configuration = AWSClient.Configuration()) {
+        self.masterKeys = masterKeys
+        self.managedCredentials = managedCredentials
+        self.endpoints = endpoints
+        self.awsConfiguration = awsConfiguration
+    }
+
+    /// `BERTH_MASTER_KEY`, `BERTH_OLD_MASTER_KEYS`, `AWS_ACCESS_KEY_ID` / `AWS_SECRET_ACCESS_KEY`,
+    /// `AWS_ENDPOINT_URL[_<SERVICE>]`, `BERTH_AWS_POLL_INTERVAL` and `BERTH_AWS_WAIT_DEADLINE`
+    /// (seconds), `BERTH_TEST_CRASH_AT`.
+    public static func fromEnvironment(_ environment: [String: String] = ProcessInfo.processInfo.environment) -> ProvisioningSettings {
+        var settings = ProvisioningSettings(managedCredentials: AWSCredentials.fromEnvironment(environment),
+                                            endpoints: .fromEnvironment(environment))
+        do { settings.masterKeys = try MasterKeys.fromEnvironment(environment) } catch {
+            settings.masterKeyProblem = error.description
+        }
+        if let value = environment["BERTH_AWS_POLL_INTERVAL"].flatMap(Double.init), value > 0 { settings.pollInterval = value }
+        if let value = environment["BERTH_AWS_WAIT_DEADLINE"].flatMap(Double.init), value > 0 {
+            settings.stepWaitDeadline = value
+            settings.networkWaitDeadline = value
+        }
+        settings.crashAt = environment["BERTH_TEST_CRASH_AT"].flatMap { $0.isEmpty ? nil : $0 }
+        return settings
+    }
+
+    /// The AWS client a tenant's jobs use in `region`.
+    public func awsClient(for tenant: Tenant, region: String, store: TenantStore) throws -> AWSClient {
+        let credentials: AWSCredentials
+        switch tenant.awsMode {
+        case .managed:
+            guard let managed = managedCredentials else {
+                throw StepFailure("this worker has no AWS credentials for managed tenants: set AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY")
+            }
+            credentials = managed
+        case .own:
+            guard let keys = masterKeys else {
+                throw StepFailure("cannot open tenant \(tenant.name)'s AWS key: \(masterKeyProblem ?? "BERTH_MASTER_KEY is not set")")
+            }
+            do { credentials = try store.credentials(of: tenant, keys: keys) } catch let error as ProvisioningError {
+                throw StepFailure(error.description)
+            } catch let error as SecretError {
+                throw StepFailure("cannot open tenant \(tenant.name)'s AWS key: \(error)")
+            }
+        }
+        return AWSClient(credentials: credentials, region: region, endpoints: endpoints, configuration: awsConfiguration)
+    }
+}

@@ -1,0 +1,159 @@
+import ArgumentParser
+import Foundation
+import Postgres
+import Provisioning
+
+/// `berth cluster …`: the SQL API (`berth.create_cluster` / `berth.delete_cluster`) from the shell.
+struct ClusterCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "cluster",
+        abstract: "Create, delete, list and show Dask clusters.",
+        subcommands: [Create.self, Delete.self, List.self, Show.self])
+
+    struct Create: ParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Ask for a cluster (berth.create_cluster). Spec keys: see docs/provisioning.md.",
+            discussion: "Precedence: flags, then BERTH_REGION / BERTH_FARGATE_SPOT / BERTH_BACKEND, then the config file, then the tenant's defaults, then the system's (us-east-2, no spot, ecs).")
+
+        @Argument(help: "Cluster name: 1-63 lowercase letters, digits and dashes.")
+        var name: String
+
+        @Option(help: "The tenant's name.")
+        var tenant: String
+
+        @Option(help: "The spec as a JSON object, e.g. '{\"workers\": 4}'.")
+        var spec: String = "{}"
+
+        @Option(help: "Backend: ecs or vm.") var backend: String?
+        @Option(help: "Region.") var region: String?
+        @Option(help: "Workers.") var workers: Int?
+        @Flag(inversion: .prefixedNo, help: "Fargate Spot workers (ecs).") var fargateSpot: Bool?
+
+        @Flag(help: "Show progress until the cluster is ready (exit 0) or in error (exit 1).")
+        var wait = false
+
+        @Option(help: "With --wait: give up after this long.")
+        var timeout = DurationArgument(seconds: 1800)
+
+        @Flag(help: "Print JSON.") var json = false
+        @OptionGroup var common: JobsCommand.Common
+
+        func run() throws {
+            guard var object = (try? JSONSerialization.jsonObject(with: Data(spec.utf8))) as? [String: Any] else {
+                throw UsageError("--spec must be a JSON object, e.g. '{\"workers\": 4}'")
+            }
+            let config = try CLIConfig.load()
+            // Flags beat the spec's absence only: an explicit spec key wins over the defaults.
+            func fill(_ key: String, _ flag: Any?, _ fallback: Any?) {
+                if let flag { object[key] = flag } else if object[key] == nil, let fallback { object[key] = fallback }
+            }
+            fill("backend", backend, config.backend)
+            fill("region", region, config.region)
+            fill("workers", workers, nil)
+            let effectiveBackend = (object["backend"] as? String) ?? "ecs"
+            fill("fargate_spot", fargateSpot, effectiveBackend == "ecs" ? config.fargateSpot : nil)
+            let specText = String(decoding: try JSONSerialization.data(withJSONObject: object, options: [.sortedKeys]), as: UTF8.self)
+            let connection = try Environment.connect(common.databaseURL ?? config.databaseURL)
+            let id = try ClusterStore(connection).create(tenant: tenant, name: name, spec: JSONText(specText))
+            if !wait {
+                if json { Output.json(["id": id.uuidString.lowercased(), "tenant": tenant, "name": name]) }
+                else { print("cluster \(tenant)/\(name) requested: \(id.uuidString.lowercased())") }
+                return
+            }
+            try ClusterWatch.follow(connection: connection, clusterId: id, until: ["ready", "error", "stopped"],
+                                    success: "ready", timeout: timeout.seconds, json: json)
+        }
+    }
+
+    struct Delete: ParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "Delete a cluster (berth.delete_cluster): everything of it in AWS goes.")
+
+        @Argument(help: "Cluster name.") var name: String
+        @Option(help: "The tenant's name.") var tenant: String
+        @Flag(help: "Show progress until the cluster is stopped.") var wait = false
+        @Option(help: "With --wait: give up after this long.") var timeout = DurationArgument(seconds: 1800)
+        @Flag(help: "Print JSON.") var json = false
+        @OptionGroup var common: JobsCommand.Common
+
+        func run() throws {
+            let connection = try Environment.connect(common.databaseURL ?? CLIConfig.load().databaseURL)
+            let id = try ClusterStore(connection).delete(tenant: tenant, name: name)
+            if !wait {
+                if json { Output.json(["id": id.uuidString.lowercased(), "tenant": tenant, "name": name]) }
+                else { print("cluster \(tenant)/\(name) is being deleted: \(id.uuidString.lowercased())") }
+                return
+            }
+            try ClusterWatch.follow(connection: connection, clusterId: id, until: ["stopped", "error"], success: "stopped",
+                                    timeout: timeout.seconds, json: json)
+        }
+    }
+
+    struct List: ParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "List clusters, newest first.")
+        @Option(help: "Only this tenant's.") var tenant: String?
+        @Flag(help: "Include stopped clusters.") var all = false
+        @Flag(help: "Print JSON.") var json = false
+        @OptionGroup var common: JobsCommand.Common
+
+        func run() throws {
+            let clusters = try ClusterStore(try Environment.connect(common.databaseURL ?? CLIConfig.load().databaseURL))
+                .list(tenant: tenant, includeStopped: all)
+            if json { Output.json(clusters.map(Output.clusterObject)); return }
+            Output.table(["TENANT", "NAME", "STATE", "BACKEND", "REGION", "WORKERS", "SCHEDULER", "ERROR"], clusters.map { c in
+                [c.tenant, c.name, c.state, c.backend, c.region, "\(c.spec.workers)", c.schedulerAddress ?? "-", String((c.error ?? "").prefix(60))]
+            })
+        }
+    }
+
+    struct Show: ParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "Show one cluster and its latest events.")
+        @Argument(help: "Cluster name.") var name: String
+        @Option(help: "The tenant's name.") var tenant: String
+        @Flag(help: "Print JSON.") var json = false
+        @OptionGroup var common: JobsCommand.Common
+
+        func run() throws {
+            let connection = try Environment.connect(common.databaseURL ?? CLIConfig.load().databaseURL)
+            guard let cluster = try ClusterStore(connection).get(tenant: tenant, name: name) else {
+                throw UsageError("tenant \(tenant) has no cluster named \(name)")
+            }
+            if json { Output.json(Output.clusterObject(cluster)); return }
+            let object = Output.clusterObject(cluster)
+            for key in ["id", "tenant", "name", "state", "error", "backend", "region", "scheduler_address", "scheduler_public_address",
+                        "created_at", "updated_at", "spec"] {
+                guard let value = object[key], !(value is NSNull) else { continue }
+                print("\(key.padding(toLength: 25, withPad: " ", startingAt: 0)) \(Output.plain(value))")
+            }
+            print("events:")
+            for event in try EventLog(connection).last(20, filter: .init(clusterId: cluster.id)) { print("  " + Output.eventLine(event)) }
+        }
+    }
+}
+
+/// Follows one cluster's events until it reaches a final state.
+enum ClusterWatch {
+    static func follow(connection: Connection, clusterId: UUID, until states: Set<String>, success: String, timeout: Double, json: Bool) throws {
+        let deadline = Date().addingTimeInterval(timeout)
+        var outcome: String?
+        try EventLog(connection).follow(after: 0, filter: .init(clusterId: clusterId), poll: 0.5) { event in
+            if json { Output.jsonLine(Output.eventObject(event)) } else { print(Output.eventLine(event)) }
+            fflush(nil)
+            if event.type == "state", let state = event.state, states.contains(state) {
+                // A state event carries the state after the change.
+                outcome = state
+                return false
+            }
+            if Date() > deadline { return false }
+            return true
+        }
+        guard let outcome else { throw UsageError("gave up waiting after \(Int(timeout)) s; the cluster keeps going (berth events --follow)") }
+        if outcome != success { throw ExitCodeError(code: 1, message: "cluster ended \(outcome)") }
+    }
+}
+
+/// A failure whose message was already shown in context: exit 1 with a short line.
+struct ExitCodeError: Error, CustomStringConvertible {
+    let code: Int32
+    let message: String
+    var description: String { message }
+}

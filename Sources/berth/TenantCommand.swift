@@ -1,0 +1,156 @@
+import ArgumentParser
+import AWS
+import Foundation
+import Provisioning
+
+/// `berth tenant …`: the operator's view of tenants and their AWS keys.
+struct TenantCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "tenant",
+        abstract: "Create and list tenants; store a tenant's own AWS key; rotate the master key.",
+        subcommands: [Create.self, Credentials.self, List.self, Rekey.self])
+
+    struct Create: ParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Create a tenant. By default it runs in the service's AWS account (managed).")
+
+        @Argument(help: "Tenant name: 2-32 lowercase letters, digits and dashes, starting with a letter.")
+        var name: String
+
+        @Flag(help: "The tenant uses its own AWS account (then: berth tenant credentials).")
+        var own = false
+
+        @Option(help: "Default backend for its clusters: ecs or vm.")
+        var backend: String?
+
+        @Option(help: "Default region (us-east-1, us-east-2, us-west-1, eu-central-1, eu-west-2).")
+        var region: String?
+
+        @Flag(help: "Default to Fargate Spot for ECS workers.")
+        var fargateSpot = false
+
+        @Flag(help: "The tenant may ask for GPU workers (vm backend).")
+        var gpuAccess = false
+
+        @Flag(help: "Print JSON.") var json = false
+        @OptionGroup var common: JobsCommand.Common
+
+        func run() throws {
+            var tenant = TenantStore.NewTenant(name: name)
+            tenant.mode = own ? .own : .managed
+            let defaults = try CLIConfig.load()
+            tenant.defaultBackend = backend ?? defaults.backend ?? "ecs"
+            tenant.defaultRegion = region ?? defaults.region
+            tenant.defaultFargateSpot = fargateSpot ? true : defaults.fargateSpot
+            tenant.gpuAccess = gpuAccess
+            do { try tenant.validate() } catch { throw UsageError(error.description) }
+            let created = try TenantStore(try Environment.connect(common.databaseURL ?? defaults.databaseURL)).create(tenant)
+            if json { Output.json(Output.tenantObject(created)); return }
+            print("created tenant \(created.name) (\(created.id.uuidString.lowercased())), \(created.awsMode.rawValue) AWS account")
+            if created.awsMode == .own {
+                print("next: berth tenant credentials \(created.name) --access-key-id AKIA... --secret-access-key-stdin")
+            }
+        }
+    }
+
+    struct Credentials: ParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Check a tenant's long-lived AWS key with STS, store it sealed (AES-256-GCM), and report missing permissions.",
+            discussion: "The secret is read from stdin or a file, never from a flag (flags end up in shell history and ps). Needs BERTH_MASTER_KEY.")
+
+        @Argument(help: "The tenant's name.")
+        var name: String
+
+        @Option(help: "The access key id (AKIA…).")
+        var accessKeyId: String
+
+        @Flag(help: "Read the secret access key from standard input.")
+        var secretAccessKeyStdin = false
+
+        @Option(help: "Read the secret access key from this file.")
+        var secretAccessKeyFile: String?
+
+        @Flag(help: "Print JSON.") var json = false
+        @OptionGroup var common: JobsCommand.Common
+
+        func validate() throws {
+            if secretAccessKeyStdin == (secretAccessKeyFile != nil) {
+                throw ValidationError("give the secret with exactly one of --secret-access-key-stdin or --secret-access-key-file PATH")
+            }
+        }
+
+        func run() throws {
+            let secret = try readSecret()
+            let credentials = AWSCredentials(accessKeyId: accessKeyId, secretAccessKey: secret)
+            do { try CredentialCheck.refuseTemporary(credentials) } catch { throw UsageError(error.description) }
+            let keys: MasterKeys
+            do { keys = try MasterKeys.fromEnvironment() } catch { throw UsageError(error.description) }
+            let connection = try Environment.connect(common.databaseURL ?? CLIConfig.load().databaseURL)
+            let store = TenantStore(connection)
+            let tenant: Tenant
+            do { tenant = try store.require(name: name) } catch { throw UsageError("\(error)") }
+            guard tenant.awsMode == .own else {
+                throw UsageError("tenant \(name) uses the service's AWS account; only tenants created with --own hold keys")
+            }
+            let client = AWSClient(credentials: credentials, region: tenant.defaultRegion ?? Regions.fallback)
+            let check: CredentialCheck.Outcome
+            do { check = try CredentialCheck.check(client) } catch let error as ProvisioningError { throw UsageError(error.description) }
+            try store.setCredentials(tenant: tenant, credentials: credentials, accountId: check.accountId, keys: keys)
+            if json {
+                Output.json(["tenant": name, "account": check.accountId, "arn": check.arn, "access_key_id": accessKeyId,
+                             "missing_actions": check.missingActions, "master_key_id": keys.current.id])
+                return
+            }
+            print("stored the key of \(check.arn) (account \(check.accountId)) for tenant \(name), sealed with master key \(keys.current.id)")
+            if check.missingActions.isEmpty {
+                print("permission preflight: nothing missing")
+            } else {
+                print("permission preflight: the key may not call \(check.missingActions.joined(separator: ", ")); grant the policy `berth iam-policy` prints")
+            }
+        }
+
+        private func readSecret() throws -> String {
+            let data: Data
+            if let path = secretAccessKeyFile {
+                guard let contents = FileManager.default.contents(atPath: path) else {
+                    throw UsageError("cannot read --secret-access-key-file \(path)")
+                }
+                data = contents
+            } else {
+                data = FileHandle.standardInput.readDataToEndOfFile()
+            }
+            let secret = String(decoding: data, as: UTF8.self).trimmingCharacters(in: .whitespacesAndNewlines)
+            guard !secret.isEmpty else { throw UsageError("the secret access key is empty") }
+            return secret
+        }
+    }
+
+    struct List: ParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "List tenants.")
+        @Flag(help: "Print JSON.") var json = false
+        @OptionGroup var common: JobsCommand.Common
+
+        func run() throws {
+            let tenants = try TenantStore(try Environment.connect(common.databaseURL ?? CLIConfig.load().databaseURL)).list()
+            if json { Output.json(tenants.map(Output.tenantObject)); return }
+            Output.table(["NAME", "AWS", "KEY", "BACKEND", "REGION", "FARGATE SPOT", "GPU"], tenants.map { t in
+                [t.name, t.awsMode.rawValue, t.accessKeyId ?? "-", t.defaultBackend, t.defaultRegion ?? "-",
+                 t.defaultFargateSpot.map { "\($0)" } ?? "-", t.gpuAccess ? "yes" : "no"]
+            })
+        }
+    }
+
+    struct Rekey: ParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Re-seal every stored secret under BERTH_MASTER_KEY.",
+            discussion: "Rotation: set the new key as BERTH_MASTER_KEY and the old one in BERTH_OLD_MASTER_KEYS (comma-separated), run this, then drop the old key.")
+        @OptionGroup var common: JobsCommand.Common
+
+        func run() throws {
+            let keys: MasterKeys
+            do { keys = try MasterKeys.fromEnvironment() } catch { throw UsageError(error.description) }
+            let count = try TenantStore(try Environment.connect(common.databaseURL ?? CLIConfig.load().databaseURL)).rekey(keys: keys)
+            print("re-sealed \(count) secret\(count == 1 ? "" : "s") under master key \(keys.current.id)")
+        }
+    }
+}
