@@ -103,12 +103,15 @@ enum ProvisioningSQL {
     static let network = SQL("prov_network", "select state, outputs, error, job_id from berth.networks where tenant_id = $1 and region = $2")
 
     /// One network job per (tenant, region): the unique key makes the fifty clusters that ask
-    /// at once share one job. A network in `error` gets another try.
+    /// at once share one job, and none is added once the network is ready (the job marks it
+    /// ready before it finishes, so there is no window between the two). A network in `error`
+    /// gets another try.
     static let enqueueNetworkJob = SQL("prov_enqueue_network_job", """
         with job as (
             insert into berth.jobs (kind, tenant, args, priority, unique_key, max_attempts)
-            values ('network.ensure', $3, jsonb_build_object('tenant_id', $1::uuid::text, 'region', $2::text), 0,
-                    'network:' || $1::uuid::text || ':' || $2::text, 25)
+            select 'network.ensure', $3, jsonb_build_object('tenant_id', $1::uuid::text, 'region', $2::text), 0,
+                   'network:' || $1::uuid::text || ':' || $2::text, 25
+             where not exists (select 1 from berth.networks where tenant_id = $1::uuid and region = $2::text and state = 'ready')
             on conflict (unique_key) where state in ('queued', 'running') do nothing
             returning id
         )

@@ -15,10 +15,13 @@ they survive moto upgrades; tests/AWSTests/EmulatorPatchTests show each differen
 
 Control API (JSON), on the same port:
   POST   /__berth/faults  {"key": AKID, "plan": ["throttle", "reset", "500", "503",
-                           "slow", "ok"], "rates": {"throttle": 0.2, ...},
+                           "slow", "auth", "ok"], "rates": {"throttle": 0.2, ...},
                            "slow_seconds": 2.0, "actions": ["DescribeVpcs"]}
   DELETE /__berth/faults?key=AKID
-  GET    /__berth/stats?key=AKID   -> {"requests": n, "forwarded": n, "faults": {...}}
+  GET    /__berth/stats?key=AKID   -> {"requests": n, "forwarded": n, "faults": {...},
+                                     "actions": {"ec2:CreateVpc": n, ...}}
+  POST   /__berth/accounts {"key": AKID, "account": "123456789012"}: that key's requests go
+                           to that moto account (tests give each tenant an account of its own)
   GET    /__berth/health
 """
 
@@ -109,6 +112,13 @@ def throttle_response(call):
     return aws_error(call, 400, "Throttling", "Rate exceeded")
 
 
+def auth_error(call):
+    """What AWS answers a key it does not know."""
+    if call.service == "ec2":
+        return aws_error(call, 401, "AuthFailure", "AWS was not able to validate the provided access credentials")
+    return aws_error(call, 403, "InvalidClientTokenId", "The security token included in the request is invalid.")
+
+
 def server_error(call, status):
     if status == 503:
         return aws_error(call, 503, "ServiceUnavailable", "Service is unavailable (injected)")
@@ -197,7 +207,7 @@ class Faults:
             config = dict(config)
             config["plan"] = list(config.get("plan", []))
             self.config[key] = config
-            self.stats[key] = {"requests": 0, "forwarded": 0, "faults": {}}
+            self.stats[key] = {"requests": 0, "forwarded": 0, "faults": {}, "actions": {}}
 
     def clear(self, key):
         with self.lock:
@@ -205,13 +215,18 @@ class Faults:
 
     def stats_for(self, key):
         with self.lock:
-            return json.loads(json.dumps(self.stats.get(key, {"requests": 0, "forwarded": 0, "faults": {}})))
+            stats = self.stats.get(key, {"requests": 0, "forwarded": 0, "faults": {}})
+            return json.loads(json.dumps({"actions": {}, **stats}))
 
     def next_fault(self, call):
         """The fault to inject for this call, or None; counts the request."""
         with self.lock:
             stats = self.stats.setdefault(call.access_key, {"requests": 0, "forwarded": 0, "faults": {}})
             stats["requests"] += 1
+            if call.action:
+                name = f"{call.service}:{call.action}"
+                actions = stats.setdefault("actions", {})
+                actions[name] = actions.get(name, 0) + 1
             config = self.config.get(call.access_key)
             if not config:
                 return None, 0
@@ -553,6 +568,8 @@ class Handler(BaseHTTPRequestHandler):
             return self.reset()
         if fault == "throttle":
             return self.reply(*throttle_response(call))
+        if fault == "auth":
+            return self.reply(*auth_error(call))
         if fault in ("500", "503"):
             return self.reply(*server_error(call, int(fault)))
         if fault == "slow":
@@ -595,6 +612,11 @@ class Handler(BaseHTTPRequestHandler):
             return self.reply(200, {"Content-Type": "application/json"}, b'{"status":"ok"}')
         if url.path == "/__berth/faults" and self.command == "DELETE":
             FAULTS.clear(key)
+            return self.reply(200, {"Content-Type": "application/json"}, b'{"status":"ok"}')
+        if url.path == "/__berth/accounts" and self.command == "POST":
+            config = json.loads(body or b"{}")
+            with KNOWN_KEYS_LOCK:
+                KNOWN_KEYS[config["key"]] = str(config["account"])
             return self.reply(200, {"Content-Type": "application/json"}, b'{"status":"ok"}')
         if url.path == "/__berth/stats":
             return self.reply(200, {"Content-Type": "application/json"}, json.dumps(FAULTS.stats_for(key)).encode())

@@ -1,0 +1,134 @@
+import AWS
+import Foundation
+import Postgres
+import Provisioning
+import Testing
+import TestSupport
+
+/// Create and delete real ECS/Fargate clusters in the emulator through real worker processes.
+@Suite struct ECSClusterTests {
+    @Test(arguments: [false, true])
+    func createThenDeleteLeavesNothing(fargateSpot: Bool) throws {
+        let h = try ProvisioningHarness()
+        let tenant = try h.tenant()
+        let worker = try h.worker()
+        defer { worker.signal(SIGKILL) }
+        let id = try h.create(tenant, "c1", spec: #"{"workers": 12, "fargate_spot": \#(fargateSpot)}"#)
+        let ready = try h.waitFor(id, "ready", worker: worker)
+        #expect(ready.schedulerAddress?.hasPrefix("tcp://") == true && ready.schedulerAddress?.hasSuffix(":8786") == true)
+
+        // In AWS, by tag and startedBy: the security group, 13 tasks on the right capacity.
+        let aws = h.aws()
+        let groups = try aws.describeSecurityGroups(filters: [EC2Filter.tag(Tags.cluster, id.uuidString.lowercased())])
+        #expect(groups.count == 1)
+        let group = try #require(groups.first)
+        #expect(group.tags.contains(Tag(Tags.tenant, tenant.id.uuidString.lowercased())))
+        #expect(group.tags.contains(Tag(Tags.managed, "true")))
+        // Scheduler ports: only the VPC by default.
+        let schedulerRule = try #require(group.ingress.first { $0.fromPort == 8786 })
+        #expect(schedulerRule.cidrs == ["10.64.0.0/16"])
+        let tasks = try aws.describeTasks(cluster: "berth-\(tenant.name)",
+                                          tasks: try aws.listTasks(cluster: "berth-\(tenant.name)", startedBy: id.uuidString.lowercased())).tasks
+        #expect(tasks.count == 13)
+        let workers = tasks.filter { $0.taskDefinitionArn?.contains("-worker") == true }
+        #expect(workers.count == 12)
+        if fargateSpot {
+            #expect(workers.allSatisfy { $0.capacityProviderName == "FARGATE_SPOT" })
+        } else {
+            #expect(workers.allSatisfy { $0.launchType == "FARGATE" && $0.capacityProviderName != "FARGATE_SPOT" })
+        }
+        #expect(tasks.allSatisfy { $0.tags?.contains(ECSTag(Tag(Tags.cluster, id.uuidString.lowercased()))) == true })
+
+        _ = try ClusterStore(h.connection).delete(tenant: tenant.name, name: "c1")
+        let stopped = try h.waitFor(id, "stopped", worker: worker)
+        #expect(stopped.schedulerAddress == nil)
+        #expect(try h.leftovers(of: stopped).isEmpty)
+        // Every step and state change is in the event stream.
+        let types = try h.events(id).map(\.type)
+        #expect(types.filter { $0 == "step.finished" }.count >= 11)
+        let states = try h.events(id).filter { $0.type == "state" }.compactMap(\.state)
+        #expect(states == ["pending", "starting", "ready", "stopping", "stopped"])
+    }
+
+    @Test func fiftyClustersInANewRegionShareOneNetwork() throws {
+        let h = try ProvisioningHarness()
+        let tenant = try h.tenant()
+        let ids = try (0..<50).map { try h.create(tenant, "c\($0)", spec: #"{"workers": 1, "region": "eu-west-2"}"#) }
+        let workers = try (0..<2).map { _ in try h.worker(concurrency: 16) }
+        defer { for w in workers { w.signal(SIGKILL) } }
+        for id in ids { try h.waitFor(id, "ready", timeout: 120, worker: workers[0]) }
+        #expect(try h.count("select count(*) as n from berth.jobs where kind = 'network.ensure'") == 1)
+        #expect(try h.aws(region: "eu-west-2").describeVpcs(filters: [EC2Filter.tag(Tags.tenant, tenant.id.uuidString.lowercased())]).count == 1)
+        // Each cluster has its own security group in the one VPC.
+        let groups = try h.aws(region: "eu-west-2").describeSecurityGroups(filters: [EC2Filter.tag(Tags.tenant, tenant.id.uuidString.lowercased())])
+        #expect(Set(groups.compactMap(\.vpcId)).count == 1)
+        #expect(groups.count == 50)
+    }
+
+    @Test func deleteDuringCreateStopsTheCreateAndCleansUp() throws {
+        let h = try ProvisioningHarness()
+        let tenant = try h.tenant()
+        // Slow AWS (every call 0.2 s) so the delete lands while the create is in flight.
+        try h.injectFaults(rates: ["slow": 1.0])
+        let worker = try h.worker()
+        defer { worker.signal(SIGKILL) }
+        let id = try h.create(tenant, "c1", spec: #"{"workers": 3}"#)
+        try poll(timeout: 60, "the create to make its security group") {
+            try h.count("select count(*) as n from berth.steps where scope = $1 and step = 'security_group' and state = 'done'",
+                        ["cluster:" + id.uuidString.lowercased()]) == 1
+        }
+        _ = try ClusterStore(h.connection).delete(tenant: tenant.name, name: "c1")
+        let stopped = try h.waitFor(id, "stopped", timeout: 90, worker: worker)
+        try h.injectFaults(plan: [])
+        #expect(try h.leftovers(of: stopped).isEmpty)
+        let create = try #require(stopped.createJob)
+        #expect(try h.count("select count(*) as n from berth.jobs where id = $1 and state = 'cancelled'", [create]) == 1)
+        // The create never reached ready.
+        #expect(try h.events(id).filter { $0.type == "state" }.compactMap(\.state).contains("ready") == false)
+    }
+
+    @Test func cancellingTheCreateJobDeletesTheCluster() throws {
+        let h = try ProvisioningHarness()
+        let tenant = try h.tenant()
+        let id = try h.create(tenant, "c1")
+        let create = try #require(try h.cluster(id).createJob)
+        let result = try h.berth(["jobs", "cancel", "\(create)"])
+        #expect(result.status == 0, "\(result.output)")
+        let worker = try h.worker()
+        defer { worker.signal(SIGKILL) }
+        let stopped = try h.waitFor(id, "stopped", worker: worker)
+        #expect(try h.leftovers(of: stopped).isEmpty)
+    }
+
+    @Test func throttlingAnd503sStillEndReady() throws {
+        let h = try ProvisioningHarness()
+        let tenant = try h.tenant()
+        try h.injectFaults(rates: ["throttle": 0.25, "503": 0.15])
+        let worker = try h.worker()
+        defer { worker.signal(SIGKILL) }
+        let id = try h.create(tenant, "c1", spec: #"{"workers": 4}"#)
+        try h.waitFor(id, "ready", timeout: 120, worker: worker)
+        let stats = try h.proxyStats()
+        #expect((stats.faults["throttle"] ?? 0) > 0)
+        #expect((stats.faults["503"] ?? 0) > 0)
+    }
+
+    @Test func wrongKeysEndInErrorAndCreateNothing() throws {
+        let h = try ProvisioningHarness()
+        let tenant = try h.tenant()
+        try h.injectFaults(rates: ["auth": 1.0])
+        let worker = try h.worker()
+        defer { worker.signal(SIGKILL) }
+        let id = try h.create(tenant, "c1")
+        let failed = try h.waitFor(id, "error", worker: worker)
+        #expect(failed.error?.contains("InvalidClientTokenId") == true || failed.error?.contains("AuthFailure") == true, "\(failed.error ?? "")")
+        #expect(failed.error?.contains("berth iam-policy") == true)
+        let stats = try h.proxyStats()
+        #expect(stats.forwarded == 0, "nothing reached AWS")
+        // The cleanup ran and left the cluster in error with the reason.
+        try poll(timeout: 30, "cleanup to finish") {
+            try h.count("select count(*) as n from berth.jobs where kind = 'cluster.delete' and state = 'succeeded'") == 1
+        }
+        #expect(try h.cluster(id).state == "error")
+    }
+}

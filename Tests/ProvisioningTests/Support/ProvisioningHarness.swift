@@ -1,0 +1,163 @@
+import AWS
+import Foundation
+import Postgres
+import Provisioning
+import Queue
+import Testing
+import TestSupport
+
+/// One test's world: its own database, its own AWS account in the emulator (a fresh access
+/// key the proxy maps to a fresh moto account), and real `berth worker` processes.
+final class ProvisioningHarness: @unchecked Sendable {
+    let db: TestDatabase
+    let connection: Connection
+    let endpoint: String
+    let accessKeyId: String
+    let secretAccessKey: String
+    let account: String
+    let masterKey: String
+
+    init() throws {
+        guard let endpoint = ProcessInfo.processInfo.environment["AWS_ENDPOINT_URL"], !endpoint.isEmpty else {
+            throw SetupError("AWS_ENDPOINT_URL is not set: run the tests with scripts/test, which starts the emulator")
+        }
+        self.endpoint = endpoint
+        db = try TestDatabase.create()
+        connection = try db.connect()
+        accessKeyId = Self.newAccessKeyId()
+        secretAccessKey = "secret-\(UUID().uuidString)"
+        account = Self.newAccount()
+        masterKey = Data((0..<32).map { _ in UInt8.random(in: 0...255) }).base64EncodedString()
+        try registerAccount(key: accessKeyId, account: account)
+    }
+
+    static func newAccessKeyId() -> String {
+        "AKIA" + String((0..<16).map { _ in "ABCDEFGHIJKLMNOPQRSTUVWXYZ234567".randomElement()! })
+    }
+
+    static func newAccount() -> String {
+        String((0..<12).map { _ in "0123456789".randomElement()! })
+    }
+
+    /// Tells the proxy which moto account a key belongs to.
+    func registerAccount(key: String, account: String) throws {
+        let body = try JSONSerialization.data(withJSONObject: ["key": key, "account": account])
+        let response = try HTTPClient().perform(HTTPRequest(method: "POST", url: endpoint + "/__berth/accounts",
+                                                            headers: [HTTPHeader("Content-Type", "application/json")], body: Array(body)))
+        guard response.status == 200 else { throw SetupError("proxy refused /__berth/accounts: \(response.status)") }
+    }
+
+    /// What a worker process (and the CLI) gets in its environment.
+    var environment: [String: String] {
+        ["DATABASE_URL": db.url, "AWS_ACCESS_KEY_ID": accessKeyId, "AWS_SECRET_ACCESS_KEY": secretAccessKey,
+         "AWS_SESSION_TOKEN": "", "BERTH_MASTER_KEY": masterKey, "BERTH_AWS_POLL_INTERVAL": "0.05", "BERTH_LOG_LEVEL": "info",
+         "AWS_ENDPOINT_URL": endpoint]
+    }
+
+    func worker(concurrency: Int = 8, lease: String = "2s", extraEnvironment: [String: String] = [:]) throws -> ChildProcess {
+        try ChildProcess(arguments: ["worker", "--concurrency", "\(concurrency)", "--handler-connections", "4", "--lease", lease,
+                                     "--heartbeat", "200ms", "--rescue-interval", "200ms", "--poll-interval", "50ms",
+                                     "--backoff-base", "20ms", "--backoff-cap", "200ms", "--grace-period", "1s"],
+                         environment: environment.merging(extraEnvironment) { $1 })
+    }
+
+    func berth(_ arguments: [String], stdin: String? = nil, extraEnvironment: [String: String] = [:]) throws -> (status: Int32, output: String) {
+        try runBerth(arguments, environment: environment.merging(extraEnvironment) { $1 }, stdin: stdin)
+    }
+
+    @discardableResult
+    func tenant(_ name: String = "t" + UUID().uuidString.prefix(8).lowercased(), gpuAccess: Bool = false,
+                own: Bool = false) throws -> Tenant {
+        var tenant = TenantStore.NewTenant(name: name)
+        tenant.gpuAccess = gpuAccess
+        tenant.mode = own ? .own : .managed
+        return try TenantStore(connection).create(tenant)
+    }
+
+    func create(_ tenant: Tenant, _ name: String, spec: String = "{}") throws -> UUID {
+        try ClusterStore(connection).create(tenant: tenant.name, name: name, spec: JSONText(spec))
+    }
+
+    func cluster(_ id: UUID) throws -> Cluster {
+        guard let cluster = try ClusterStore(connection).get(id: id) else { throw SetupError("no cluster \(id)") }
+        return cluster
+    }
+
+    /// Polls until the cluster is in `state`; fails early when it lands in another final state.
+    @discardableResult
+    func waitFor(_ id: UUID, _ state: String, timeout: Double = 60, worker: ChildProcess? = nil) throws -> Cluster {
+        let deadline = Date().addingTimeInterval(timeout)
+        while true {
+            let cluster = try self.cluster(id)
+            if cluster.state == state { return cluster }
+            let terminal: Set<String> = ["stopped", "error"]
+            if terminal.contains(cluster.state) || (cluster.state == "ready" && state != "stopped") {
+                throw SetupError("cluster is \(cluster.state) (\(cluster.error ?? "")) instead of \(state)\n\(try eventText(id))\n\(worker?.log.suffix(3000) ?? "")")
+            }
+            if Date() > deadline {
+                throw SetupError("cluster still \(cluster.state) after \(timeout)s, wanted \(state)\n\(try eventText(id))\n\(worker?.log.suffix(3000) ?? "")")
+            }
+            Thread.sleep(forTimeInterval: 0.05)
+        }
+    }
+
+    func events(_ id: UUID) throws -> [Event] {
+        try EventLog(connection).last(10_000, filter: .init(clusterId: id))
+    }
+
+    func eventText(_ id: UUID) throws -> String {
+        try events(id).map { "\($0.type) \($0.step ?? "-") \($0.message)" }.joined(separator: "\n")
+    }
+
+    func count(_ sql: String, _ params: [any PostgresEncodable] = []) throws -> Int {
+        try connection.queryRow(SQL("harness_count_\(abs(sql.hashValue))", sql), params)?.decode("n") ?? 0
+    }
+
+    /// An AWS client on this test's account (to look at what Berth made).
+    func aws(region: String = "us-east-2") -> AWSClient {
+        var configuration = AWSClient.Configuration()
+        configuration.rateLimit = .unlimited
+        return AWSClient(credentials: AWSCredentials(accessKeyId: accessKeyId, secretAccessKey: secretAccessKey), region: region,
+                         endpoints: Endpoints(global: endpoint), configuration: configuration)
+    }
+
+    /// Everything in AWS that belongs to the cluster: security groups by tag, live tasks by
+    /// `startedBy`, active task definitions by family.
+    func leftovers(of cluster: Cluster) throws -> [String] {
+        let aws = aws(region: cluster.region)
+        let id = cluster.id.uuidString.lowercased()
+        var found = try aws.describeSecurityGroups(filters: [EC2Filter.tag(Tags.cluster, id)]).map { "security group \($0.groupId)" }
+        let ecsCluster = "berth-\(cluster.tenant)"
+        if let arns = try? aws.listTasks(cluster: ecsCluster, startedBy: id), !arns.isEmpty {
+            found += try aws.describeTasks(cluster: ecsCluster, tasks: arns).tasks.filter { $0.lastStatus != "STOPPED" }
+                .map { "task \($0.taskArn) \($0.lastStatus ?? "")" }
+        }
+        for role in ["scheduler", "worker"] {
+            if let definition = try? aws.describeTaskDefinition("berth-\(id)-\(role)"), definition.status == "ACTIVE" {
+                found.append("task definition \(definition.taskDefinitionArn)")
+            }
+        }
+        return found
+    }
+
+    struct ProxyStats: Decodable {
+        let requests: Int
+        let forwarded: Int
+        let faults: [String: Int]
+        let actions: [String: Int]
+    }
+
+    func proxyStats(key: String? = nil) throws -> ProxyStats {
+        let response = try HTTPClient().perform(HTTPRequest(method: "GET", url: endpoint + "/__berth/stats?key=\(key ?? accessKeyId)"))
+        return try JSONDecoder().decode(ProxyStats.self, from: Data(response.body))
+    }
+
+    func injectFaults(key: String? = nil, plan: [String] = [], rates: [String: Double] = [:], actions: [String]? = nil) throws {
+        var config: [String: Any] = ["key": key ?? accessKeyId, "plan": plan, "rates": rates, "slow_seconds": 0.2]
+        if let actions { config["actions"] = actions }
+        let body = try JSONSerialization.data(withJSONObject: config)
+        let response = try HTTPClient().perform(HTTPRequest(method: "POST", url: endpoint + "/__berth/faults",
+                                                            headers: [HTTPHeader("Content-Type", "application/json")], body: Array(body)))
+        guard response.status == 200 else { throw SetupError("proxy refused faults: \(response.status)") }
+    }
+}
