@@ -15,10 +15,12 @@ public struct RunInstancesRequest: Sendable {
     /// Applied to the instances and their volumes at creation.
     public var tags: [Tag]
     public var spot: Bool
+    /// Instance metadata only with session tokens (IMDSv2): a stolen-URL SSRF cannot read credentials.
+    public var requireIMDSv2: Bool
 
     public init(imageId: String, instanceType: String, count: Int = 1, subnetId: String? = nil,
                 securityGroupIds: [String] = [], instanceProfileArn: String? = nil, userData: String? = nil,
-                clientToken: String? = nil, tags: [Tag] = [], spot: Bool = false) {
+                clientToken: String? = nil, tags: [Tag] = [], spot: Bool = false, requireIMDSv2: Bool = true) {
         self.imageId = imageId
         self.instanceType = instanceType
         self.count = count
@@ -29,6 +31,7 @@ public struct RunInstancesRequest: Sendable {
         self.clientToken = clientToken
         self.tags = tags
         self.spot = spot
+        self.requireIMDSv2 = requireIMDSv2
     }
 }
 
@@ -83,6 +86,10 @@ extension AWSClient {
             p.set("InstanceMarketOptions.MarketType", "spot")
             p.set("InstanceMarketOptions.SpotOptions.SpotInstanceType", "one-time")
             p.set("InstanceMarketOptions.SpotOptions.InstanceInterruptionBehavior", "terminate")
+        }
+        if request.requireIMDSv2 {
+            p.set("MetadataOptions.HttpTokens", "required")
+            p.set("MetadataOptions.HttpEndpoint", "enabled")
         }
         p.tagSpecifications(["instance", "volume"], request.tags)
         return try query(.ec2, action: "RunInstances", p).items("instancesSet").map(Instance.init(xml:))

@@ -24,14 +24,11 @@ public struct ClusterCreateJob: JobHandler {
             try support.setState(cluster, context, to: "starting", from: ["pending"], desired: "running",
                                  message: "starting: \(cluster.backend) cluster in \(cluster.region)")
         }
-        guard cluster.backend == "ecs" else {
-            throw JobError("the \(cluster.backend) backend is not available in this version of Berth; use backend ecs", retryable: false)
-        }
         let (tenant, aws) = try support.tenant(cluster, context)
         let engine = StepEngine(job: context, aws: aws, tags: Tags(tenantId: tenant.id, clusterId: cluster.id),
                                 events: cluster.events, settings: support.settings)
-        let plan = Plan(scope: cluster.scope, steps: [networkStep(cluster: cluster, tenant: tenant, context: context)]
-                                                     + ECSClusterPlan.steps(cluster: cluster))
+        let backendSteps = cluster.backend == "vm" ? VMClusterPlan.steps(cluster: cluster) : ECSClusterPlan.steps(cluster: cluster)
+        let plan = Plan(scope: cluster.scope, steps: [networkStep(cluster: cluster, tenant: tenant, context: context)] + backendSteps)
         let stop = { () throws -> String? in
             let now = try support.reload(cluster, context)
             return now.desired == "deleted" ? "a delete was requested" : nil

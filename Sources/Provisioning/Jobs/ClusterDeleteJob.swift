@@ -25,7 +25,8 @@ public struct ClusterDeleteJob: JobHandler {
             let network = try support.network(tenantId: tenant.id, region: cluster.region, context)
             let engine = StepEngine(job: context, aws: aws, tags: Tags(tenantId: tenant.id, clusterId: cluster.id),
                                     events: cluster.events, settings: support.settings)
-            let plan = Plan(scope: cluster.scope, steps: ECSTeardownPlan.steps(cluster: cluster))
+            let steps = cluster.backend == "vm" ? VMTeardownPlan.steps(cluster: cluster) : ECSTeardownPlan.steps(cluster: cluster)
+            let plan = Plan(scope: cluster.scope, steps: steps)
             switch try engine.run(plan, outputs: network?.outputs ?? [:]) {
             case .snooze(let seconds): return .snooze(seconds: seconds)
             case .stopped(let reason): return .cancelled(reason: reason)

@@ -4,8 +4,8 @@ import Foundation
 /// An ECS/Fargate Dask cluster in the tenant's shared network: its own security group, a task
 /// definition each for the scheduler and the workers, the scheduler task, then the workers.
 enum ECSClusterPlan {
-    static let schedulerPort = 8786
-    static let dashboardPort = 8787
+    static let schedulerPort = ClusterSecurityGroup.schedulerPort
+    static let dashboardPort = ClusterSecurityGroup.dashboardPort
     static let runTaskBatch = 10  // RunTask starts at most 10 tasks per call
     static let describeTasksBatch = 100
 
@@ -13,32 +13,7 @@ enum ECSClusterPlan {
         let spec = cluster.spec
         let startedBy = Names.startedBy(cluster: cluster.id)
         return [
-            Step("security_group", .create) { ctx in
-                let vpc = try ctx.require("vpc_id")
-                let name = Names.securityGroup(cluster: cluster.id)
-                var groupId: String?
-                if ctx.resumed {
-                    groupId = try ctx.aws.describeSecurityGroups(filters: [EC2Filter("vpc-id", vpc), EC2Filter("group-name", name)]).first?.groupId
-                }
-                if groupId == nil {
-                    groupId = try tolerate([.alreadyExists]) {
-                        try ctx.aws.createSecurityGroup(name: name, description: "Berth Dask cluster \(cluster.tenant)/\(cluster.name)",
-                                                        vpcId: vpc, tags: ctx.tags.tags(name: name))
-                    } ?? ctx.aws.describeSecurityGroups(filters: [EC2Filter("vpc-id", vpc), EC2Filter("group-name", name)]).first?.groupId
-                }
-                guard let group = groupId else { throw StepFailure("security group \(name) was created but cannot be found") }
-                // Within the cluster: everything. Scheduler and dashboard: only from the spec's
-                // CIDRs, by default the VPC (an open Dask scheduler runs anyone's code).
-                let vpcCidr = try ctx.require("vpc_cidr")
-                let sources = spec.ingressCidrs ?? [vpcCidr]
-                try tolerate([.alreadyExists]) {
-                    try ctx.aws.authorizeSecurityGroupIngress(groupId: group, permissions: [
-                        IpPermission(ipProtocol: "-1", fromPort: nil, toPort: nil, sourceGroupIds: [group], description: "within the cluster"),
-                        IpPermission(fromPort: schedulerPort, toPort: dashboardPort, cidrs: sources, description: "Dask scheduler and dashboard"),
-                    ])
-                }
-                return .done(["security_group_id": group])
-            },
+            ClusterSecurityGroup.step(cluster: cluster),
             Step("task_definitions", .create) { ctx in
                 var arns: StepOutputs = [:]
                 for role in ["scheduler", "worker"] {

@@ -48,19 +48,7 @@ enum ECSTeardownPlan {
                 }
                 return .done(["task_definitions_deregistered": "\(deregistered)"])
             },
-            Step("delete.security_group", .check) { ctx in
-                let groups = try ctx.aws.describeSecurityGroups(filters: [
-                    .tag(Tags.cluster, cluster.id.uuidString.lowercased()), .tag(Tags.managed, "true"),
-                ])
-                for group in groups {
-                    // DependencyViolation: network interfaces of stopped tasks take a while to go.
-                    let failure = try expectedFailure([.notFound, .dependencyViolation]) { try ctx.aws.deleteSecurityGroup(id: group.groupId) }
-                    if failure == .dependencyViolation {
-                        return .wait(seconds: ctx.pollInterval, reason: "network interfaces to release security group \(group.groupId)")
-                    }
-                }
-                return .done(["security_groups_deleted": "\(groups.count)"])
-            },
+            ClusterSecurityGroup.deleteStep(cluster: cluster),
         ]
     }
 }

@@ -61,7 +61,7 @@ public enum AWSActions {
         AWSAction("sts:GetCallerIdentity", .ongoing, "check a tenant's key before it is stored"),
         AWSAction("ec2:CreateTags", .ongoing, "tags given at creation (TagSpecifications)",
                   impliedBy: ["ec2:CreateVpc", "ec2:CreateSubnet", "ec2:CreateInternetGateway", "ec2:CreateRouteTable",
-                              "ec2:CreateSecurityGroup"]),
+                              "ec2:CreateSecurityGroup", "ec2:RunInstances"]),
         AWSAction("ec2:CreateSecurityGroup", .ongoing, "each cluster's security group; credential preflight (dry run)"),
         AWSAction("ec2:DescribeSecurityGroups", .ongoing, "adopt a group; find a cluster's groups to delete"),
         AWSAction("ec2:AuthorizeSecurityGroupIngress", .ongoing, "traffic within the cluster; scheduler ports from ingress_cidrs"),
@@ -72,10 +72,18 @@ public enum AWSActions {
         AWSAction("ecs:DeregisterTaskDefinition", .ongoing, "delete"),
         AWSAction("ecs:TagResource", .ongoing, "tags on clusters, task definitions and tasks",
                   impliedBy: ["ecs:CreateCluster", "ecs:RegisterTaskDefinition", "ecs:RunTask"]),
-        AWSAction("iam:PassRole", .ongoing, "give the execution role to ECS tasks", impliedBy: ["ecs:RegisterTaskDefinition"]),
+        AWSAction("iam:PassRole", .ongoing, "give the execution role to ECS tasks and the instance profile to instances",
+                  impliedBy: ["ecs:RegisterTaskDefinition", "ec2:RunInstances"]),
         AWSAction("ecs:RunTask", .ongoing, "scheduler and worker tasks"),
         AWSAction("ecs:DescribeTasks", .ongoing, "wait for RUNNING; wait for STOPPED on delete"),
         AWSAction("ecs:ListTasks", .ongoing, "find a cluster's tasks to stop"),
         AWSAction("ecs:StopTask", .ongoing, "delete"),
+        // Ongoing: VM clusters.
+        AWSAction("ec2:DescribeInstanceTypes", .ongoing, "check instance types exist and GPU workers get exactly one GPU"),
+        AWSAction("ec2:DescribeInstanceTypeOfferings", .ongoing, "check instance types are offered in the region"),
+        AWSAction("ec2:DescribeImages", .ongoing, "the default Amazon Linux 2023 image of the region"),
+        AWSAction("ec2:RunInstances", .ongoing, "scheduler and worker instances; credential preflight (dry run)"),
+        AWSAction("ec2:DescribeInstances", .ongoing, "wait for running; adopt after a crash; find instances to terminate"),
+        AWSAction("ec2:TerminateInstances", .ongoing, "delete"),
     ]
 }

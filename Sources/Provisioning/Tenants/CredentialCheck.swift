@@ -32,7 +32,7 @@ public enum CredentialCheck {
         case .failure(let error): throw error
         }
         var missing: [String] = []
-        for action in ["CreateVpc", "CreateSecurityGroup"] {
+        for action in ["CreateVpc", "CreateSecurityGroup", "RunInstances"] {
             if try !ec2DryRunAllowed(client, action: action) { missing.append("ec2:\(action)") }
         }
         if !permitted({ _ = try client.listClusters() }) { missing.append("ecs:ListClusters") }
@@ -62,6 +62,11 @@ public enum CredentialCheck {
         case "CreateSecurityGroup":
             p.set("GroupName", "berth-preflight")
             p.set("GroupDescription", "Berth permission preflight (dry run)")
+        case "RunInstances":
+            p.set("ImageId", "ami-00000000000000000")
+            p.set("InstanceType", VMInstances.defaultSchedulerType)
+            p.set("MinCount", 1)
+            p.set("MaxCount", 1)
         default: break
         }
         switch Swift.Result(catching: { () throws(AWSError) in try client.query(.ec2, action: action, p) }) {

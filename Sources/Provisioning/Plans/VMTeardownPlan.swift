@@ -1,0 +1,26 @@
+import AWS
+import Foundation
+
+/// Deletes a VM cluster: terminate every instance tagged for the cluster, wait until they are
+/// terminated (their network interfaces go with them), then delete the security group.
+enum VMTeardownPlan {
+    static func steps(cluster: Cluster) -> [Step] {
+        let filters = [EC2Filter.tag(Tags.cluster, cluster.id.uuidString.lowercased()), EC2Filter.tag(Tags.managed, "true"),
+                       EC2Filter("instance-state-name", ["pending", "running", "stopping", "stopped", "shutting-down"])]
+        return [
+            Step("delete.terminate_instances", .check) { ctx in
+                let ids = try ctx.aws.describeInstances(filters: filters).filter { $0.state != "shutting-down" }.map(\.instanceId)
+                for chunk in stride(from: 0, to: ids.count, by: 500).map({ Array(ids[$0..<min($0 + 500, ids.count)]) }) {
+                    _ = try tolerate([.notFound]) { try ctx.aws.terminateInstances(ids: chunk) }
+                }
+                return .done(["instances_terminated": "\(ids.count)"])
+            },
+            Step("delete.instances_terminated", .check) { ctx in
+                let left = try ctx.aws.describeInstances(filters: filters)
+                if !left.isEmpty { return .wait(seconds: ctx.pollInterval, reason: "\(left.count) instances to terminate") }
+                return .done([:])
+            },
+            ClusterSecurityGroup.deleteStep(cluster: cluster),
+        ]
+    }
+}
