@@ -8,7 +8,7 @@ struct ClusterCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "cluster",
         abstract: "Create, delete, list and show Dask clusters.",
-        subcommands: [Create.self, Delete.self, List.self, Show.self])
+        subcommands: [Create.self, Delete.self, List.self, Show.self, Resources.self])
 
     struct Create: ParsableCommand {
         static let configuration = CommandConfiguration(
@@ -77,13 +77,15 @@ struct ClusterCommand: ParsableCommand {
 
         func run() throws {
             let connection = try Environment.connect(common.databaseURL ?? CLIConfig.load().databaseURL)
+            let before = try ClusterStore(connection).get(tenant: tenant, name: name)
+            let since = try before.flatMap { try EventLog(connection).last(1, filter: .init(clusterId: $0.id)).last?.id } ?? 0
             let id = try ClusterStore(connection).delete(tenant: tenant, name: name)
             if !wait {
                 if json { Output.json(["id": id.uuidString.lowercased(), "tenant": tenant, "name": name]) }
                 else { print("cluster \(tenant)/\(name) is being deleted: \(id.uuidString.lowercased())") }
                 return
             }
-            try ClusterWatch.follow(connection: connection, clusterId: id, until: ["stopped", "error"], success: "stopped",
+            try ClusterWatch.follow(connection: connection, clusterId: id, after: since, until: ["stopped", "error"], success: "stopped",
                                     timeout: timeout.seconds, json: json)
         }
     }
@@ -130,12 +132,42 @@ struct ClusterCommand: ParsableCommand {
     }
 }
 
+extension ClusterCommand {
+    struct Resources: ParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "List what exists in AWS for a cluster right now (by its tags, task family and startedBy).")
+        @Argument(help: "Cluster name.") var name: String
+        @Option(help: "The tenant's name.") var tenant: String
+        @Flag(help: "Print JSON.") var json = false
+        @OptionGroup var common: JobsCommand.Common
+
+        func run() throws {
+            let connection = try Environment.connect(common.databaseURL ?? CLIConfig.load().databaseURL)
+            guard let cluster = try ClusterStore(connection).get(tenant: tenant, name: name) else {
+                throw UsageError("tenant \(tenant) has no cluster named \(name)")
+            }
+            let aws = try ClusterInventory.awsClient(for: cluster, connection: connection, settings: .fromEnvironment())
+            let resources = try ClusterInventory.list(cluster: cluster, aws: aws)
+            if json {
+                Output.json(resources.map { ["kind": $0.kind, "id": $0.id, "state": $0.state] })
+                return
+            }
+            if resources.isEmpty {
+                print("nothing in AWS (\(cluster.region)) is tagged berth:cluster=\(cluster.id.uuidString.lowercased()) or runs as its tasks")
+                return
+            }
+            Output.table(["KIND", "ID", "STATE"], resources.map { [$0.kind, $0.id, $0.state] })
+        }
+    }
+}
+
 /// Follows one cluster's events until it reaches a final state.
 enum ClusterWatch {
-    static func follow(connection: Connection, clusterId: UUID, until states: Set<String>, success: String, timeout: Double, json: Bool) throws {
+    static func follow(connection: Connection, clusterId: UUID, after: Int64 = 0, until states: Set<String>, success: String,
+                       timeout: Double, json: Bool) throws {
         let deadline = Date().addingTimeInterval(timeout)
         var outcome: String?
-        try EventLog(connection).follow(after: 0, filter: .init(clusterId: clusterId), poll: 0.5) { event in
+        try EventLog(connection).follow(after: after, filter: .init(clusterId: clusterId), poll: 0.5, deadline: deadline) { event in
             if json { Output.jsonLine(Output.eventObject(event)) } else { print(Output.eventLine(event)) }
             fflush(nil)
             if event.type == "state", let state = event.state, states.contains(state) {
@@ -143,7 +175,6 @@ enum ClusterWatch {
                 outcome = state
                 return false
             }
-            if Date() > deadline { return false }
             return true
         }
         guard let outcome else { throw UsageError("gave up waiting after \(Int(timeout)) s; the cluster keeps going (berth events --follow)") }

@@ -41,7 +41,8 @@ public struct EventLog {
     /// than one already seen appear. The follower re-reads a window behind the highest id
     /// it has seen and skips the ids it has handled; a gap older than `gapGrace` seconds is
     /// a rolled-back insert and stops being looked for.
-    public func follow(after: Int64, filter: Filter, poll: Double = 1, gapGrace: Double = 5,
+    /// Returns when `handle` returns false or `deadline` passes.
+    public func follow(after: Int64, filter: Filter, poll: Double = 1, gapGrace: Double = 5, deadline: Date = .distantFuture,
                        _ handle: (Event) throws -> Bool) throws {
         try connection.listen("berth_events")
         var watermark = after
@@ -64,7 +65,8 @@ public struct EventLog {
                 if now.timeIntervalSince(since) > gapGrace { watermark = next; gapsSince[next] = nil; continue }
                 break
             }
-            _ = try connection.waitForNotifications(timeout: poll)
+            if Date() >= deadline { return }
+            _ = try connection.waitForNotifications(timeout: min(poll, max(0.001, deadline.timeIntervalSinceNow)))
         }
     }
 }
