@@ -137,8 +137,9 @@ public final class Connection: @unchecked Sendable {
             try check(result, operation: sql.name)
         } catch var error as PostgresError {
             // The server quotes bad input back ("invalid input syntax …: \"<value>\""): a bound
-            // value may be a secret, so none may appear in an error.
-            error.redact(texts.compactMap { $0 })
+            // value may be a secret, so none may appear in an error (unless the statement says
+            // its values are harmless).
+            if sql.redactsParameters { error.redact(texts.compactMap { $0 }) }
             throw error
         }
         return Outcome(rows: Connection.rows(of: result!, operation: sql.name), affected: Int(String(cString: PQcmdTuples(result))) ?? 0)

@@ -4,9 +4,13 @@ import Postgres
 enum ProvisioningSQL {
     // MARK: tenants
 
+    /// `encode(…, 'base64')` breaks lines every 76 characters, which `Data(base64Encoded:)`
+    /// refuses: the newlines are taken out, or a stored secret looks absent ("no AWS
+    /// credentials yet") and no worker can open it.
     private static let tenantColumns = """
         id, name, aws_mode, access_key_id, aws_account_id, default_backend, default_region,
-        default_fargate_spot, gpu_access, created_at, encode(secret_ciphertext, 'base64') as secret_base64, secret_key_id
+        default_fargate_spot, gpu_access, created_at,
+        translate(encode(secret_ciphertext, 'base64'), E'\n', '') as secret_base64, secret_key_id
         """
 
     static let createTenant = SQL("prov_create_tenant", """
@@ -40,8 +44,10 @@ enum ProvisioningSQL {
 
     // MARK: clusters (the SQL API)
 
-    static let createCluster = SQL("prov_create_cluster", "select berth.create_cluster($1, $2, $3::jsonb) as id")
-    static let deleteCluster = SQL("prov_delete_cluster", "select berth.delete_cluster($1, $2) as id")
+    // Tenant name, cluster name and spec are not secret, and the API's messages quote them back
+    // to say what is wrong ("unknown tenant 'acme'"): no redaction, or the message loses that.
+    static let createCluster = SQL("prov_create_cluster", "select berth.create_cluster($1, $2, $3::jsonb) as id", redactsParameters: false)
+    static let deleteCluster = SQL("prov_delete_cluster", "select berth.delete_cluster($1, $2) as id", redactsParameters: false)
 
     private static let clusterColumns = """
         id, tenant_id, tenant, name, state, desired, error, backend, region, spec, scheduler_address,

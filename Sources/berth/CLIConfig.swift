@@ -56,7 +56,10 @@ struct CLIConfig: Equatable {
             let line = stripComment(raw)
             if line.trimmingCharacters(in: .whitespaces).isEmpty { continue }
             let indented = line.first == " " || line.first == "\t"
-            let parts = line.split(separator: ":", maxSplits: 1).map { $0.trimmingCharacters(in: .whitespaces) }
+            // Keep the empty value of `backend-options:` (split drops empty pieces by default,
+            // which made every file with that section "malformed").
+            let parts = line.split(separator: ":", maxSplits: 1, omittingEmptySubsequences: false)
+                .map { $0.trimmingCharacters(in: .whitespaces) }
             guard parts.count == 2, !parts[0].isEmpty else {
                 throw UsageError("line \(index + 1): expected 'key: value', got '\(raw)'")
             }

@@ -50,10 +50,14 @@ struct ClusterCommand: ParsableCommand {
             fill("backend", backend, config.backend)
             fill("region", region, config.region)
             fill("workers", workers, nil)
-            let effectiveBackend = (object["backend"] as? String) ?? "ecs"
+            let connection = try Environment.connect(common.databaseURL ?? config.databaseURL)
+            // The configured fargate_spot is an ECS default: with no backend in the request, the
+            // tenant's default backend decides (a vm tenant's clusters were refused otherwise).
+            // A back-office role may not read berth.tenants: then ecs is assumed, as before.
+            let tenantBackend = (try? TenantStore(connection).get(name: tenant))??.defaultBackend
+            let effectiveBackend = (object["backend"] as? String) ?? tenantBackend ?? "ecs"
             fill("fargate_spot", fargateSpot, effectiveBackend == "ecs" ? config.fargateSpot : nil)
             let specText = String(decoding: try JSONSerialization.data(withJSONObject: object, options: [.sortedKeys]), as: UTF8.self)
-            let connection = try Environment.connect(common.databaseURL ?? config.databaseURL)
             let id = try ClusterStore(connection).create(tenant: tenant, name: name, spec: JSONText(specText))
             if !wait {
                 if json { Output.json(["id": id.uuidString.lowercased(), "tenant": tenant, "name": name]) }

@@ -1,0 +1,244 @@
+import AWS
+import Foundation
+import Postgres
+import Provisioning
+import Testing
+import TestSupport
+
+/// Pure logic of the provisioning inputs, without I/O: sealing secrets, master keys,
+/// idempotency tokens. (The CLI's config file is tested through `berth` runs below.)
+@Suite struct UnitTests {
+    static func randomKeyText() -> String {
+        Data((0..<32).map { _ in UInt8.random(in: 0...255) }).base64EncodedString()
+    }
+
+    let key = try! MasterKey(base64: randomKeyText())
+    let otherKey = try! MasterKey(base64: randomKeyText())
+    let aad = Array("berth-tenant-secret:tenant-1:AKIAEXAMPLE".utf8)
+    let secret = Array("wJalrXUtnFEMI/K7MDENG+bPxRfiCYEXAMPLEKEY".utf8)
+
+    // MARK: SecretBox
+
+    @Test func sealThenOpenRoundTrips() throws {
+        let sealed = try SecretBox.seal(secret, key: key, associatedData: aad)
+        #expect(sealed.count == 12 + secret.count + 16)
+        #expect(try SecretBox.open(sealed, key: key, associatedData: aad) == secret)
+        // A fresh nonce each time: the same secret never seals to the same bytes.
+        #expect(try SecretBox.seal(secret, key: key, associatedData: aad) != sealed)
+        // Empty plaintext and empty associated data work too.
+        let empty = try SecretBox.seal([], key: key, associatedData: [])
+        #expect(try SecretBox.open(empty, key: key, associatedData: []) == [])
+        // The ciphertext does not contain the plaintext.
+        #expect(Data(sealed).range(of: Data(secret)) == nil)
+    }
+
+    @Test(arguments: [0, 5, 11, 12, 30, 12 + 39, 12 + 40 + 15])
+    func flippingAnyByteIsDetected(at index: Int) throws {
+        var sealed = try SecretBox.seal(secret, key: key, associatedData: aad)
+        sealed[index] ^= 0x01
+        #expect(throws: SecretError.cannotOpen) { try SecretBox.open(sealed, key: key, associatedData: aad) }
+    }
+
+    @Test func wrongKeyWrongDataOrShortInputDoNotOpen() throws {
+        let sealed = try SecretBox.seal(secret, key: key, associatedData: aad)
+        #expect(throws: SecretError.cannotOpen) { try SecretBox.open(sealed, key: otherKey, associatedData: aad) }
+        #expect(throws: SecretError.cannotOpen) {
+            try SecretBox.open(sealed, key: key, associatedData: Array("berth-tenant-secret:tenant-2:AKIAEXAMPLE".utf8))
+        }
+        #expect(throws: SecretError.cannotOpen) { try SecretBox.open(sealed, key: key, associatedData: []) }
+        #expect(throws: SecretError.cannotOpen) { try SecretBox.open(Array(sealed.dropLast()), key: key, associatedData: aad) }
+        #expect(throws: SecretError.cannotOpen) { try SecretBox.open(Array(sealed.prefix(27)), key: key, associatedData: aad) }
+        #expect(throws: SecretError.cannotOpen) { try SecretBox.open([], key: key, associatedData: aad) }
+        // Errors never carry key material or plaintext.
+        #expect(!SecretError.cannotOpen.description.contains("wJalr"))
+    }
+
+    // MARK: MasterKeys
+
+    @Test func masterKeysFromTheEnvironment() throws {
+        let current = Self.randomKeyText()
+        let old1 = Self.randomKeyText()
+        let old2 = Self.randomKeyText()
+        let keys = try MasterKeys.fromEnvironment(["BERTH_MASTER_KEY": " \(current)\n", "BERTH_OLD_MASTER_KEYS": "\(old1), \(old2),"])
+        #expect(keys.current.id == (try MasterKey(base64: current)).id)
+        #expect(keys.current.id.count == 16 && keys.current.id.allSatisfy(\.isHexDigit))
+        #expect(keys.old.map(\.id) == [try MasterKey(base64: old1).id, try MasterKey(base64: old2).id])
+        #expect(keys.key(id: keys.old[1].id)?.id == keys.old[1].id)
+        #expect(keys.key(id: "0000000000000000") == nil)
+        #expect(try MasterKeys.fromEnvironment(["BERTH_MASTER_KEY": current]).old.isEmpty)
+        // The id says which key sealed a row, not what the key is.
+        #expect(!current.contains(keys.current.id))
+    }
+
+    static let badEnvironments: [(label: String, environment: [String: String], phrase: String)] = [
+        ("missing", [:], "BERTH_MASTER_KEY is not set"),
+        ("empty", ["BERTH_MASTER_KEY": ""], "BERTH_MASTER_KEY is not set"),
+        ("not base64", ["BERTH_MASTER_KEY": "not base64 at all!!"], "32 random bytes, base64-encoded"),
+        ("16 bytes", ["BERTH_MASTER_KEY": Data(repeating: 7, count: 16).base64EncodedString()], "32 random bytes"),
+        ("33 bytes", ["BERTH_MASTER_KEY": Data(repeating: 7, count: 33).base64EncodedString()], "32 random bytes"),
+        ("a passphrase", ["BERTH_MASTER_KEY": "correct horse battery staple, thirty-two"], "32 random bytes"),
+        ("bad old key", ["BERTH_MASTER_KEY": randomKeyText(), "BERTH_OLD_MASTER_KEYS": "\(randomKeyText()),c2hvcnQ="],
+         "BERTH_OLD_MASTER_KEYS: every entry must be 32 bytes"),
+    ]
+
+    @Test(arguments: 0..<badEnvironments.count)
+    func badMasterKeysAreRefused(_ index: Int) throws {
+        let bad = Self.badEnvironments[index]
+        let error = try #require(throws: SecretError.self, "\(bad.label)") { try MasterKeys.fromEnvironment(bad.environment) }
+        guard case .badMasterKey(let message) = error else { Issue.record("\(bad.label): \(error)"); return }
+        #expect(message.contains(bad.phrase), "\(bad.label): \(message)")
+        // The message never echoes the value.
+        for value in bad.environment.values where !value.isEmpty { #expect(!message.contains(value), "\(bad.label)") }
+    }
+
+    // MARK: ClientToken
+
+    @Test func clientTokensAreDeterministicAndShort() {
+        let scope = "cluster:" + UUID().uuidString.lowercased()
+        let token = ClientToken.make(scope: scope, step: "scheduler_task", generation: 1)
+        #expect(token == ClientToken.make(scope: scope, step: "scheduler_task", generation: 1))
+        #expect(token.count <= 64 && !token.isEmpty)
+        #expect(token.allSatisfy { $0.isHexDigit })
+        let variants = [
+            ClientToken.make(scope: scope, step: "scheduler_task", generation: 2),
+            ClientToken.make(scope: scope, step: "scheduler_task", generation: 1, part: "batch-0"),
+            ClientToken.make(scope: scope, step: "scheduler_task", generation: 1, part: "batch-1"),
+            ClientToken.make(scope: scope, step: "worker_tasks", generation: 1),
+            ClientToken.make(scope: "cluster:" + UUID().uuidString.lowercased(), step: "scheduler_task", generation: 1),
+        ]
+        #expect(Set(variants + [token]).count == variants.count + 1)
+        #expect(variants[1] == ClientToken.make(scope: scope, step: "scheduler_task", generation: 1, part: "batch-0"))
+        // Long scopes and parts still give a token AWS accepts (≤ 64 characters).
+        #expect(ClientToken.make(scope: String(repeating: "s", count: 500), step: "x", generation: 99, part: String(repeating: "p", count: 500))
+            .count <= 64)
+    }
+
+    // MARK: the CLI's config file and its precedence (the parser lives in the `berth`
+    // executable, so these run `berth cluster create` and read the stored spec)
+
+    @Suite struct CLIConfig {
+        final class World: @unchecked Sendable {
+            let db: TestDatabase
+            let connection: Connection
+            let home: URL
+
+            init() throws {
+                db = try TestDatabase.create()
+                connection = try db.connect()
+                home = FileManager.default.temporaryDirectory.appendingPathComponent("berth-xdg-\(UUID().uuidString)")
+                try FileManager.default.createDirectory(at: home.appendingPathComponent("berth"), withIntermediateDirectories: true)
+            }
+
+            deinit { try? FileManager.default.removeItem(at: home) }
+
+            func writeConfig(_ text: String) throws {
+                try Data(text.utf8).write(to: home.appendingPathComponent("berth/config.yaml"))
+            }
+
+            func tenant(_ name: String, backend: String = "ecs", region: String? = nil) throws {
+                var tenant = TenantStore.NewTenant(name: name)
+                tenant.defaultBackend = backend
+                tenant.defaultRegion = region
+                try TenantStore(connection).create(tenant)
+            }
+
+            /// Runs `berth ARGS` with only the given settings: the test process's own
+            /// DATABASE_URL / BERTH_* are blanked (empty means unset).
+            func berth(_ arguments: [String], _ environment: [String: String] = [:]) throws -> (status: Int32, output: String) {
+                var env = ["XDG_CONFIG_HOME": home.path, "DATABASE_URL": db.url, "BERTH_REGION": "", "BERTH_FARGATE_SPOT": "",
+                           "BERTH_BACKEND": ""]
+                env.merge(environment) { $1 }
+                return try runBerth(arguments, environment: env)
+            }
+
+            /// `berth cluster create NAME --tenant T ARGS`, then the stored (region, fargate_spot, backend).
+            func create(_ name: String, tenant: String, _ arguments: [String] = [], _ environment: [String: String] = [:]) throws
+                -> (region: String, fargateSpot: Bool?, backend: String) {
+                let result = try berth(["cluster", "create", name, "--tenant", tenant] + arguments, environment)
+                try #require(result.status == 0, "\(arguments) \(environment): \(result.output)")
+                let row = try #require(try connection.queryRow(SQL("test_cli_spec", """
+                    select spec ->> 'region' as region, (spec -> 'fargate_spot')::boolean as fargate_spot, spec ->> 'backend' as backend
+                      from berth.clusters where tenant = $1 and name = $2
+                    """), [tenant, name]))
+                return (try row.decode("region"), try row.decodeIfPresent("fargate_spot"), try row.decode("backend"))
+            }
+        }
+
+        @Test func precedenceFlagThenEnvironmentThenFileThenTenantThenSystem() throws {
+            let w = try World()
+            try w.tenant("plain")
+            try w.tenant("euro", region: "eu-west-2")
+
+            // No file, no environment, no flag: the tenant's default, else the system's.
+            var got = try w.create("n1", tenant: "plain")
+            #expect(got.region == "us-east-2" && got.fargateSpot == false)
+            got = try w.create("n2", tenant: "euro")
+            #expect(got.region == "eu-west-2" && got.fargateSpot == false)
+
+            // The file only (its database-url is used too: DATABASE_URL is blank).
+            try w.writeConfig("""
+                # Berth CLI defaults
+                database-url: "\(w.db.url)"
+                backend-options:
+                  region: us-west-1   # comment after a value
+                  fargate_spot: true
+
+                """)
+            got = try w.create("f1", tenant: "euro", [], ["DATABASE_URL": ""])
+            #expect(got.region == "us-west-1" && got.fargateSpot == true)
+
+            // The environment beats the file.
+            got = try w.create("e1", tenant: "euro", [], ["BERTH_REGION": "eu-central-1", "BERTH_FARGATE_SPOT": "false"])
+            #expect(got.region == "eu-central-1" && got.fargateSpot == false)
+
+            // A flag beats the environment.
+            got = try w.create("x1", tenant: "euro", ["--region", "us-east-1", "--fargate-spot"],
+                               ["BERTH_REGION": "eu-central-1", "BERTH_FARGATE_SPOT": "false"])
+            #expect(got.region == "us-east-1" && got.fargateSpot == true)
+            got = try w.create("x2", tenant: "euro", ["--no-fargate-spot"], ["BERTH_FARGATE_SPOT": "true"])
+            #expect(got.region == "us-west-1" && got.fargateSpot == false)
+
+            // A key in --spec beats the environment and the file (they are defaults).
+            got = try w.create("s1", tenant: "euro", ["--spec", #"{"region": "us-east-1", "fargate_spot": false}"#],
+                               ["BERTH_REGION": "eu-central-1"])
+            #expect(got.region == "us-east-1" && got.fargateSpot == false)
+
+            // A bad value in the environment is bad input.
+            let bad = try w.berth(["cluster", "create", "b1", "--tenant", "euro"], ["BERTH_FARGATE_SPOT": "maybe"])
+            #expect(bad.status == 2 && bad.output.contains("BERTH_FARGATE_SPOT must be true or false"), "\(bad.output)")
+        }
+
+        /// The file's default `fargate_spot` is an ECS option: it must not break clusters of a
+        /// tenant whose default backend is vm when the request names no backend.
+        @Test func fileDefaultsRespectTheTenantsBackend() throws {
+            let w = try World()
+            try w.tenant("vms", backend: "vm")
+            try w.writeConfig("backend-options:\n  fargate_spot: true\n  region: eu-west-2\n")
+            let got = try w.create("v1", tenant: "vms")
+            #expect(got.backend == "vm" && got.fargateSpot == nil && got.region == "eu-west-2")
+            // Asking for ecs explicitly still gets the file's fargate_spot.
+            let ecs = try w.create("e1", tenant: "vms", ["--backend", "ecs"])
+            #expect(ecs.backend == "ecs" && ecs.fargateSpot == true)
+        }
+
+        static let malformed: [(text: String, phrase: String)] = [
+            ("backend-options:\n  region: us-west-1\n  colour blue\n", "line 3: expected 'key: value'"),
+            ("database-url: x\nregion: us-west-1\n", "line 2: unknown key 'region'"),
+            ("# defaults\n\nbackend-options:\n  fargate_spot: sometimes\n", "line 4: fargate_spot must be true or false"),
+            ("backend-options:\n  zone: a\n", "line 2: unknown backend option 'zone'"),
+            ("  region: us-west-1\n", "line 1: unexpected indentation"),
+            ("backend-options: us-west-1\n", "line 1: backend-options holds indented keys"),
+        ]
+
+        @Test(arguments: 0..<malformed.count)
+        func aMalformedFileIsBadInputWithItsLineNumber(_ index: Int) throws {
+            let w = try World()
+            try w.tenant("plain")
+            try w.writeConfig(Self.malformed[index].text)
+            let result = try w.berth(["cluster", "create", "c1", "--tenant", "plain"])
+            #expect(result.status == 2, "\(result.output)")
+            #expect(result.output.contains("config.yaml: " + Self.malformed[index].phrase), "\(result.output)")
+            #expect(try w.connection.queryRow(SQL("test_cli_count", "select count(*) as n from berth.clusters"))!.decode("n", as: Int.self) == 0)
+        }
+    }
+}
