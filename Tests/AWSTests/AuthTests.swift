@@ -1,9 +1,11 @@
 import AWS
 import Foundation
 import Testing
+import TestSupport
 
 /// Against a moto that checks signatures (the harness's second moto, switched with
-/// /moto-api/reset-auth). Serialized: the switch is server-wide.
+/// /moto-api/reset-auth). Serialized, and under AuthEmulatorLock: the switch is server-wide
+/// and other targets' tests (IAMPolicyTests) flip it too.
 @Suite(.serialized) struct AuthTests {
     @Test func correctKeyPassesWrongSecretAndUnknownKeyFail() async throws {
         guard let emulator = Emulator.current() else { return }
@@ -11,7 +13,7 @@ import Testing
             TestEnvironment.missing("BERTH_MOTO_AUTH_URL is not set (scripts/emulator/start exports it)")
             return
         }
-        try await onThread {
+        try await onThread { try AuthEmulatorLock.with {
             // While auth is off: an IAM user with a key and a policy that allows everything.
             let admin = AWSClient(credentials: AWSCredentials(accessKeyId: "AKIDADMIN0000000", secretAccessKey: "x"),
                                   region: "us-east-2", endpoints: Endpoints(global: authMoto))
@@ -58,6 +60,6 @@ import Testing
             let ec2 = #expect(throws: AWSError.self) { try unknown.describeVpcs() }
             #expect(ec2?.classification == .auth)
             #expect(ec2?.httpStatus == 401)
-        }
+        } }
     }
 }

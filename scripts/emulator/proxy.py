@@ -10,6 +10,20 @@ Stdlib only. Listens on 127.0.0.1, forwards everything to moto, and
 - answers DependencyViolation for DeleteSecurityGroup / DeleteSubnet / DeleteVpc /
   DeleteInternetGateway while something still uses the resource.
 
+In front of a moto that checks signatures and IAM policies (scripts/emulator/start runs a
+second proxy for that one), three things keep the patches honest:
+- moto checks the signature of a form body (EC2, IAM, STS) over its own re-encoding of the
+  parsed form, with spaces as '+'; a body that escapes a space as %20 (Berth's, valid in AWS)
+  fails there. For keys whose secret is registered, the proxy sends the form as moto will
+  re-encode it, re-signed as below;
+- a request the proxy rewrites (that, or RunTask with a capacity provider strategy) is re-signed as the
+  caller, but only after the proxy has checked the caller's original signature with the
+  secret registered for that key; otherwise it goes on with the old signature, so moto
+  refuses it as it would the original. moto then checks the caller's own policy;
+- the proxy's own calls (DescribeClusters, ListTasks, DescribeInstances, ...) are signed
+  with the "internal" key registered for the account, so they are emulator business and
+  never need (or show up in) the caller's permissions.
+
 The patches talk to moto only through its public AWS API (never its internals), so
 they survive moto upgrades; tests/AWSTests/EmulatorPatchTests show each difference.
 
@@ -19,14 +33,19 @@ Control API (JSON), on the same port:
                            "slow_seconds": 2.0, "actions": ["DescribeVpcs"]}
   DELETE /__berth/faults?key=AKID
   GET    /__berth/stats?key=AKID   -> {"requests": n, "forwarded": n, "faults": {...},
-                                     "actions": {"ec2:CreateVpc": n, ...}}
+                                     "actions": {"ec2:CreateVpc": n, ...},
+                                     "denied": {"ecs:RunTask": n, ...}}  (answered 401/403)
   POST   /__berth/accounts {"key": AKID, "account": "123456789012"}: that key's requests go
-                           to that moto account (tests give each tenant an account of its own)
+                           to that moto account (tests give each tenant an account of its own).
+                           Optional "secret": lets the proxy re-sign that key's rewritten
+                           requests; with "internal": true the proxy also signs its own calls
+                           in that account with this key (needed when moto checks auth).
   GET    /__berth/health
 """
 
 import argparse
 import hashlib
+import hmac
 import json
 import random
 import re
@@ -141,35 +160,104 @@ def moto(method, path, headers, body):
         conn.close()
 
 
-def unsigned_headers(call, service):
-    """Headers for the proxy's own calls to moto: same key, account and region.
-    moto routes on the credential scope and, with auth off, ignores the signature."""
-    date = time.strftime("%Y%m%d", time.gmtime())
-    headers = {
-        "Authorization": f"AWS4-HMAC-SHA256 Credential={call.access_key or 'AKIDPROXY'}/{date}/"
-                         f"{call.region}/{service}/aws4_request, SignedHeaders=host, Signature=0",
-        "X-Amz-Date": time.strftime("%Y%m%dT%H%M%SZ", time.gmtime()),
-        "x-moto-account-id": call.account,
-    }
+# ---- SigV4, for the proxy's own calls and for re-signing rewritten requests
+
+def sigv4_signature(method, path, headers, signed_names, body, secret, date_time, region, service):
+    """The SigV4 signature of a request; `headers` maps lower-case names to values."""
+    url = urllib.parse.urlparse(path)
+    query = sorted((urllib.parse.quote(k, safe="-_.~"), urllib.parse.quote(v, safe="-_.~"))
+                   for k, v in urllib.parse.parse_qsl(url.query, keep_blank_values=True))
+    canonical_headers = "".join(f"{name}:{' '.join(str(headers.get(name, '')).split())}\n" for name in signed_names)
+    canonical = "\n".join([method, url.path or "/", "&".join(f"{k}={v}" for k, v in query), canonical_headers,
+                           ";".join(signed_names), hashlib.sha256(body).hexdigest()])
+    scope = f"{date_time[:8]}/{region}/{service}/aws4_request"
+    to_sign = "\n".join(["AWS4-HMAC-SHA256", date_time, scope, hashlib.sha256(canonical.encode()).hexdigest()])
+    key = ("AWS4" + secret).encode()
+    for part in (date_time[:8], region, service, "aws4_request"):
+        key = hmac.new(key, part.encode(), hashlib.sha256).digest()
+    return hmac.new(key, to_sign.encode(), hashlib.sha256).hexdigest()
+
+
+def lower_headers(headers):
+    return {k.lower(): v for k, v in headers.items()}
+
+
+def signed_names_of(authorization):
+    m = re.search(r"SignedHeaders=([^,\s]+)", authorization or "")
+    return m.group(1).split(";") if m else []
+
+
+def resigned_headers(call, headers, new_body):
+    """Headers for forwarding `new_body` (a patch's rewrite of the caller's request): signed
+    again as the caller when the proxy knows the caller's secret and the original signature
+    is right; otherwise unchanged (moto without auth ignores signatures, moto with auth then
+    refuses the request, as it would have refused the original)."""
+    secret = secret_of_key(call.access_key)
+    auth = call.headers.get("Authorization", "")
+    names = signed_names_of(auth)
+    date_time = call.headers.get("X-Amz-Date", "")
+    if not secret or not names or not date_time:
+        return headers
+    incoming = lower_headers(call.headers)
+    m = re.search(r"Signature=([0-9a-f]+)", auth)
+    original = sigv4_signature(call.method, call.path, incoming, names, call.body, secret, date_time, call.region,
+                               call.service)
+    if not m or not hmac.compare_digest(m.group(1), original):
+        return headers
+    signature = sigv4_signature(call.method, call.path, incoming, names, new_body, secret, date_time, call.region,
+                                call.service)
+    result = {k: v for k, v in headers.items() if k.lower() != "authorization"}
+    result["Authorization"] = re.sub(r"Signature=[0-9a-f]+", f"Signature={signature}", auth)
+    return result
+
+
+def is_form(call):
+    return (call.headers.get("Content-Type") or "").startswith("application/x-www-form-urlencoded")
+
+
+def moto_form_encoding(body):
+    """A form body as moto re-encodes it when it checks the signature (it signs the parsed
+    form again, urlencoded: spaces as '+'). Same parameters; a request that escapes a space
+    as %20, which AWS accepts, would otherwise fail moto's check."""
+    pairs = urllib.parse.parse_qsl(body.decode("utf-8"), keep_blank_values=True)
+    return urllib.parse.urlencode(pairs).encode()
+
+
+def internal_headers(call, service, headers, body):
+    """Headers for the proxy's own calls to moto, in the caller's account and region.
+    Signed with the account's internal key when one is registered (moto checks auth);
+    otherwise a dummy signature, which moto without auth ignores (it routes on the
+    credential scope)."""
+    date_time = time.strftime("%Y%m%dT%H%M%SZ", time.gmtime())
+    key, secret = internal_key_of(call.account) or (call.access_key or "AKIDPROXY", None)
+    headers = dict(headers)
+    headers["Host"] = f"{UPSTREAM[0]}:{UPSTREAM[1]}"
+    headers["X-Amz-Date"] = date_time
+    headers["x-moto-account-id"] = call.account
+    names = sorted(k.lower() for k in headers if k.lower() != "x-moto-account-id")
+    signature = (sigv4_signature("POST", "/", lower_headers(headers), names, body, secret, date_time, call.region, service)
+                 if secret else "0")
+    headers["Authorization"] = (f"AWS4-HMAC-SHA256 Credential={key}/{date_time[:8]}/{call.region}/{service}/aws4_request, "
+                                f"SignedHeaders={';'.join(names)}, Signature={signature}")
     return headers
 
 
 def ec2_query(call, action, params):
     form = {"Action": action, "Version": "2016-11-15"}
     form.update(params)
-    headers = unsigned_headers(call, "ec2")
-    headers["Content-Type"] = "application/x-www-form-urlencoded; charset=utf-8"
-    status, _, data = moto("POST", "/", headers, urllib.parse.urlencode(form).encode())
+    body = urllib.parse.urlencode(form).encode()
+    headers = internal_headers(call, "ec2", {"Content-Type": "application/x-www-form-urlencoded; charset=utf-8"}, body)
+    status, _, data = moto("POST", "/", headers, body)
     if status != 200:
         raise RuntimeError(f"moto {action} answered {status}: {data[:300]!r}")
     return strip_namespaces(ET.fromstring(data))
 
 
 def ecs_json(call, action, payload):
-    headers = unsigned_headers(call, "ecs")
-    headers["Content-Type"] = "application/x-amz-json-1.1"
-    headers["X-Amz-Target"] = f"AmazonEC2ContainerServiceV20141113.{action}"
-    status, _, data = moto("POST", "/", headers, json.dumps(payload).encode())
+    body = json.dumps(payload).encode()
+    headers = internal_headers(call, "ecs", {"Content-Type": "application/x-amz-json-1.1",
+                                            "X-Amz-Target": f"AmazonEC2ContainerServiceV20141113.{action}"}, body)
+    status, _, data = moto("POST", "/", headers, body)
     if status != 200:
         raise RuntimeError(f"moto {action} answered {status}: {data[:300]!r}")
     return json.loads(data or b"{}")
@@ -216,7 +304,7 @@ class Faults:
     def stats_for(self, key):
         with self.lock:
             stats = self.stats.get(key, {"requests": 0, "forwarded": 0, "faults": {}})
-            return json.loads(json.dumps({"actions": {}, **stats}))
+            return json.loads(json.dumps({"actions": {}, "denied": {}, **stats}))
 
     def next_fault(self, call):
         """The fault to inject for this call, or None; counts the request."""
@@ -245,6 +333,16 @@ class Faults:
                 return None, 0
             stats["faults"][fault] = stats["faults"].get(fault, 0) + 1
             return fault, float(config.get("slow_seconds", 2.0))
+
+    def answered(self, call, status):
+        """Counts the calls refused for authentication or permission, per action."""
+        if status not in (401, 403) or not call.access_key:
+            return
+        with self.lock:
+            stats = self.stats.setdefault(call.access_key, {"requests": 0, "forwarded": 0, "faults": {}})
+            denied = stats.setdefault("denied", {})
+            name = f"{call.service}:{call.action}"
+            denied[name] = denied.get(name, 0) + 1
 
     def forwarded(self, call):
         with self.lock:
@@ -320,6 +418,7 @@ def patch_run_task(call, forward):
         cluster = describe_cluster(call, payload.get("cluster", "default"))
         strategy = (cluster or {}).get("defaultCapacityProviderStrategy") or None
     provider = None
+    rewritten = False
     if strategy:
         cluster = describe_cluster(call, payload.get("cluster", "default"))
         if cluster is None:
@@ -338,9 +437,11 @@ def patch_run_task(call, forward):
         provider = max(strategy, key=lambda s: (s.get("base", 0), s.get("weight", 0)))["capacityProvider"]
         payload.pop("capacityProviderStrategy", None)
         payload["launchType"] = "FARGATE"
+        rewritten = True
 
     def send(_body):
-        status, headers, body = forward(json.dumps(payload).encode())
+        # The original bytes unless rewritten: moto may check their signature.
+        status, headers, body = forward(json.dumps(payload).encode() if rewritten else call.body)
         if provider and status == 200:
             answer = json.loads(body)
             for task in answer.get("tasks", []):
@@ -484,12 +585,24 @@ EC2_PATCHES = {
 
 
 KNOWN_KEYS = {}  # access key id created through the proxy -> its account
+KEY_SECRETS = {}  # access key id -> secret (registered by tests, for re-signing)
+INTERNAL_KEYS = {}  # account -> (access key id, secret) the proxy signs its own calls with
 KNOWN_KEYS_LOCK = threading.Lock()
 
 
 def account_of_key(access_key):
     with KNOWN_KEYS_LOCK:
         return KNOWN_KEYS.get(access_key, DEFAULT_ACCOUNT)
+
+
+def secret_of_key(access_key):
+    with KNOWN_KEYS_LOCK:
+        return KEY_SECRETS.get(access_key)
+
+
+def internal_key_of(account):
+    with KNOWN_KEYS_LOCK:
+        return INTERNAL_KEYS.get(account)
 
 
 def remember_access_key(call, status, body):
@@ -577,12 +690,16 @@ class Handler(BaseHTTPRequestHandler):
 
         def forward(new_body):
             FAULTS.forwarded(call)
-            return moto(self.command, self.path, headers, new_body)
+            if secret_of_key(call.access_key) and is_form(call):
+                new_body = moto_form_encoding(new_body)
+            sent = headers if new_body == body else resigned_headers(call, headers, new_body)
+            return moto(self.command, self.path, sent, new_body)
 
         try:
             status, answer_headers, answer = handle_call(call, forward)
         except Exception as error:  # a patch's own call to moto failed: say so, as moto would
             status, answer_headers, answer = aws_error(call, 500, "InternalError", f"emulator proxy: {error}")
+        FAULTS.answered(call, status)
         self.reply(status, answer_headers, answer)
 
     def reply(self, status, headers, body):
@@ -617,6 +734,10 @@ class Handler(BaseHTTPRequestHandler):
             config = json.loads(body or b"{}")
             with KNOWN_KEYS_LOCK:
                 KNOWN_KEYS[config["key"]] = str(config["account"])
+                if config.get("secret"):
+                    KEY_SECRETS[config["key"]] = config["secret"]
+                    if config.get("internal"):
+                        INTERNAL_KEYS[str(config["account"])] = (config["key"], config["secret"])
             return self.reply(200, {"Content-Type": "application/json"}, b'{"status":"ok"}')
         if url.path == "/__berth/stats":
             return self.reply(200, {"Content-Type": "application/json"}, json.dumps(FAULTS.stats_for(key)).encode())

@@ -1,6 +1,8 @@
 /// The one table of AWS actions Berth calls, from which `berth iam-policy` is generated.
 /// `impliedBy`: actions AWS authorizes as part of another call (tags on create, passing a
-/// role) rather than as calls of their own.
+/// role) rather than as calls of their own; only those. Actions Berth calls only on some
+/// paths (adopting what a crashed attempt made) are calls of their own, with no `impliedBy`.
+/// IAMPolicyTests checks the table against the calls a restricted IAM user makes.
 public struct AWSAction: Sendable, Hashable {
     public enum Statement: String, Sendable, CaseIterable {
         /// Once per tenant (IAM) or per tenant and region (the shared network).
@@ -31,22 +33,22 @@ public enum AWSActions {
         AWSAction("iam:AttachRolePolicy", .setup, "AmazonECSTaskExecutionRolePolicy on the execution role"),
         AWSAction("iam:CreateInstanceProfile", .setup, "instance profile for VM workers"),
         AWSAction("iam:TagInstanceProfile", .setup, "tags on the instance profile", impliedBy: ["iam:CreateInstanceProfile"]),
-        AWSAction("iam:GetInstanceProfile", .setup, "adopt an existing instance profile", impliedBy: ["iam:CreateInstanceProfile"]),
+        AWSAction("iam:GetInstanceProfile", .setup, "adopt the instance profile a crashed attempt made"),
         AWSAction("iam:AddRoleToInstanceProfile", .setup, "put the instance role in its profile"),
         AWSAction("iam:CreateServiceLinkedRole", .setup, "create AWSServiceRoleForECS when the account lacks it"),
         // Setup: per tenant and region (the shared network).
         AWSAction("ec2:CreateVpc", .setup, "the tenant's VPC in a region; credential preflight (dry run)"),
-        AWSAction("ec2:DescribeVpcs", .setup, "adopt a VPC a crashed attempt made", impliedBy: ["ec2:CreateVpc"]),
+        AWSAction("ec2:DescribeVpcs", .setup, "adopt a VPC a crashed attempt made"),
         AWSAction("ec2:ModifyVpcAttribute", .setup, "DNS support and hostnames (Fargate needs them)"),
         AWSAction("ec2:DescribeAvailabilityZones", .setup, "one public subnet per zone"),
         AWSAction("ec2:CreateSubnet", .setup, "public subnets"),
-        AWSAction("ec2:DescribeSubnets", .setup, "adopt subnets a crashed attempt made", impliedBy: ["ec2:CreateSubnet"]),
+        AWSAction("ec2:DescribeSubnets", .setup, "adopt subnets a crashed attempt made"),
         AWSAction("ec2:ModifySubnetAttribute", .setup, "public IPs on launch"),
         AWSAction("ec2:CreateInternetGateway", .setup, "internet access"),
-        AWSAction("ec2:DescribeInternetGateways", .setup, "adopt a gateway a crashed attempt made", impliedBy: ["ec2:CreateInternetGateway"]),
+        AWSAction("ec2:DescribeInternetGateways", .setup, "adopt a gateway a crashed attempt made"),
         AWSAction("ec2:AttachInternetGateway", .setup, "attach it to the VPC"),
         AWSAction("ec2:CreateRouteTable", .setup, "public route table"),
-        AWSAction("ec2:DescribeRouteTables", .setup, "adopt a route table a crashed attempt made", impliedBy: ["ec2:CreateRouteTable"]),
+        AWSAction("ec2:DescribeRouteTables", .setup, "adopt a route table a crashed attempt made"),
         AWSAction("ec2:CreateRoute", .setup, "default route to the internet gateway"),
         AWSAction("ec2:AssociateRouteTable", .setup, "route table for each subnet"),
         AWSAction("ecs:CreateCluster", .setup, "the tenant's ECS cluster (FARGATE, FARGATE_SPOT)"),
@@ -56,7 +58,7 @@ public enum AWSActions {
         AWSAction("logs:PutRetentionPolicy", .setup, "30-day retention"),
         AWSAction("ecr:CreateRepository", .setup, "the tenant's image repository"),
         AWSAction("ecr:TagResource", .setup, "tags on the repository", impliedBy: ["ecr:CreateRepository"]),
-        AWSAction("ecr:DescribeRepositories", .setup, "adopt an existing repository", impliedBy: ["ecr:CreateRepository"]),
+        AWSAction("ecr:DescribeRepositories", .setup, "adopt the repository a crashed attempt made"),
         // Ongoing: every cluster.
         AWSAction("sts:GetCallerIdentity", .ongoing, "check a tenant's key before it is stored"),
         AWSAction("ec2:CreateTags", .ongoing, "tags given at creation (TagSpecifications)",

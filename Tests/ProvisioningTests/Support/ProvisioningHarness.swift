@@ -17,18 +17,22 @@ final class ProvisioningHarness: @unchecked Sendable {
     let account: String
     let masterKey: String
 
-    init() throws {
-        guard let endpoint = ProcessInfo.processInfo.environment["AWS_ENDPOINT_URL"], !endpoint.isEmpty else {
+    /// By default a fresh key and account on the main emulator. `endpoint`, `key` and `account`
+    /// put the harness somewhere else, e.g. on the auth emulator as an IAM user made there (its
+    /// secret is given to the proxy so that it can re-sign the requests it rewrites).
+    init(endpoint: String? = nil, key: (id: String, secret: String)? = nil, account: String? = nil) throws {
+        let configured = endpoint ?? ProcessInfo.processInfo.environment["AWS_ENDPOINT_URL"] ?? ""
+        guard !configured.isEmpty else {
             throw SetupError("AWS_ENDPOINT_URL is not set: run the tests with scripts/test, which starts the emulator")
         }
-        self.endpoint = endpoint
+        self.endpoint = configured
         db = try TestDatabase.create()
         connection = try db.connect()
-        accessKeyId = Self.newAccessKeyId()
-        secretAccessKey = "secret-\(UUID().uuidString)"
-        account = Self.newAccount()
+        accessKeyId = key?.id ?? Self.newAccessKeyId()
+        secretAccessKey = key?.secret ?? "secret-\(UUID().uuidString)"
+        self.account = account ?? Self.newAccount()
         masterKey = Data((0..<32).map { _ in UInt8.random(in: 0...255) }).base64EncodedString()
-        try registerAccount(key: accessKeyId, account: account)
+        try registerAccount(key: accessKeyId, account: self.account, secret: key?.secret)
     }
 
     static func newAccessKeyId() -> String {
@@ -39,9 +43,17 @@ final class ProvisioningHarness: @unchecked Sendable {
         String((0..<12).map { _ in "0123456789".randomElement()! })
     }
 
-    /// Tells the proxy which moto account a key belongs to.
-    func registerAccount(key: String, account: String) throws {
-        let body = try JSONSerialization.data(withJSONObject: ["key": key, "account": account])
+    /// Tells the proxy which moto account a key belongs to (and, with `secret`, lets it re-sign
+    /// that key's rewritten requests; `proxyCalls`: sign its own calls in the account with it).
+    func registerAccount(key: String, account: String, secret: String? = nil, proxyCalls: Bool = false) throws {
+        try Self.registerAccount(endpoint: endpoint, key: key, account: account, secret: secret, proxyCalls: proxyCalls)
+    }
+
+    static func registerAccount(endpoint: String, key: String, account: String, secret: String? = nil, proxyCalls: Bool = false) throws {
+        var config: [String: Any] = ["key": key, "account": account]
+        if let secret { config["secret"] = secret }
+        if proxyCalls { config["internal"] = true }
+        let body = try JSONSerialization.data(withJSONObject: config)
         let response = try HTTPClient().perform(HTTPRequest(method: "POST", url: endpoint + "/__berth/accounts",
                                                             headers: [HTTPHeader("Content-Type", "application/json")], body: Array(body)))
         guard response.status == 200 else { throw SetupError("proxy refused /__berth/accounts: \(response.status)") }
@@ -145,6 +157,8 @@ final class ProvisioningHarness: @unchecked Sendable {
         let forwarded: Int
         let faults: [String: Int]
         let actions: [String: Int]
+        /// Calls answered 401/403 (authentication or permission refused), per action.
+        let denied: [String: Int]?
     }
 
     func proxyStats(key: String? = nil) throws -> ProxyStats {

@@ -1,0 +1,194 @@
+import AWS
+import Foundation
+import Postgres
+import Provisioning
+import Testing
+import TestSupport
+
+/// `berth iam-policy` is generated from `AWSActions.all`; these tests hold the table to what the
+/// code calls. The end-to-end test runs as an emulator IAM user that holds exactly the printed
+/// policy, with moto's signature and permission checks on.
+@Suite struct IAMPolicyTests {
+    // MARK: - The printed document
+
+    @Test func printedPolicyIsExactlyTheTable() throws {
+        let result = try runBerth(["iam-policy"])
+        #expect(result.status == 0, "\(result.output)")
+        #expect(result.output == IAMPolicy.document())
+        let document = try #require(try JSONSerialization.jsonObject(with: Data(result.output.utf8)) as? [String: Any])
+        #expect(document["Version"] as? String == "2012-10-17")
+        let statements = try #require(document["Statement"] as? [[String: Any]])
+        #expect(statements.compactMap { $0["Sid"] as? String } == ["Setup", "Ongoing"])
+        var printed: [String] = []
+        for statement in statements {
+            #expect(statement["Effect"] as? String == "Allow")
+            #expect(statement["Resource"] as? String == "*")
+            let actions = try #require(statement["Action"] as? [String])
+            #expect(actions == Array(Set(actions)).sorted(), "each statement's actions: sorted, each once")
+            let sid = try #require(statement["Sid"] as? String)
+            #expect(Set(actions) == Set(AWSActions.all.filter { $0.statement.rawValue == sid }.map(\.name)))
+            printed += actions
+        }
+        // Every table action once, in one statement only.
+        let table = AWSActions.all.map(\.name)
+        #expect(table.count == Set(table).count, "an action appears twice in AWSActions.all")
+        #expect(printed.sorted() == table.sorted())
+        // Implied actions name actions of the table that are calls of their own.
+        let direct = Set(AWSActions.all.filter { $0.impliedBy.isEmpty }.map(\.name))
+        for action in AWSActions.all {
+            #expect(Set(action.impliedBy).isSubset(of: direct), "\(action.name) is implied by actions that are not direct calls")
+            #expect(action.name.range(of: #"^[a-z0-9]+:[A-Z][A-Za-z]+$"#, options: .regularExpression) != nil, "\(action.name)")
+        }
+    }
+
+    // MARK: - A restricted IAM user through a full create and delete
+
+    /// In a fresh emulator account (so the ECS service-linked role is missing and Berth must
+    /// create it): an IAM user holding only `IAMPolicy.document()`, with moto's signature and
+    /// IAM checks on, runs a managed tenant's network (crashing the worker once inside each step
+    /// whose resume path adopts what the crashed attempt made, so those reads run too), an
+    /// ECS cluster with FARGATE_SPOT workers to `ready`, its delete to `stopped`, and the
+    /// credential check of an `--own` tenant. Then the calls the proxy saw for the key must
+    /// be the table: nothing refused, nothing called that the table lacks, every direct table
+    /// action called, and every implied one covered by a call that implies it.
+    ///
+    /// What moto 5.2.1 enforces (measured): every direct action of every service Berth uses
+    /// (ec2, ecs, iam, logs, ecr; a user without a policy is refused each below); STS
+    /// GetCallerIdentity is always allowed, as in AWS. It does not check implied permissions:
+    /// tags given at creation (ec2:CreateTags, ecs/logs/ecr:TagResource, iam:TagRole,
+    /// iam:TagInstanceProfile) and iam:PassRole. Those are held to the table by the rule that
+    /// one of their implying calls ran, not by moto.
+    @Test func restrictedUserCreatesAndDeletesACluster() throws {
+        let env = ProcessInfo.processInfo.environment
+        guard let proxy = env["BERTH_EMULATOR_AUTH_URL"], !proxy.isEmpty, let moto = env["BERTH_MOTO_AUTH_URL"], !moto.isEmpty else {
+            throw SetupError("BERTH_EMULATOR_AUTH_URL / BERTH_MOTO_AUTH_URL are not set: run the tests with scripts/test, which starts the emulator")
+        }
+        try AuthEmulatorLock.with {
+            try Self.setChecks(moto, on: false)
+            try restrictedRun(proxy: proxy, moto: moto)
+        }
+    }
+
+    /// The steps whose resumed attempt adopts what the crashed one made (by tag, or after
+    /// "already exists"): GetInstanceProfile, DescribeVpcs, DescribeSubnets,
+    /// DescribeInternetGateways, DescribeRouteTables, DescribeRepositories run only there.
+    static let adoptingSteps = ["instance_profile", "vpc", "subnets", "internet_gateway", "route_table", "ecr_repository"]
+
+    private func restrictedRun(proxy: String, moto: String) throws {
+        // Setup, checks off: a fresh account reached through a bootstrap key the proxy maps to it.
+        let account = ProvisioningHarness.newAccount()
+        let bootstrapKey = ProvisioningHarness.newAccessKeyId()
+        try ProvisioningHarness.registerAccount(endpoint: proxy, key: bootstrapKey, account: account)
+        let bootstrap = Self.client(proxy, bootstrapKey, "unchecked")
+        // The proxy's own calls (its DescribeClusters, ListTasks, ... behind RunTask and
+        // DeleteSecurityGroup) are emulator business: they go as an allow-all user.
+        let emulator = try Self.createUser(bootstrap, "berth-emulator-proxy",
+                                           policy: #"{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":"*","Resource":"*"}]}"#)
+        try ProvisioningHarness.registerAccount(endpoint: proxy, key: emulator.id, account: account, secret: emulator.secret, proxyCalls: true)
+        let restricted = try Self.createUser(bootstrap, "berth-restricted", policy: IAMPolicy.document())
+        let nothing = try Self.createUser(bootstrap, "berth-no-policy", policy: nil)
+        for user in [restricted, nothing] {
+            try ProvisioningHarness.registerAccount(endpoint: proxy, key: user.id, account: account, secret: user.secret)
+        }
+        let missingRole = #expect(throws: AWSError.self, "a fresh account has no ECS service-linked role") {
+            try bootstrap.getRole(name: "AWSServiceRoleForECS")
+        }
+        #expect(missingRole?.classification == .notFound)
+
+        try Self.setChecks(moto, on: true)
+        defer { try? Self.setChecks(moto, on: false) }
+
+        // The checks are on for every service Berth calls: a user without a policy is refused.
+        let denied = Self.client(proxy, nothing.id, nothing.secret)
+        let refusals: [(String, () throws -> Void)] = [
+            ("ec2", { _ = try denied.describeVpcs() }),
+            ("ecs", { _ = try denied.listClusters() }),
+            ("iam", { _ = try denied.getRole(name: "AWSServiceRoleForECS") }),
+            ("logs", { _ = try denied.describeLogGroups(prefix: "berth") }),
+            ("ecr", { _ = try denied.describeRepositories(names: ["berth-none"]) }),
+        ]
+        for (service, call) in refusals {
+            let error = #expect(throws: AWSError.self, "\(service) lets a user without a policy in") { try call() }
+            #expect(["AccessDenied", "AccessDeniedException", "UnauthorizedOperation"].contains(error?.code ?? ""),
+                    "\(service): \(String(describing: error))")
+        }
+
+        // The restricted user: a managed tenant whose worker holds its key.
+        let h = try ProvisioningHarness(endpoint: proxy, key: restricted, account: account)
+        let tenant = try h.tenant()
+        let id = try h.create(tenant, "c1", spec: #"{"workers": 3, "fargate_spot": true}"#)
+        for step in Self.adoptingSteps {
+            let point = "\(step):after_call"
+            let crashing = try h.worker(lease: "1s", extraEnvironment: ["BERTH_TEST_CRASH_AT": point])
+            defer { crashing.signal(SIGKILL) }
+            try poll(timeout: 30, "the worker to crash at \(point)") {
+                if try h.cluster(id).state == "error" {
+                    throw SetupError("the cluster failed before \(point):\n\(try h.eventText(id))\n\(crashing.log.suffix(3000))")
+                }
+                return !crashing.process.isRunning
+            }
+            #expect(crashing.log.contains("BERTH_TEST_CRASH_AT=\(point)"), "\(crashing.log.suffix(2000))")
+        }
+        let worker = try h.worker(lease: "1s")
+        defer { worker.signal(SIGKILL) }
+        let ready = try h.waitFor(id, "ready", timeout: 40, worker: worker)
+        #expect(ready.schedulerAddress?.hasPrefix("tcp://") == true)
+        _ = try ClusterStore(h.connection).delete(tenant: tenant.name, name: "c1")
+        let stopped = try h.waitFor(id, "stopped", timeout: 30, worker: worker)
+
+        // The same key as an `--own` tenant's: STS and the preflight find nothing missing.
+        let own = try h.tenant(own: true)
+        let check = try h.berth(["tenant", "credentials", own.name, "--access-key-id", restricted.id, "--secret-access-key-stdin"],
+                                stdin: restricted.secret)
+        #expect(check.status == 0, "\(check.output)")
+        #expect(check.output.contains("permission preflight: nothing missing"), "\(check.output)")
+
+        // The calls the key made (counted by the proxy before anything else uses the key).
+        let stats = try h.proxyStats()
+        let called = Set(stats.actions.keys)
+        #expect((stats.denied ?? [:]).isEmpty, "calls refused to the policy's user: \(stats.denied ?? [:])")
+        let table = Set(AWSActions.all.map(\.name))
+        let direct = Set(AWSActions.all.filter { $0.impliedBy.isEmpty }.map(\.name))
+        #expect(called.subtracting(table).sorted() == [], "called, but missing from AWSActions.all")
+        #expect(direct.subtracting(called).sorted() == [], "in AWSActions.all (so in the policy), but no code called it")
+        for action in AWSActions.all where !action.impliedBy.isEmpty {
+            #expect(!called.contains(action.name), "\(action.name) is called directly: it is not only implied")
+            #expect(action.impliedBy.contains(where: called.contains),
+                    "\(action.name): none of \(action.impliedBy) was called, so nothing needs it")
+        }
+        #expect(try h.leftovers(of: stopped).isEmpty)
+    }
+
+    // MARK: - Helpers
+
+    /// Switches the auth moto's signature and IAM checks (server-wide: callers hold AuthEmulatorLock).
+    static func setChecks(_ moto: String, on: Bool) throws {
+        let response = try HTTPClient().perform(HTTPRequest(method: "POST", url: moto + "/moto-api/reset-auth",
+                                                            headers: [HTTPHeader("Content-Type", "text/plain")],
+                                                            body: Array((on ? "0" : "inf").utf8)))
+        guard response.status == 200 else { throw SetupError("moto refused reset-auth: \(response.status)") }
+    }
+
+    static func client(_ endpoint: String, _ id: String, _ secret: String) -> AWSClient {
+        var configuration = AWSClient.Configuration()
+        configuration.rateLimit = .unlimited
+        configuration.retry = .none
+        return AWSClient(credentials: AWSCredentials(accessKeyId: id, secretAccessKey: secret), region: "us-east-2",
+                         endpoints: Endpoints(global: endpoint), configuration: configuration)
+    }
+
+    /// An IAM user with an inline policy (or none) and an access key.
+    static func createUser(_ admin: AWSClient, _ name: String, policy: String?) throws -> (id: String, secret: String) {
+        var user = QueryParameters()
+        user.set("UserName", name)
+        _ = try admin.query(.iam, action: "CreateUser", user)
+        if let policy {
+            var p = user
+            p.set("PolicyName", "berth")
+            p.set("PolicyDocument", policy)
+            _ = try admin.query(.iam, action: "PutUserPolicy", p)
+        }
+        let key = try admin.queryResult(.iam, action: "CreateAccessKey", user)
+        return (try #require(key.string("AccessKey", "AccessKeyId")), try #require(key.string("AccessKey", "SecretAccessKey")))
+    }
+}
