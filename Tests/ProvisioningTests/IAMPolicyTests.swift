@@ -47,7 +47,7 @@ import TestSupport
     /// create it): an IAM user holding only `IAMPolicy.document()`, with moto's signature and
     /// IAM checks on, runs a managed tenant's network (crashing the worker once inside each step
     /// whose resume path adopts what the crashed attempt made, so those reads run too), an
-    /// ECS cluster with FARGATE_SPOT workers to `ready`, its delete to `stopped`, and the
+    /// ECS cluster with FARGATE_SPOT workers and a VM cluster with spot workers to `ready`, their deletes to `stopped`, and the
     /// credential check of an `--own` tenant. Then the calls the proxy saw for the key must
     /// be the table: nothing refused, nothing called that the table lacks, every direct table
     /// action called, and every implied one covered by a call that implies it.
@@ -135,6 +135,12 @@ import TestSupport
         #expect(ready.schedulerAddress?.hasPrefix("tcp://") == true)
         _ = try ClusterStore(h.connection).delete(tenant: tenant.name, name: "c1")
         let stopped = try h.waitFor(id, "stopped", timeout: 30, worker: worker)
+        // A VM cluster (spot workers) in the same network: the EC2 instance actions.
+        let vm = try h.create(tenant, "v1", spec: #"{"backend": "vm", "workers": 2, "spot": true}"#)
+        try h.waitFor(vm, "ready", timeout: 40, worker: worker)
+        _ = try ClusterStore(h.connection).delete(tenant: tenant.name, name: "v1")
+        let vmStopped = try h.waitFor(vm, "stopped", timeout: 30, worker: worker)
+        #expect(try h.leftovers(of: vmStopped).isEmpty)
 
         // The same key as an `--own` tenant's: STS and the preflight find nothing missing.
         let own = try h.tenant(own: true)

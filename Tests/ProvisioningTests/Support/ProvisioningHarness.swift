@@ -133,23 +133,10 @@ final class ProvisioningHarness: @unchecked Sendable {
                          endpoints: Endpoints(global: endpoint), configuration: configuration)
     }
 
-    /// Everything in AWS that belongs to the cluster: security groups by tag, live tasks by
-    /// `startedBy`, active task definitions by family.
+    /// Everything in AWS that belongs to the cluster (Berth's own live inventory: security
+    /// groups and instances by tag, live tasks by `startedBy`, active task definitions).
     func leftovers(of cluster: Cluster) throws -> [String] {
-        let aws = aws(region: cluster.region)
-        let id = cluster.id.uuidString.lowercased()
-        var found = try aws.describeSecurityGroups(filters: [EC2Filter.tag(Tags.cluster, id)]).map { "security group \($0.groupId)" }
-        let ecsCluster = "berth-\(cluster.tenant)"
-        if let arns = try? aws.listTasks(cluster: ecsCluster, startedBy: id), !arns.isEmpty {
-            found += try aws.describeTasks(cluster: ecsCluster, tasks: arns).tasks.filter { $0.lastStatus != "STOPPED" }
-                .map { "task \($0.taskArn) \($0.lastStatus ?? "")" }
-        }
-        for role in ["scheduler", "worker"] {
-            if let definition = try? aws.describeTaskDefinition("berth-\(id)-\(role)"), definition.status == "ACTIVE" {
-                found.append("task definition \(definition.taskDefinitionArn)")
-            }
-        }
-        return found
+        try ClusterInventory.list(cluster: cluster, aws: aws(region: cluster.region)).map { "\($0.kind) \($0.id) \($0.state)" }
     }
 
     struct ProxyStats: Decodable {
