@@ -132,3 +132,69 @@ import TestSupport
         #expect(try h.cluster(id).state == "error")
     }
 }
+
+/// What users see in events when AWS pushes back.
+@Suite struct ProvisioningEventTests {
+    @Test func aMissingServiceLinkedRoleBerthMayNotCreateSaysHowToCreateIt() throws {
+        let h = try ProvisioningHarness()
+        let tenant = try h.tenant()
+        try h.injectFaults(rates: ["auth": 1.0], actions: ["CreateServiceLinkedRole"])
+        let worker = try h.worker()
+        defer { worker.signal(SIGKILL) }
+        let id = try h.create(tenant, "c1")
+        let failed = try h.waitFor(id, "error", worker: worker)
+        #expect(failed.error?.contains("aws iam create-service-linked-role --aws-service-name ecs.amazonaws.com") == true,
+                "\(failed.error ?? "")")
+        let tenantEvents = try EventLog(h.connection).last(100, filter: .init(tenant: tenant.name))
+        #expect(tenantEvents.contains { $0.type == "step.failed" && $0.step == "ecs_service_linked_role" })
+    }
+
+    @Test func berthCreatesAMissingServiceLinkedRoleAndSaysSo() throws {
+        let h = try ProvisioningHarness()
+        let tenant = try h.tenant()
+        let worker = try h.worker()
+        defer { worker.signal(SIGKILL) }
+        let id = try h.create(tenant, "c1", spec: #"{"workers": 0}"#)
+        try h.waitFor(id, "ready", worker: worker)
+        let tenantEvents = try EventLog(h.connection).last(100, filter: .init(tenant: tenant.name))
+        #expect(tenantEvents.contains { $0.type == "info" && $0.message.contains("Berth created it") })
+    }
+
+    @Test func aThrottledCallTheClientGivesUpOnIsARetryEventWithTheAWSCode() throws {
+        let h = try ProvisioningHarness()
+        let tenant = try h.tenant()
+        // More throttles in a row than the AWS client retries: the job retries with backoff.
+        try h.injectFaults(plan: ["throttle", "throttle", "throttle", "throttle"], actions: ["CreateSecurityGroup"])
+        let worker = try h.worker()
+        defer { worker.signal(SIGKILL) }
+        let id = try h.create(tenant, "c1", spec: #"{"workers": 1}"#)
+        try h.waitFor(id, "ready", worker: worker)
+        let retry = try #require(try h.events(id).first { $0.type == "retry" })
+        #expect(retry.step == "security_group")
+        #expect(retry.data["aws_code"] == "RequestLimitExceeded", "\(retry.data)")
+    }
+
+    @Test func createWaitAndEventsFollowShowProgressLive() throws {
+        let h = try ProvisioningHarness()
+        let tenant = try h.tenant()
+        let follower = try ChildProcess(arguments: ["events", "--tenant", tenant.name, "--follow", "--json"], environment: h.environment)
+        defer { follower.signal(SIGKILL) }
+        let worker = try h.worker()
+        defer { worker.signal(SIGKILL) }
+        let created = try h.berth(["cluster", "create", "c1", "--tenant", tenant.name, "--spec", #"{"workers": 2}"#, "--wait"])
+        #expect(created.status == 0, "\(created.output)")
+        #expect(created.output.contains("[state -> starting]"))
+        #expect(created.output.contains("[step.finished] worker_tasks done"))
+        #expect(created.output.contains("[state -> ready] ready: scheduler at tcp://"))
+        try poll(timeout: 10, "the follower to print the ready event") { follower.log.contains(#""state":"ready""#) }
+        // One JSON object per line.
+        let lines = follower.log.split(separator: "\n").filter { $0.hasPrefix("{") }
+        #expect(lines.allSatisfy { (try? JSONSerialization.jsonObject(with: Data($0.utf8))) != nil })
+        let deleted = try h.berth(["cluster", "delete", "c1", "--tenant", tenant.name, "--wait"])
+        #expect(deleted.status == 0, "\(deleted.output)")
+        #expect(!deleted.output.contains("[state -> ready]"), "delete --wait shows only what follows the delete")
+        #expect(deleted.output.contains("[state -> stopped]"))
+        let resources = try h.berth(["cluster", "resources", "c1", "--tenant", tenant.name])
+        #expect(resources.status == 0 && resources.output.contains("nothing in AWS"), "\(resources.output)")
+    }
+}

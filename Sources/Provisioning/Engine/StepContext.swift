@@ -19,9 +19,10 @@ public final class StepContext: @unchecked Sendable {
     /// by name, by client token) before making anything.
     public let resumed: Bool
     let settings: ProvisioningSettings
+    let events: EventTarget
 
     init(step: String, scope: String, job: JobContext, aws: AWSClient, tags: Tags, outputs: StepOutputs,
-         generation: Int, resumed: Bool, settings: ProvisioningSettings) {
+         generation: Int, resumed: Bool, settings: ProvisioningSettings, events: EventTarget) {
         self.step = step
         self.scope = scope
         self.job = job
@@ -31,6 +32,12 @@ public final class StepContext: @unchecked Sendable {
         self.generation = generation
         self.resumed = resumed
         self.settings = settings
+        self.events = events
+    }
+
+    /// Tells the event stream something the user should know (e.g. a role Berth created for them).
+    public func note(_ message: String, data: StepOutputs = [:]) throws {
+        try events.add(job: job, type: "info", step: step, message: message, data: data)
     }
 
     /// The idempotency token for this step's create (and `part`, e.g. a batch number): the same

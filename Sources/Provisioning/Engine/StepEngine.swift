@@ -58,7 +58,7 @@ struct StepEngine {
         CrashPoint.hit(.afterIntent, step: step.name, settings: settings)
 
         let context = StepContext(step: step.name, scope: plan.scope, job: job, aws: aws, tags: tags, outputs: outputs,
-                                  generation: generation, resumed: resumed, settings: settings)
+                                  generation: generation, resumed: resumed, settings: settings, events: events)
         let outcome: StepOutcome
         do {
             outcome = try step.body(context)

@@ -57,6 +57,7 @@ enum TenantIAMPlan {
         }
         switch Result(catching: { () throws(AWSError) in try ctx.aws.createServiceLinkedRole(awsServiceName: "ecs.amazonaws.com") }) {
         case .success(let role):
+            try ctx.note("the AWS account had no ECS service-linked role (\(Names.ecsServiceLinkedRole)); Berth created it")
             return .done(["ecs_service_linked_role": role.arn, "ecs_service_linked_role_created": "true"])
         case .failure(let error) where error.message.contains("has been taken") || error.classification == .alreadyExists:
             return .done(["ecs_service_linked_role": Names.ecsServiceLinkedRole])
