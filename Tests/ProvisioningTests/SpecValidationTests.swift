@@ -252,6 +252,8 @@ import TestSupport
                    "BERTH_BACKEND": ""]
         let cases: [([String], String)] = [
             (["--spec", #"{"worker_gpus": 2}"#], "workers currently have access to a single GPU"),
+            (["--spec", #"{"worker_gpus": 1}"#], "GPU workers need the vm backend"),
+            (["--backend", "vm", "--spec", #"{"worker_gpus": 1}"#], "has no GPU access"),
             (["--region", "mars-1"], "region mars-1 is not supported; " + Self.regions),
             (["--spec", #"{"ingress_cidrs": ["::/0"]}"#], "ingress_cidrs entries must be IPv4 CIDRs"),
             (["--spec", "[1]"], "--spec must be a JSON object"),
