@@ -51,6 +51,8 @@ public enum AWSErrorClassification: String, Sendable, Hashable, CustomStringConv
         "InternalError", "InternalFailure", "InternalServerError", "ServiceUnavailable", "ServiceUnavailableException",
         "RequestTimeout", "RequestTimeoutException", "ServerException", "ServiceFailure",
         "IDPCommunicationError", "Unavailable", "Timeout", "Transport",
+        // Capacity: another try later may find some.
+        "InsufficientInstanceCapacity", "InsufficientCapacity", "InsufficientHostCapacity",
     ]
     private static let authCodes: Set<String> = [
         "AuthFailure", "SignatureDoesNotMatch", "InvalidClientTokenId", "UnrecognizedClientException",

@@ -77,10 +77,11 @@ enum ECSClusterPlan {
                 let ecsCluster = try ctx.require("ecs_cluster")
                 let scheduler = try ctx.require("scheduler_address")
                 var arns: [String] = []
-                var batch = 0
                 while arns.count < spec.workers {
                     let count = min(runTaskBatch, spec.workers - arns.count)
-                    // One token per batch: a retried batch returns the tasks it started the first time.
+                    // The token names how many workers ran before this call: a retry after a
+                    // crash replays the same calls and gets the same tasks back, and a short
+                    // answer (capacity) moves on to a new token for the rest.
                     let spot = spec.fargateSpot == true
                     let result = try ctx.aws.runTask(RunTaskRequest(
                         cluster: ecsCluster, taskDefinition: try ctx.require("worker_task_definition"), count: count,
@@ -91,12 +92,10 @@ enum ECSClusterPlan {
                             name: "worker",
                             command: ["dask", "worker", scheduler, "--nthreads", "\(max(1, Int(spec.workerCpu)))",
                                       "--memory-limit", "\(Int(spec.workerMemory * 1024))MiB"])]),
-                        clientToken: ctx.clientToken("batch-\(batch)"), startedBy: startedBy,
+                        clientToken: ctx.clientToken("workers-from-\(arns.count)"), startedBy: startedBy,
                         tags: ctx.tags.tags(name: "\(Names.securityGroup(cluster: cluster.id))-worker")))
-                    if result.tasks.count < count && result.tasks.isEmpty { throw runTaskFailure(result, what: "workers") }
+                    if result.tasks.isEmpty { throw runTaskFailure(result, what: "\(count) workers") }
                     arns += result.tasks.map(\.taskArn)
-                    if result.tasks.count < count { throw runTaskFailure(result, what: "\(count - result.tasks.count) workers") }
-                    batch += 1
                 }
                 return .done(["worker_task_arns": arns.joined(separator: ",")])
             },
