@@ -198,3 +198,24 @@ import TestSupport
         #expect(resources.status == 0 && resources.output.contains("nothing in AWS"), "\(resources.output)")
     }
 }
+
+extension ProvisioningEventTests {
+    @Test func dependencyViolationOnDeleteIsASnoozeNotARetry() throws {
+        let h = try ProvisioningHarness()
+        let tenant = try h.tenant()
+        let worker = try h.worker()
+        defer { worker.signal(SIGKILL) }
+        let id = try h.create(tenant, "c1", spec: #"{"workers": 1}"#)
+        try h.waitFor(id, "ready", worker: worker)
+        // ENIs still draining: AWS refuses to delete the group a few times.
+        try h.injectFaults(plan: ["dependency", "dependency", "dependency"], actions: ["DeleteSecurityGroup"])
+        _ = try ClusterStore(h.connection).delete(tenant: tenant.name, name: "c1")
+        let stopped = try h.waitFor(id, "stopped", worker: worker)
+        #expect(try h.leftovers(of: stopped).isEmpty)
+        #expect(try h.events(id).contains { $0.type == "step.waiting" && $0.step == "delete.security_group" })
+        let job = try #require(stopped.deleteJob)
+        // Snoozes, not failed attempts.
+        #expect(try h.count("select snoozes as n from berth.jobs where id = $1", [job]) >= 3)
+        #expect(try h.count("select attempt as n from berth.jobs where id = $1", [job]) == 1)
+    }
+}

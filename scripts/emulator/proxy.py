@@ -29,7 +29,7 @@ they survive moto upgrades; tests/AWSTests/EmulatorPatchTests show each differen
 
 Control API (JSON), on the same port:
   POST   /__berth/faults  {"key": AKID, "plan": ["throttle", "reset", "500", "503",
-                           "slow", "auth", "ok"], "rates": {"throttle": 0.2, ...},
+                           "slow", "auth", "dependency", "ok"], "rates": {"throttle": 0.2, ...},
                            "slow_seconds": 2.0, "actions": ["DescribeVpcs"]}
   DELETE /__berth/faults?key=AKID
   GET    /__berth/stats?key=AKID   -> {"requests": n, "forwarded": n, "faults": {...},
@@ -683,6 +683,9 @@ class Handler(BaseHTTPRequestHandler):
             return self.reply(*throttle_response(call))
         if fault == "auth":
             return self.reply(*auth_error(call))
+        if fault == "dependency":
+            return self.reply(*aws_error(call, 400, "DependencyViolation",
+                                         "resource has a dependent object (injected)"))
         if fault in ("500", "503"):
             return self.reply(*server_error(call, int(fault)))
         if fault == "slow":
