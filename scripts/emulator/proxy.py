@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """Berth's front for moto_server: fault injection plus the AWS behaviour moto lacks.
 
-Stdlib only. Listens on 127.0.0.1, forwards everything to moto, and
+Stdlib only. Listens on 127.0.0.1 (--host to change), forwards everything to moto, and
 - injects faults per access key id (so parallel tests do not disturb each other):
   throttling errors in each protocol's shape, 500, 503, connection resets, slow answers;
 - makes RunInstances `ClientToken` and ECS RunTask `clientToken` idempotent;
@@ -756,12 +756,13 @@ def main():
     global UPSTREAM
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--port", type=int, required=True)
+    parser.add_argument("--host", default="127.0.0.1", help="address to listen on (0.0.0.0 in a container)")
     parser.add_argument("--upstream", required=True, help="moto's base URL, http://127.0.0.1:PORT")
     parser.add_argument("--verbose", action="store_true")
     args = parser.parse_args()
     upstream = urllib.parse.urlparse(args.upstream)
     UPSTREAM = (upstream.hostname, upstream.port or 80)
-    server = Server(("127.0.0.1", args.port), Handler)
+    server = Server((args.host, args.port), Handler)
     server.verbose = args.verbose
     server.serve_forever()
 
