@@ -12,21 +12,18 @@ enum ECSTeardownPlan {
         return [
             Step("delete.stop_tasks", .check) { ctx in
                 guard let ecsCluster = ctx.outputs["ecs_cluster"] else { return .done([:]) }
-                var stopped = 0
-                for arn in try tolerate([.notFound], { try ctx.aws.listTasks(cluster: ecsCluster, startedBy: startedBy) }) ?? [] {
-                    let task = try tolerate([.notFound]) {
+                let arns = try tolerate([.notFound], { try ctx.aws.listTasks(cluster: ecsCluster, startedBy: startedBy) }) ?? []
+                for arn in arns {
+                    _ = try tolerate([.notFound]) {
                         try ctx.aws.stopTask(cluster: ecsCluster, task: arn, reason: "Berth: cluster \(cluster.name) deleted")
                     }
-                    if task != nil { stopped += 1 }
                 }
-                return .done(["tasks_stopped": "\(stopped)"])
+                return .done(["stopped_task_arns": arns.joined(separator: ",")])
             },
             Step("delete.tasks_stopped", .check) { ctx in
+                // The tasks the previous step stopped (no new ones start: this job holds the cluster).
                 guard let ecsCluster = ctx.outputs["ecs_cluster"] else { return .done([:]) }
-                let arns = try tolerate([.notFound]) {
-                    try ctx.aws.listTasks(cluster: ecsCluster, startedBy: startedBy)
-                        + ctx.aws.listTasks(cluster: ecsCluster, startedBy: startedBy, desiredStatus: "STOPPED")
-                } ?? []
+                let arns = ctx.list("stopped_task_arns")
                 var pending = 0
                 for chunk in stride(from: 0, to: arns.count, by: 100).map({ Array(arns[$0..<min($0 + 100, arns.count)]) }) {
                     pending += try ctx.aws.describeTasks(cluster: ecsCluster, tasks: chunk).tasks.filter { $0.lastStatus != "STOPPED" }.count
@@ -38,13 +35,12 @@ enum ECSTeardownPlan {
                 var deregistered = 0
                 for role in ["scheduler", "worker"] {
                     let family = Names.taskFamily(cluster: cluster.id, role: role)
-                    // Each describe returns the latest ACTIVE revision; deregister until none is left.
-                    for _ in 0..<50 {
-                        guard let definition = try tolerate([.notFound, .invalidInput], { try ctx.aws.describeTaskDefinition(family) }),
-                              definition.status != "INACTIVE" else { break }
-                        try ctx.aws.deregisterTaskDefinition(definition.taskDefinitionArn)
-                        deregistered += 1
-                    }
+                    // A describe by family gives the latest ACTIVE revision; Berth registers one per
+                    // family (a resumed step adopts it), so one deregister clears the family.
+                    guard let definition = try tolerate([.notFound, .invalidInput], { try ctx.aws.describeTaskDefinition(family) }),
+                          definition.status != "INACTIVE" else { continue }
+                    try ctx.aws.deregisterTaskDefinition(definition.taskDefinitionArn)
+                    deregistered += 1
                 }
                 return .done(["task_definitions_deregistered": "\(deregistered)"])
             },
