@@ -1,0 +1,214 @@
+import AWS
+import Foundation
+import Postgres
+@testable import Provisioning
+import Testing
+import TestSupport
+
+/// Crash safety: a real `berth worker` child SIGKILLs itself (`BERTH_TEST_CRASH_AT`) at one of
+/// four points of one create step; a fresh worker then finishes the cluster, with no duplicate
+/// resource in AWS and the same client token in the step's checkpoint.
+///
+/// The cases are async and wait with `Task.sleep`, so Swift Testing can run many of them at
+/// once on a 2-core machine (blocking waits would hold the cooperative pool's threads); a
+/// small gate bounds how many run at once (Postgres connections, the emulator's CPU; 6 by
+/// default, `BERTH_CRASH_TESTS_PARALLEL` to change it). Whole file: 95-105 s on 2 shared cores.
+@Suite struct CrashTests {
+    /// A crash point in a step of one of the three plans a cluster create runs.
+    struct Case: Sendable, CustomTestStringConvertible {
+        enum PlanKind: String, Sendable { case tenant, network, cluster }
+        let plan: PlanKind
+        let step: String
+        let point: CrashPoint
+        var testDescription: String { "\(step):\(point.rawValue)" }
+    }
+
+    /// The create steps of each plan, in plan order (`everyCreateStepIsCovered` keeps this in
+    /// step with the plans).
+    static let createSteps: [(Case.PlanKind, [String])] = [
+        (.tenant, ["execution_role", "instance_role", "instance_profile", "ecs_service_linked_role"]),
+        (.network, ["vpc", "subnets", "internet_gateway", "route_table", "ecs_cluster", "log_group", "ecr_repository"]),
+        (.cluster, ["security_group", "task_definitions", "scheduler_task", "worker_tasks"]),
+    ]
+
+    static let cases: [Case] = createSteps.flatMap { plan, steps in
+        steps.flatMap { step in CrashPoint.allCases.map { Case(plan: plan, step: step, point: $0) } }
+    }
+
+    static let workers = 2
+    static let region = "us-east-2"
+
+    @Test(arguments: cases)
+    func killedWorkerIsFinishedByAFreshOne(_ crash: Case) async throws {
+        try await CrashGate.shared.run { try await check(crash) }
+    }
+
+    private func check(_ crash: Case) async throws {
+        let h = try ProvisioningHarness()
+        let tenant = try h.tenant()
+        let id = try h.create(tenant, "c1", spec: #"{"workers": \#(Self.workers)}"#)
+        let clusterId = id.uuidString.lowercased()
+        let tenantId = tenant.id.uuidString.lowercased()
+        let scope = switch crash.plan {
+        case .tenant: "tenant:\(tenantId)"
+        case .network: NetworkPlan.scope(tenantId: tenant.id, region: Self.region)
+        case .cluster: "cluster:\(clusterId)"
+        }
+
+        // 1. A worker that kills itself at the crash point.
+        let crashing = try worker(h, crashAt: "\(crash.step):\(crash.point.rawValue)")
+        defer { crashing.signal(SIGKILL) }
+        try await eventually(timeout: 60, "the crashing worker to die at \(crash.testDescription)\n\(crashing.log.suffix(3000))") {
+            !crashing.process.isRunning
+        }
+        #expect(crashing.process.terminationReason == .uncaughtSignal && crashing.process.terminationStatus == SIGKILL,
+                "exit \(crashing.process.terminationStatus)")
+        // The pipe may deliver the dying worker's last line a moment after it exits.
+        try await eventually(timeout: 5, "the crash message in the log\n\(crashing.log.suffix(2000))") {
+            crashing.log.contains("BERTH_TEST_CRASH_AT=\(crash.step):\(crash.point.rawValue)")
+        }
+
+        // What the crash left in berth.steps for that step.
+        let left = try checkpoint(h, scope: scope, step: crash.step)
+        switch crash.point {
+        case .beforeIntent: #expect(left == nil, "no intent before the intent is written")
+        case .afterIntent, .afterCall: #expect(left?.state == "intent")
+        case .afterCheckpoint: #expect(left?.state == "done")
+        }
+
+        // 2. A fresh worker without the crash finishes the cluster once the lease runs out.
+        let fresh = try worker(h, crashAt: nil)
+        defer { fresh.signal(SIGKILL) }
+        try await waitFor(h, id, "ready", timeout: 90, worker: fresh)
+
+        // 3. The same client token from intent to done, and it is the deterministic one.
+        let done = try #require(try checkpoint(h, scope: scope, step: crash.step))
+        #expect(done.state == "done")
+        #expect(done.token == ClientToken.make(scope: scope, step: crash.step, generation: 1))
+        if let token = left?.token { #expect(done.token == token) }
+        #expect(try h.count("select count(*) as n from berth.jobs where state = 'failed'") == 0)
+
+        // 4. Nothing twice in AWS.
+        let aws = h.aws(region: Self.region)
+        func tagged(_ step: String) -> [EC2Filter] { [EC2Filter.tag(Tags.tenant, tenantId), EC2Filter.tag(Tags.step, step)] }
+        #expect(try aws.describeVpcs(filters: [EC2Filter.tag(Tags.tenant, tenantId)]).count == 1)
+        #expect(try aws.describeSubnets(filters: [EC2Filter.tag(Tags.tenant, tenantId)]).count == 3)
+        #expect(try aws.describeSubnets(filters: tagged("subnets")).count == 3)
+        #expect(try aws.describeInternetGateways(filters: [EC2Filter.tag(Tags.tenant, tenantId)]).count == 1)
+        #expect(try aws.describeRouteTables(filters: tagged("route_table")).count == 1)
+        let groups = try aws.describeSecurityGroups(filters: [EC2Filter.tag(Tags.cluster, clusterId)])
+        #expect(groups.count == 1)
+        #expect(try aws.describeSecurityGroups(filters: [EC2Filter.tag(Tags.tenant, tenantId)]).count == 1)
+        let ecsCluster = "berth-\(tenant.name)"
+        let tasks = try aws.listTasks(cluster: ecsCluster, startedBy: clusterId)
+        #expect(tasks.count == 1 + Self.workers, "\(tasks)")
+        for role in ["scheduler", "worker"] {
+            let family = "berth-\(clusterId)-\(role)"
+            #expect(try aws.describeTaskDefinition("\(family):1").status == "ACTIVE")
+            #expect(throws: AWSError.self, "one revision of \(family)") { try aws.describeTaskDefinition("\(family):2") }
+        }
+        #expect(try aws.listClusters().filter { $0.hasSuffix("/\(ecsCluster)") }.count == 1)
+        #expect(try aws.describeLogGroups(prefix: "/berth/\(tenant.name)").count == 1)
+        #expect(try aws.describeRepositories(names: ["berth/\(tenant.name)"]).count == 1)
+        #expect(try aws.getRole(name: "berth-\(tenant.name)-ecs-execution").roleName == "berth-\(tenant.name)-ecs-execution")
+        #expect(try aws.getRole(name: "berth-\(tenant.name)-instance").roleName == "berth-\(tenant.name)-instance")
+        #expect(try aws.getInstanceProfile(name: "berth-\(tenant.name)-instance").roles.map(\.roleName) == ["berth-\(tenant.name)-instance"])
+        // (The ECS service-linked role has one fixed name: IAM cannot hold it twice.)
+
+        // 5. The cluster deletes cleanly (what a crash left behind is all known to Berth). For
+        // the cluster plan's steps only: a crash in the shared plans leaves nothing of the cluster's.
+        guard crash.plan == .cluster else { return }
+        _ = try ClusterStore(h.connection).delete(tenant: tenant.name, name: "c1")
+        let stopped = try await waitFor(h, id, "stopped", timeout: 90, worker: fresh)
+        #expect(try h.leftovers(of: stopped).isEmpty)
+    }
+
+    /// The crash cases cover every create step of the plans a cluster create runs.
+    @Test func everyCreateStepIsCovered() throws {
+        let h = try ProvisioningHarness()
+        let tenant = try h.tenant()
+        let cluster = try h.cluster(try h.create(tenant, "c1"))
+        let creates = { (steps: [Step]) in steps.filter { $0.kind == .create }.map(\.name) }
+        let planned: [Case.PlanKind: [String]] = [
+            .tenant: creates(TenantIAMPlan.plan(tenant: tenant).steps),
+            .network: creates(NetworkPlan.plan(tenant: tenant, region: Self.region).steps),
+            .cluster: creates(ECSClusterPlan.steps(cluster: cluster)),
+        ]
+        for (plan, steps) in Self.createSteps { #expect(planned[plan] == steps, "\(plan)") }
+    }
+
+    // MARK: - Helpers
+
+    /// A worker with a 1 s lease (so the fresh one rescues the crashed jobs quickly) and few
+    /// connections (many cases run at once against one Postgres).
+    private func worker(_ h: ProvisioningHarness, crashAt: String?) throws -> ChildProcess {
+        var environment = h.environment
+        // Looks at AWS (and at the shared network a cluster waits for) every 0.2 s, not 0.05:
+        // many cases share two cores with the emulator.
+        environment["BERTH_AWS_POLL_INTERVAL"] = "0.2"
+        if let crashAt { environment["BERTH_TEST_CRASH_AT"] = crashAt }
+        return try ChildProcess(arguments: ["worker", "--concurrency", "4", "--handler-connections", "2", "--lease", "1s",
+                                            "--heartbeat", "200ms", "--rescue-interval", "200ms", "--poll-interval", "200ms",
+                                            "--backoff-base", "20ms", "--backoff-cap", "200ms", "--grace-period", "1s"],
+                                environment: environment)
+    }
+
+    private struct StepRow { let state: String; let token: String? }
+
+    private func checkpoint(_ h: ProvisioningHarness, scope: String, step: String) throws -> StepRow? {
+        let sql = SQL("crash_tests_checkpoint", "select state, client_token from berth.steps where scope = $1 and step = $2")
+        guard let row = try h.connection.queryRow(sql, [scope, step]) else { return nil }
+        return StepRow(state: try row.decode("state"), token: try row.decodeIfPresent("client_token"))
+    }
+
+    /// `ProvisioningHarness.waitFor`, but waiting with `Task.sleep`.
+    @discardableResult
+    private func waitFor(_ h: ProvisioningHarness, _ id: UUID, _ state: String, timeout: Double, worker: ChildProcess) async throws -> Cluster {
+        var last: Cluster?
+        do {
+            try await eventually(timeout: timeout, "cluster \(state)") {
+                let cluster = try h.cluster(id)
+                last = cluster
+                if cluster.state == state { return true }
+                if ["stopped", "error"].contains(cluster.state) || (cluster.state == "ready" && state != "stopped") {
+                    throw SetupError("cluster is \(cluster.state) (\(cluster.error ?? "")) instead of \(state)")
+                }
+                return false
+            }
+        } catch {
+            throw SetupError("\(error) (now \(last?.state ?? "?"))\n\(try h.eventText(id))\n\(worker.log.suffix(3000))")
+        }
+        return try #require(last)
+    }
+}
+
+/// Polls `probe` until it is true, sleeping without holding a thread; fails at the deadline.
+func eventually(timeout: Double, _ message: @autoclosure () -> String, _ probe: () throws -> Bool) async throws {
+    let deadline = Date().addingTimeInterval(timeout)
+    while try !probe() {
+        if Date() > deadline { throw SetupError("timed out after \(timeout)s: \(message())") }
+        try await Task.sleep(for: .milliseconds(50))
+    }
+}
+
+/// At most `limit` crash cases at once: each has its own database, worker process and AWS account.
+actor CrashGate {
+    static let shared = CrashGate(limit: Int(ProcessInfo.processInfo.environment["BERTH_CRASH_TESTS_PARALLEL"] ?? "") ?? 6)
+    private let limit: Int
+    private var running = 0
+    private var waiting: [CheckedContinuation<Void, Never>] = []
+
+    init(limit: Int) { self.limit = limit }
+
+    func run<T: Sendable>(_ body: @Sendable () async throws -> T) async throws -> T {
+        if running >= limit {
+            await withCheckedContinuation { waiting.append($0) }
+        } else {
+            running += 1
+        }
+        defer {
+            if waiting.isEmpty { running -= 1 } else { waiting.removeFirst().resume() }
+        }
+        return try await body()
+    }
+}
