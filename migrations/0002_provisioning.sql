@@ -314,6 +314,9 @@ begin
         if jsonb_typeof(v_cidrs) <> 'array' then
             perform berth.spec_error(format('ingress_cidrs must be a list of IPv4 CIDRs such as ["203.0.113.0/24"], got %s', v_cidrs));
         end if;
+        if jsonb_array_length(v_cidrs) = 0 then
+            perform berth.spec_error('ingress_cidrs must hold at least one CIDR; leave it out to allow the VPC only');
+        end if;
         if jsonb_array_length(v_cidrs) > 20 then
             perform berth.spec_error(format('ingress_cidrs may hold at most 20 CIDRs, got %s', jsonb_array_length(v_cidrs)));
         end if;
@@ -370,7 +373,7 @@ begin
     if c.desired = 'deleted' and c.delete_job is not null
        and exists (select 1 from berth.jobs where id = c.delete_job and state in ('queued', 'running')) then
         if c.keep_error and not p_keep_error then
-            update berth.clusters set keep_error = false, updated_at = now() where id = c.id returning * into c;
+            update berth.clusters set keep_error = false, state = 'stopping', updated_at = now() where id = c.id returning * into c;
             perform berth.add_event(c, c.delete_job, 'state', null, p_reason);
         end if;
         return c.delete_job;
@@ -387,7 +390,9 @@ begin
     end if;
     update berth.clusters
        set desired = 'deleted', delete_job = v_job, keep_error = p_keep_error,
-           state = case when state = 'error' then state else 'stopping' end,
+           -- A cleanup after a failed create keeps `error` (and its reason) in view; a user's
+           -- delete moves any cluster to `stopping`.
+           state = case when p_keep_error then state else 'stopping' end,
            updated_at = now()
      where id = c.id
     returning * into c;

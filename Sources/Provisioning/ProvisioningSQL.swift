@@ -130,9 +130,11 @@ enum ProvisioningSQL {
         returning n.job_id
         """)
 
+    /// Fenced on the network job's lease: a rescued job's late worker changes nothing.
     static let finishNetwork = SQL("prov_finish_network", """
-        update berth.networks set state = $3, outputs = $4::jsonb, error = $5, updated_at = now()
-         where tenant_id = $1 and region = $2
+        update berth.networks set state = $3::text, outputs = $4::jsonb, error = $5::text, updated_at = now()
+         where tenant_id = $1::uuid and region = $2::text
+           and exists (select 1 from berth.jobs where id = $6::bigint and lease_token = $7::uuid and state = 'running')
         """)
 
     // MARK: steps (checkpoints)

@@ -181,7 +181,9 @@ enum ClusterWatch {
             }
             return true
         }
-        guard let outcome else { throw UsageError("gave up waiting after \(Int(timeout)) s; the cluster keeps going (berth events --follow)") }
+        guard let outcome else {
+            throw ExitCodeError(code: 1, message: "gave up waiting after \(Int(timeout)) s; the cluster keeps going (berth events --follow)")
+        }
         if outcome != success { throw ExitCodeError(code: 1, message: "cluster ended \(outcome)") }
     }
 }

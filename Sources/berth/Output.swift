@@ -74,7 +74,7 @@ enum Output {
         func opt(_ value: Any?) -> Any { value ?? NSNull() }
         return ["id": e.id, "at": time(e.at), "tenant": e.tenant, "cluster_id": opt(e.clusterId?.uuidString.lowercased()),
                 "cluster": opt(e.clusterName), "job_id": opt(e.jobId), "type": e.type, "step": opt(e.step), "state": opt(e.state),
-                "message": e.message, "data": e.data]
+                "message": e.message, "data": (try? JSONSerialization.jsonObject(with: Data(e.dataJSON.utf8))) ?? e.data]
     }
 
     static func eventLine(_ e: Event) -> String {

@@ -41,7 +41,8 @@ struct TenantCommand: ParsableCommand {
             let defaults = try CLIConfig.load()
             tenant.defaultBackend = backend ?? defaults.backend ?? "ecs"
             tenant.defaultRegion = region ?? defaults.region
-            tenant.defaultFargateSpot = fargateSpot ? true : defaults.fargateSpot
+            // The config file's fargate_spot is an ECS default: it does not apply to a vm tenant.
+            tenant.defaultFargateSpot = fargateSpot ? true : (tenant.defaultBackend == "ecs" ? defaults.fargateSpot : nil)
             tenant.gpuAccess = gpuAccess
             do { try tenant.validate() } catch { throw UsageError(error.description) }
             let created = try TenantStore(try Environment.connect(common.databaseURL ?? defaults.databaseURL)).create(tenant)

@@ -123,6 +123,48 @@ import TestSupport
         #expect(try h.leftovers(of: stopped).isEmpty)
     }
 
+    /// The VM backend's create steps, at the same four points: no duplicate instance.
+    static let vmCreateSteps = ["security_group", "scheduler_instance", "worker_instances"]
+    static let vmCases: [Case] = vmCreateSteps.flatMap { step in CrashPoint.allCases.map { Case(plan: .cluster, step: step, point: $0) } }
+
+    @Test(arguments: vmCases)
+    func killedVMWorkerIsFinishedByAFreshOneWithoutDuplicateInstances(_ crash: Case) async throws {
+        try await CrashGate.shared.run { try await checkVM(crash) }
+    }
+
+    private func checkVM(_ crash: Case) async throws {
+        let h = try ProvisioningHarness()
+        let tenant = try h.tenant()
+        let id = try h.create(tenant, "v1", spec: #"{"backend": "vm", "workers": \#(Self.workers)}"#)
+        let clusterId = id.uuidString.lowercased()
+        let point = "\(crash.step):\(crash.point.rawValue)"
+        let crashing = try worker(h, crashAt: point)
+        defer { crashing.signal(SIGKILL) }
+        try await eventually(timeout: 60, "the crashing worker to die at \(point)\n\(crashing.log.suffix(3000))") {
+            !crashing.process.isRunning
+        }
+        try await eventually(timeout: 5, "the crash message in the log\n\(crashing.log.suffix(2000))") {
+            crashing.log.contains("BERTH_TEST_CRASH_AT=\(point)")
+        }
+        let left = try checkpoint(h, scope: "cluster:\(clusterId)", step: crash.step)
+        let fresh = try worker(h, crashAt: nil)
+        defer { fresh.signal(SIGKILL) }
+        try await waitFor(h, id, "ready", timeout: 90, worker: fresh)
+        let done = try #require(try checkpoint(h, scope: "cluster:\(clusterId)", step: crash.step))
+        if let token = left?.token { #expect(done.token == token) }
+
+        let aws = h.aws(region: Self.region)
+        let live = EC2Filter("instance-state-name", ["pending", "running"])
+        let instances = try aws.describeInstances(filters: [EC2Filter.tag(Tags.cluster, clusterId), live])
+        #expect(instances.count == 1 + Self.workers, "\(instances.map(\.instanceId))")
+        #expect(try aws.describeInstances(filters: [EC2Filter.tag(Tags.step, "scheduler_instance"), EC2Filter.tag(Tags.cluster, clusterId), live]).count == 1)
+        #expect(try aws.describeSecurityGroups(filters: [EC2Filter.tag(Tags.cluster, clusterId)]).count == 1)
+
+        _ = try ClusterStore(h.connection).delete(tenant: tenant.name, name: "v1")
+        let stopped = try await waitFor(h, id, "stopped", timeout: 90, worker: fresh)
+        #expect(try h.leftovers(of: stopped).isEmpty)
+    }
+
     /// The crash cases cover every create step of the plans a cluster create runs.
     @Test func everyCreateStepIsCovered() throws {
         let h = try ProvisioningHarness()
@@ -135,6 +177,8 @@ import TestSupport
             .cluster: creates(ECSClusterPlan.steps(cluster: cluster)),
         ]
         for (plan, steps) in Self.createSteps { #expect(planned[plan] == steps, "\(plan)") }
+        let vm = try h.cluster(try h.create(tenant, "v1", spec: #"{"backend": "vm"}"#))
+        #expect(creates(VMClusterPlan.steps(cluster: vm)) == Self.vmCreateSteps)
     }
 
     // MARK: - Helpers

@@ -19,13 +19,13 @@ public enum ClusterInventory {
             .map { Resource(kind: "instance", id: $0.instanceId, state: $0.state) }
         if cluster.backend == "ecs" {
             let ecsCluster = Names.ecsCluster(tenant: cluster.tenant)
-            let arns = (try? aws.listTasks(cluster: ecsCluster, startedBy: Names.startedBy(cluster: cluster.id))) ?? []
+            let arns = try tolerate([.notFound]) { try aws.listTasks(cluster: ecsCluster, startedBy: Names.startedBy(cluster: cluster.id)) } ?? []
             for chunk in stride(from: 0, to: arns.count, by: 100).map({ Array(arns[$0..<min($0 + 100, arns.count)]) }) {
                 found += try aws.describeTasks(cluster: ecsCluster, tasks: chunk).tasks.filter { $0.lastStatus != "STOPPED" }
                     .map { Resource(kind: "ecs task", id: $0.taskArn, state: $0.lastStatus ?? "?") }
             }
             for role in ["scheduler", "worker"] {
-                if let definition = try? aws.describeTaskDefinition(Names.taskFamily(cluster: cluster.id, role: role)),
+                if let definition = try tolerate([.notFound, .invalidInput], { try aws.describeTaskDefinition(Names.taskFamily(cluster: cluster.id, role: role)) }),
                    definition.status == "ACTIVE" {
                     found.append(Resource(kind: "task definition", id: definition.taskDefinitionArn, state: "ACTIVE"))
                 }

@@ -52,6 +52,13 @@ func encodeOutputs(_ outputs: StepOutputs) -> JSONText {
 func decodeOutputs(_ text: String) -> StepOutputs {
     guard let object = try? JSONSerialization.jsonObject(with: Data(text.utf8)) as? [String: Any] else { return [:] }
     var outputs: StepOutputs = [:]
-    for (key, value) in object { outputs[key] = value as? String ?? "\(value)" }
+    for (key, value) in object {
+        // Nested values (an event's spec) stay JSON text rather than a Foundation description.
+        if let string = value as? String {
+            outputs[key] = string
+        } else if let data = try? JSONSerialization.data(withJSONObject: value, options: [.sortedKeys, .fragmentsAllowed]) {
+            outputs[key] = String(decoding: data, as: UTF8.self)
+        }
+    }
     return outputs
 }

@@ -16,11 +16,12 @@ public struct Step: Sendable {
 
     public let name: String
     public let kind: Kind
-    /// How long the step may wait for AWS (snoozing) before the plan fails.
-    public let waitDeadline: Double
+    /// How long the step may wait for AWS (snoozing) before the plan fails; nil: the
+    /// settings' `stepWaitDeadline` (`BERTH_AWS_WAIT_DEADLINE`).
+    public let waitDeadline: Double?
     let body: @Sendable (StepContext) throws -> StepOutcome
 
-    public init(_ name: String, _ kind: Kind, waitDeadline: Double = 900, _ body: @escaping @Sendable (StepContext) throws -> StepOutcome) {
+    public init(_ name: String, _ kind: Kind, waitDeadline: Double? = nil, _ body: @escaping @Sendable (StepContext) throws -> StepOutcome) {
         self.name = name
         self.kind = kind
         self.waitDeadline = waitDeadline

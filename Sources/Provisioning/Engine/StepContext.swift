@@ -18,11 +18,15 @@ public final class StepContext: @unchecked Sendable {
     /// An intent from an earlier attempt exists: look for what it may have made (by tag,
     /// by name, by client token) before making anything.
     public let resumed: Bool
+    /// What this step saved of its own progress in an earlier attempt (`saveProgress`).
+    public let progress: StepOutputs
     let settings: ProvisioningSettings
     let events: EventTarget
+    let progressWriter: (StepOutputs) throws -> Void
 
     init(step: String, scope: String, job: JobContext, aws: AWSClient, tags: Tags, outputs: StepOutputs,
-         generation: Int, resumed: Bool, settings: ProvisioningSettings, events: EventTarget) {
+         generation: Int, resumed: Bool, settings: ProvisioningSettings, events: EventTarget,
+         progress: StepOutputs, progressWriter: @escaping (StepOutputs) throws -> Void) {
         self.step = step
         self.scope = scope
         self.job = job
@@ -33,6 +37,14 @@ public final class StepContext: @unchecked Sendable {
         self.resumed = resumed
         self.settings = settings
         self.events = events
+        self.progress = progress
+        self.progressWriter = progressWriter
+    }
+
+    /// Records how far a step with several AWS calls got (fenced, like every checkpoint), so a
+    /// retry carries on from there rather than from the start.
+    public func saveProgress(_ outputs: StepOutputs) throws {
+        try progressWriter(outputs)
     }
 
     /// Tells the event stream something the user should know (e.g. a role Berth created for them).

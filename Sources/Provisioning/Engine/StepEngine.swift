@@ -58,7 +58,12 @@ struct StepEngine {
         CrashPoint.hit(.afterIntent, step: step.name, settings: settings)
 
         let context = StepContext(step: step.name, scope: plan.scope, job: job, aws: aws, tags: tags, outputs: outputs,
-                                  generation: generation, resumed: resumed, settings: settings, events: events)
+                                  generation: generation, resumed: resumed, settings: settings, events: events,
+                                  progress: existing?.outputs ?? [:]) { progress in
+            try store { try $0.write(scope: plan.scope, step: step.name, state: .intent, generation: generation,
+                                     token: step.kind == .create ? token : nil, outputs: progress,
+                                     waitingSince: existing?.waitingSince, job: job, event: nil) }
+        }
         let outcome: StepOutcome
         do {
             outcome = try step.body(context)
@@ -91,9 +96,13 @@ struct StepEngine {
         case .wait(_, let reason):
             let since = existing?.waitingSince ?? Date()
             let waited = Date().timeIntervalSince(since)
-            if waited > step.waitDeadline {
+            if waited > step.waitDeadline ?? settings.stepWaitDeadline {
                 let message = "\(step.name): gave up after \(Int(waited)) s waiting for \(reason)"
-                try events.add(job: job, type: "step.failed", step: step.name, message: message)
+                // Forget the wait, so that a later job (a delete run again) gets a full deadline.
+                try store { try $0.write(scope: plan.scope, step: step.name, state: .intent, generation: generation,
+                                         token: step.kind == .create ? token : nil, outputs: existing?.outputs ?? [:],
+                                         waitingSince: nil, job: job,
+                                         event: EventTarget.Pending(target: events, type: "step.failed", message: message, data: [:])) }
                 throw JobError(message, retryable: false)
             }
             try store { try $0.write(scope: plan.scope, step: step.name, state: .intent, generation: generation,

@@ -13,10 +13,13 @@ public struct Event: Sendable, Codable {
     public var step: String?
     public var state: String?
     public var message: String
+    /// Values as text; nested ones as JSON text. `dataJSON` is the object as stored.
     public var data: [String: String]
+    public var dataJSON: String
 
     enum CodingKeys: String, CodingKey {
-        case id, at, tenant, clusterId = "cluster_id", clusterName = "cluster_name", jobId = "job_id", type, step, state, message, data
+        case id, at, tenant, clusterId = "cluster_id", clusterName = "cluster_name", jobId = "job_id", type, step, state, message, data,
+             dataJSON = "data_json"
     }
 
     init(row: Row) throws {
@@ -30,6 +33,7 @@ public struct Event: Sendable, Codable {
         step = try row.decodeIfPresent("step")
         state = try row.decodeIfPresent("state")
         message = try row.decode("message")
-        data = decodeOutputs(try row.decode("data"))
+        dataJSON = try row.decode("data")
+        data = decodeOutputs(dataJSON)
     }
 }

@@ -25,7 +25,7 @@ public struct NetworkJob: JobHandler {
             do {
                 return (tenant, try settings.awsClient(for: tenant, region: region, store: store))
             } catch let error as StepFailure {
-                try finish(connection, tenantId: tenantId, region: region, state: "error", outputs: [:], error: error.message)
+                try finish(connection, context, tenantId: tenantId, region: region, state: "error", outputs: [:], error: error.message)
                 throw JobError(error.message, retryable: false)
             }
         }
@@ -40,7 +40,7 @@ public struct NetworkJob: JobHandler {
             case .stopped(let reason): return .cancelled(reason: reason)
             case .finished(let outputs):
                 try context.withConnection { connection in
-                    try finish(connection, tenantId: tenantId, region: region, state: "ready", outputs: outputs, error: nil)
+                    try finish(connection, context, tenantId: tenantId, region: region, state: "ready", outputs: outputs, error: nil)
                     try events.add(on: connection, jobId: context.job.id, type: "network.ready",
                                    message: "network in \(region) ready (\(outputs["vpc_id"] ?? "?"))")
                 }
@@ -48,12 +48,16 @@ public struct NetworkJob: JobHandler {
             }
         } catch let error as JobError where !error.isRetryable {
             // Clusters waiting on this network fail with the reason rather than time out.
-            try context.withConnection { try finish($0, tenantId: tenantId, region: region, state: "error", outputs: [:], error: error.message) }
+            try context.withConnection { try finish($0, context, tenantId: tenantId, region: region, state: "error", outputs: [:], error: error.message) }
             throw error
         }
     }
 
-    private func finish(_ connection: Connection, tenantId: UUID, region: String, state: String, outputs: StepOutputs, error: String?) throws {
-        try connection.execute(ProvisioningSQL.finishNetwork, [tenantId, region, state, encodeOutputs(outputs), error])
+    private func finish(_ connection: Connection, _ context: JobContext, tenantId: UUID, region: String, state: String,
+                        outputs: StepOutputs, error: String?) throws {
+        let changed = try connection.execute(ProvisioningSQL.finishNetwork, [
+            tenantId, region, state, encodeOutputs(outputs), error, context.job.id, context.leaseToken,
+        ])
+        if changed == 0 { throw JobInterrupted(reason: .leaseLost) }
     }
 }

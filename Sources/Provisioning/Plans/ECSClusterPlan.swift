@@ -18,7 +18,8 @@ enum ECSClusterPlan {
                 var arns: StepOutputs = [:]
                 for role in ["scheduler", "worker"] {
                     let family = Names.taskFamily(cluster: cluster.id, role: role)
-                    if ctx.resumed, let found = try? ctx.aws.describeTaskDefinition(family), found.status == "ACTIVE" {
+                    if ctx.resumed, let found = try tolerate([.notFound, .invalidInput], { try ctx.aws.describeTaskDefinition(family) }),
+                       found.status == "ACTIVE" {
                         arns["\(role)_task_definition"] = found.taskDefinitionArn
                         continue
                     }
@@ -76,13 +77,15 @@ enum ECSClusterPlan {
             Step("worker_tasks", .create) { ctx in
                 let ecsCluster = try ctx.require("ecs_cluster")
                 let scheduler = try ctx.require("scheduler_address")
-                var arns: [String] = []
+                // Progress is saved after each call: the token names how many workers ran before
+                // the call and how many empty answers came back, so a retry after a crash replays
+                // the same call (and gets the same tasks back), while a retry after an empty answer
+                // (no capacity) asks anew.
+                var arns = ctx.progress["worker_task_arns"].map { $0.split(separator: ",").map(String.init) } ?? []
+                var emptyAnswers = Int(ctx.progress["empty_answers"] ?? "0") ?? 0
+                let spot = spec.fargateSpot == true
                 while arns.count < spec.workers {
                     let count = min(runTaskBatch, spec.workers - arns.count)
-                    // The token names how many workers ran before this call: a retry after a
-                    // crash replays the same calls and gets the same tasks back, and a short
-                    // answer (capacity) moves on to a new token for the rest.
-                    let spot = spec.fargateSpot == true
                     let result = try ctx.aws.runTask(RunTaskRequest(
                         cluster: ecsCluster, taskDefinition: try ctx.require("worker_task_definition"), count: count,
                         launchType: spot ? nil : "FARGATE",
@@ -92,10 +95,17 @@ enum ECSClusterPlan {
                             name: "worker",
                             command: ["dask", "worker", scheduler, "--nthreads", "\(max(1, Int(spec.workerCpu)))",
                                       "--memory-limit", "\(Int(spec.workerMemory * 1024))MiB"])]),
-                        clientToken: ctx.clientToken("workers-from-\(arns.count)"), startedBy: startedBy,
+                        clientToken: ctx.clientToken("workers-from-\(arns.count)-\(emptyAnswers)"), startedBy: startedBy,
                         tags: ctx.tags.tags(name: "\(Names.securityGroup(cluster: cluster.id))-worker")))
-                    if result.tasks.isEmpty { throw runTaskFailure(result, what: "\(count) workers") }
+                    if result.tasks.isEmpty {
+                        emptyAnswers += 1
+                        try ctx.saveProgress(["worker_task_arns": arns.joined(separator: ","), "empty_answers": "\(emptyAnswers)"])
+                        throw runTaskFailure(result, what: "\(count) workers")
+                    }
                     arns += result.tasks.map(\.taskArn)
+                    if arns.count < spec.workers {
+                        try ctx.saveProgress(["worker_task_arns": arns.joined(separator: ","), "empty_answers": "\(emptyAnswers)"])
+                    }
                 }
                 return .done(["worker_task_arns": arns.joined(separator: ",")])
             },

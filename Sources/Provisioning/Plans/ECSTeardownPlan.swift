@@ -35,12 +35,14 @@ enum ECSTeardownPlan {
                 var deregistered = 0
                 for role in ["scheduler", "worker"] {
                     let family = Names.taskFamily(cluster: cluster.id, role: role)
-                    // A describe by family gives the latest ACTIVE revision; Berth registers one per
-                    // family (a resumed step adopts it), so one deregister clears the family.
-                    guard let definition = try tolerate([.notFound, .invalidInput], { try ctx.aws.describeTaskDefinition(family) }),
-                          definition.status != "INACTIVE" else { continue }
-                    try ctx.aws.deregisterTaskDefinition(definition.taskDefinitionArn)
-                    deregistered += 1
+                    // A describe by family gives the latest ACTIVE revision: deregister until none
+                    // is left (a partitioned worker may have registered a second one).
+                    for _ in 0..<50 {
+                        guard let definition = try tolerate([.notFound, .invalidInput], { try ctx.aws.describeTaskDefinition(family) }),
+                              definition.status != "INACTIVE" else { break }
+                        try ctx.aws.deregisterTaskDefinition(definition.taskDefinitionArn)
+                        deregistered += 1
+                    }
                 }
                 return .done(["task_definitions_deregistered": "\(deregistered)"])
             },

@@ -13,7 +13,7 @@ enum VMClusterPlan {
             ClusterSecurityGroup.step(cluster: cluster),
             Step("instance_types", .check) { ctx in
                 let worker = try VMInstances.workerType(spec)
-                let scheduler = VMInstances.schedulerType(spec)
+                let scheduler = try VMInstances.schedulerType(spec)
                 try VMInstances.check(worker: worker, scheduler: scheduler, spec: spec, region: cluster.region, aws: ctx.aws)
                 return .done(["worker_instance_type": worker, "scheduler_instance_type": scheduler])
             },

@@ -24,8 +24,14 @@ enum VMInstances {
         return fit.type
     }
 
-    static func schedulerType(_ spec: ClusterSpec) -> String {
-        spec.schedulerInstanceType ?? defaultSchedulerType
+    /// The scheduler type: the spec's, else the smallest general-purpose type that fits the
+    /// spec's scheduler vCPUs and memory.
+    static func schedulerType(_ spec: ClusterSpec) throws -> String {
+        if let type = spec.schedulerInstanceType { return type }
+        guard let fit = generalPurpose.first(where: { $0.cpu >= spec.schedulerCpu && $0.memory >= spec.schedulerMemory }) else {
+            throw StepFailure("no general-purpose instance type has \(spec.schedulerCpu) vCPUs and \(spec.schedulerMemory) GiB; name one with scheduler_instance_type")
+        }
+        return fit.type
     }
 
     /// Checks through DescribeInstanceTypes and DescribeInstanceTypeOfferings that the types
@@ -48,6 +54,10 @@ enum VMInstances {
             .map(\.instanceType))
         for type in types where !offered.contains(type) {
             throw StepFailure("instance type \(type) is not offered in \(region); pick another type or region")
+        }
+        // The default images are x86_64: an Arm type needs an Arm image named in the spec.
+        if spec.image == nil, let arm = infos.first(where: { !$0.architectures.isEmpty && !$0.architectures.contains("x86_64") }) {
+            throw StepFailure("\(arm.instanceType) runs \(arm.architectures.joined(separator: "/")), but the default images are x86_64: pick an x86_64 type or set \"image\" to a matching AMI")
         }
         let workerInfo = infos.first { $0.instanceType == worker }!
         if workerInfo.gpus > 1 {
