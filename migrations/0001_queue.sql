@@ -33,9 +33,9 @@ create table berth.jobs (
 -- Claim: the next queued jobs of a tenant in (priority, run_at, id) order; finished rows are
 -- not in it, so a claim costs the same with a million of them.
 create index jobs_claim_idx on berth.jobs (tenant, priority, run_at, id) where state = 'queued';
--- Rescue: expired leases; caps: running jobs per tenant.
-create index jobs_running_idx on berth.jobs (locked_until) where state = 'running';
-create index jobs_running_tenant_idx on berth.jobs (tenant) where state = 'running';
+-- Caps: running jobs per tenant; rescue: expired leases (it reads only the running rows, a few
+-- per worker slot). One index for both: every claim and completion writes each index's entry.
+create index jobs_running_idx on berth.jobs (tenant, locked_until) where state = 'running';
 -- At most one active job per unique key.
 create unique index jobs_unique_key_idx on berth.jobs (unique_key) where state in ('queued', 'running');
 -- Listings by recency.
