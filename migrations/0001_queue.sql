@@ -34,7 +34,7 @@ create table berth.jobs (
 -- not in it, so a claim costs the same with a million of them.
 create index jobs_claim_idx on berth.jobs (tenant, priority, run_at, id) where state = 'queued';
 -- Caps: running jobs per tenant; rescue: expired leases (it reads only the running rows, a few
--- per worker slot). One index for both: every claim and completion writes each index's entry.
+-- per worker slot). One index for both, because every claim and heartbeat writes an entry in it.
 create index jobs_running_idx on berth.jobs (tenant, locked_until) where state = 'running';
 -- At most one active job per unique key.
 create unique index jobs_unique_key_idx on berth.jobs (unique_key) where state in ('queued', 'running');
