@@ -101,22 +101,22 @@ begin
             return query
             with recursive heads as (
                 -- Tenants with queued jobs (a loose index scan: one probe per tenant).
-                (select j.tenant, j.priority, j.run_at from berth.jobs j
+                (select j.tenant, j.priority, j.run_at, j.id from berth.jobs j
                   where j.state = 'queued' order by j.tenant, j.priority, j.run_at, j.id limit 1)
                 union all
-                select n.tenant, n.priority, n.run_at from heads h cross join lateral (
-                    select j.tenant, j.priority, j.run_at from berth.jobs j
+                select n.tenant, n.priority, n.run_at, n.id from heads h cross join lateral (
+                    select j.tenant, j.priority, j.run_at, j.id from berth.jobs j
                      where j.state = 'queued' and j.tenant > h.tenant
                      order by j.tenant, j.priority, j.run_at, j.id limit 1) n
             ),
             turns as (
                 -- Ready heads first, at most v_left tenants: no more can get a job in this batch.
-                select h.tenant from heads h
+                select h.tenant, h.priority, h.run_at, h.id from heads h
                  order by (h.run_at > now()), h.priority, h.run_at, h.tenant
                  limit v_left
             ),
             shares as (
-                select t.tenant,
+                select t.tenant, t.priority, t.run_at, t.id,
                        case when v_pass = 1 then ceil(v_left::numeric / count(*) over ())::integer
                             else v_left end as n
                   from turns t
@@ -125,8 +125,11 @@ begin
                 select c.id, c.priority, c.run_at,
                        row_number() over (partition by s.tenant order by c.priority, c.run_at, c.id) as turn
                   from shares s cross join lateral (
+                        -- From the tenant's head on: the entries before it are jobs already
+                        -- claimed (until vacuum removes them), which a drain would walk again.
                         select j.id, j.priority, j.run_at from berth.jobs j
                          where j.state = 'queued' and j.tenant = s.tenant and j.run_at <= now()
+                           and (j.priority, j.run_at, j.id) >= (s.priority, s.run_at, s.id)
                          order by j.priority, j.run_at, j.id
                          limit s.n
                          for update skip locked) c
