@@ -16,7 +16,8 @@ extension WorkerPool {
             }
             state.lock()
             busy -= 1
-            state.broadcast()
+            // Only the shutdown drain waits on `state` for this; the producer hears it through its pipe.
+            if stopping { state.broadcast() }
             state.unlock()
             producerWake.wake()
         }

@@ -9,13 +9,12 @@ extension WorkerPool {
         var nextHeartbeat = Date().addingTimeInterval(config.heartbeatInterval)
         var nextRescue = Date()
         while true {
-            state.lock()
-            while !maintenanceStopping && Date() < min(nextHeartbeat, nextRescue) {
-                _ = state.wait(until: min(nextHeartbeat, nextRescue))
+            maintenanceWake.lock()
+            while !isMaintenanceStopping() && Date() < min(nextHeartbeat, nextRescue) {
+                _ = maintenanceWake.wait(until: min(nextHeartbeat, nextRescue))
             }
-            let stop = maintenanceStopping
-            state.unlock()
-            if stop { break }
+            maintenanceWake.unlock()
+            if isMaintenanceStopping() { break }
             do {
                 if connection == nil { connection = try Connection(url: databaseURL, applicationName: "berth maintenance") }
                 let queue = JobQueue(connection!)
@@ -40,6 +39,11 @@ extension WorkerPool {
                 nextHeartbeat = min(nextHeartbeat, Date().addingTimeInterval(min(1, config.heartbeatInterval)))
             }
         }
+    }
+
+    private func isMaintenanceStopping() -> Bool {
+        state.lock(); defer { state.unlock() }
+        return maintenanceStopping
     }
 
     private func heartbeat(_ queue: JobQueue) throws {

@@ -30,6 +30,7 @@ extension WorkerPool {
         maintenanceStopping = true
         state.broadcast()
         state.unlock()
+        maintenanceWake.lock(); maintenanceWake.broadcast(); maintenanceWake.unlock()
         // Worker threads still inside a handler are abandoned (their outcome is fenced out);
         // wait only for the completer and maintenance threads, which finish promptly.
         _ = finished.wait(timeout: .now() + 10)

@@ -32,6 +32,9 @@ public final class WorkerPool: @unchecked Sendable {
     /// again then rather than waiting for the next poll.
     var nextDue: Date?
     let finished = DispatchGroup()
+    /// The maintenance thread sleeps on this rather than on `state`, which is signalled for
+    /// every job: it only needs waking to stop.
+    let maintenanceWake = NSCondition()
 
     public init(config: WorkerConfig, databaseURL: String, handlers: [String: any JobHandler], logger: Logger) throws {
         try config.validate()
@@ -121,6 +124,8 @@ public final class WorkerPool: @unchecked Sendable {
     static let reconnectBackoff = Backoff(base: 0.1, cap: 5)
 
     func logStateChange(_ message: Logger.Message, job: Job, state: JobState, extra: Logger.Metadata = [:]) {
+        // Two of these per job: at warning level (benchmarks, busy fleets) skip building the metadata.
+        guard logger.logLevel <= .info else { return }
         var metadata: Logger.Metadata = [
             "job": "\(job.id)", "kind": "\(job.kind)", "tenant": "\(job.tenant)", "attempt": "\(job.attempt)",
             "state": "\(state.rawValue)",

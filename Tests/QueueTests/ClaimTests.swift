@@ -110,6 +110,93 @@ import TestSupport
         #expect(try h.queue.claim(worker: "w", limit: 10, leaseSeconds: 30).allSatisfy { $0.tenant == "free" })
     }
 
+    @Test func aBatchComesInTurnOrderAndTenantsWithOnlyLaterJobsDoNotShrinkIt() throws {
+        let h = try QueueHarness()
+        for tenant in ["a", "b", "c"] { try h.queue.enqueue(.init(kind: "noop", tenant: tenant), count: 5) }
+        #expect(try h.queue.claim(worker: "w", limit: 9, leaseSeconds: 30).map(\.tenant).joined() == "abcabcabc")
+        // Seven tenants whose only jobs are scheduled later take turns in the first pass and get
+        // nothing: the second pass gives their share to the tenant with ready work.
+        let h2 = try QueueHarness()
+        try h2.queue.enqueue(.init(kind: "noop", tenant: "ready"), count: 20)
+        for index in 0..<7 {
+            try h2.queue.enqueue(.init(kind: "noop", tenant: "later\(index)", runAt: Date().addingTimeInterval(3600)))
+        }
+        let batch = try h2.queue.claim(worker: "w", limit: 8, leaseSeconds: 30)
+        #expect(batch.count == 8 && batch.allSatisfy { $0.tenant == "ready" })
+    }
+
+    @Test func capsAddedAndRemovedBetweenClaimsTakeEffectAtOnce() throws {
+        let h = try QueueHarness()
+        try h.queue.enqueue(.init(kind: "noop", tenant: "t"), count: 30)
+        try h.queue.enqueue(.init(kind: "noop", tenant: "u"), count: 30)
+        // No caps: the single-statement path.
+        #expect(try h.queue.claim(worker: "w", limit: 6, leaseSeconds: 30).count == 6)
+        // A cap counts the jobs the uncapped path already claimed: t has 3 running, cap 4.
+        try h.queue.setTenantLimit("t", maxRunning: 4)
+        var batch = try h.queue.claim(worker: "w", limit: 10, leaseSeconds: 30)
+        #expect(batch.filter { $0.tenant == "t" }.count == 1)
+        #expect(batch.filter { $0.tenant == "u" }.count == 9)
+        #expect(try h.queue.claim(worker: "w", limit: 10, leaseSeconds: 30).allSatisfy { $0.tenant == "u" })
+        #expect(try h.count("select count(*) as n from berth.jobs where state = 'running' and tenant = 't'") == 4)
+        // Removing the last cap goes back to the uncapped path, which takes from t again.
+        try h.queue.setTenantLimit("t", maxRunning: nil)
+        batch = try h.queue.claim(worker: "w", limit: 4, leaseSeconds: 30)
+        #expect(batch.filter { $0.tenant == "t" }.count == 2)
+        // A default cap alone also switches to the capped path.
+        try h.queue.setTenantLimit("*", maxRunning: 6)
+        #expect(try h.queue.claim(worker: "w", limit: 10, leaseSeconds: 30).isEmpty)
+        #expect(try h.count("select count(*) as n from berth.jobs where state = 'running' and tenant = 't'") == 6)
+    }
+
+    @Test func uncappedClaimersRunEveryJobExactlyOnceAcrossTenants() throws {
+        let h = try QueueHarness()
+        for tenant in ["a", "b", "c", "d"] { try h.queue.enqueue(.init(kind: "noop", tenant: tenant), count: 400) }
+        let seen = Locked<[Int64]>([])
+        let failures = Locked<[String]>([])
+        let group = DispatchGroup()
+        for worker in 0..<6 {
+            group.enter()
+            Thread {
+                defer { group.leave() }
+                do {
+                    let queue = JobQueue(try h.db.connect())
+                    while true {
+                        let jobs = try queue.claim(worker: "w\(worker)", limit: 3 + worker * 5, leaseSeconds: 60)
+                        if jobs.isEmpty { break }
+                        seen.mutate { $0 += jobs.map(\.id) }
+                    }
+                } catch {
+                    failures.mutate { $0.append("\(error)") }
+                }
+            }.start()
+        }
+        group.wait()
+        #expect(failures.value.isEmpty, "\(failures.value)")
+        #expect(seen.value.count == 1600 && Set(seen.value).count == 1600)
+    }
+
+    @Test func aClaimPlannedOnATinyTableStaysOnIndexesAfterItGrows() throws {
+        let h = try QueueHarness()
+        // The first claim plans the statements (and the session keeps the plans) on an empty table.
+        #expect(try h.queue.claim(worker: "w", limit: 8, leaseSeconds: 30).isEmpty)
+        try h.connection.executeScript("""
+            insert into berth.jobs (kind, state, finished_at) select 'noop', 'succeeded', now() from generate_series(1, 50000);
+            """, operation: "seed")
+        try h.queue.enqueue(.init(kind: "noop"), count: 20)
+        let seqScans = SQL("test_seq_scans", """
+            select seq_scan as n from pg_stat_user_tables where relid = 'berth.jobs'::regclass
+            """)
+        let flush = SQL("test_flush_stats", "select pg_stat_force_next_flush(), pg_stat_clear_snapshot()")
+        _ = try h.connection.execute(flush)
+        let before: Int = try h.connection.queryRow(seqScans)?.decode("n") ?? -1
+        for _ in 0..<3 { #expect(try h.queue.claim(worker: "w", limit: 5, leaseSeconds: 30).count == 5) }
+        try h.queue.setTenantLimit("other", maxRunning: 1)
+        #expect(try h.queue.claim(worker: "w", limit: 5, leaseSeconds: 30).count == 5)
+        _ = try h.connection.execute(flush)
+        let after: Int = try h.connection.queryRow(seqScans)?.decode("n") ?? -1
+        #expect(after == before, "claims scanned berth.jobs sequentially \(after - before) times")
+    }
+
     @Test func uniqueKeyAllowsOneActiveJob() throws {
         let h = try QueueHarness()
         let first = try h.queue.enqueue(.init(kind: "noop", uniqueKey: "network:t1:us-east-2"))
