@@ -119,10 +119,7 @@ struct ClusterCommand: ParsableCommand {
         @OptionGroup var common: JobsCommand.Common
 
         func run() throws {
-            let connection = try Environment.connect(common.databaseURL ?? CLIConfig.load().databaseURL)
-            guard let cluster = try ClusterStore(connection).get(tenant: tenant, name: name) else {
-                throw UsageError("tenant \(tenant) has no cluster named \(name)")
-            }
+            let (connection, cluster) = try ClusterCommand.find(name, tenant: tenant, common: common)
             if json { Output.json(Output.clusterObject(cluster)); return }
             let object = Output.clusterObject(cluster)
             for key in ["id", "tenant", "name", "state", "error", "backend", "region", "scheduler_address", "scheduler_public_address",
@@ -137,6 +134,15 @@ struct ClusterCommand: ParsableCommand {
 }
 
 extension ClusterCommand {
+    /// The tenant's live cluster of that name (else its latest stopped one), with the connection.
+    static func find(_ name: String, tenant: String, common: JobsCommand.Common) throws -> (Connection, Cluster) {
+        let connection = try Environment.connect(common.databaseURL ?? CLIConfig.load().databaseURL)
+        guard let cluster = try ClusterStore(connection).get(tenant: tenant, name: name) else {
+            throw UsageError("tenant \(tenant) has no cluster named \(name)")
+        }
+        return (connection, cluster)
+    }
+
     struct Resources: ParsableCommand {
         static let configuration = CommandConfiguration(
             abstract: "List what exists in AWS for a cluster right now (by its tags, task family and startedBy).")
@@ -146,10 +152,7 @@ extension ClusterCommand {
         @OptionGroup var common: JobsCommand.Common
 
         func run() throws {
-            let connection = try Environment.connect(common.databaseURL ?? CLIConfig.load().databaseURL)
-            guard let cluster = try ClusterStore(connection).get(tenant: tenant, name: name) else {
-                throw UsageError("tenant \(tenant) has no cluster named \(name)")
-            }
+            let (connection, cluster) = try ClusterCommand.find(name, tenant: tenant, common: common)
             let aws = try ClusterInventory.awsClient(for: cluster, connection: connection, settings: .fromEnvironment())
             let resources = try ClusterInventory.list(cluster: cluster, aws: aws)
             if json {

@@ -130,6 +130,11 @@ import TestSupport
             try h.count("select count(*) as n from berth.jobs where kind = 'cluster.delete' and state = 'succeeded'") == 1
         }
         #expect(try h.cluster(id).state == "error")
+        // The user deletes it: stopping, then stopped, and the name is free again.
+        let deleted = try h.berth(["cluster", "delete", "c1", "--tenant", tenant.name, "--wait"])
+        #expect(deleted.status == 0, "\(deleted.output)")
+        #expect(deleted.output.contains("[state -> stopping]") && deleted.output.contains("[state -> stopped]"), "\(deleted.output)")
+        #expect(try h.cluster(id).state == "stopped")
     }
 }
 
@@ -187,6 +192,8 @@ import TestSupport
         #expect(created.output.contains("[step.finished] worker_tasks done"))
         #expect(created.output.contains("[state -> ready] ready: scheduler at tcp://"))
         try poll(timeout: 10, "the follower to print the ready event") { follower.log.contains(#""state":"ready""#) }
+        let shown = try h.berth(["cluster", "show", "c1", "--tenant", tenant.name])
+        #expect(shown.status == 0 && shown.output.contains("scheduler_address") && shown.output.contains("[state -> ready]"), "\(shown.output)")
         // One JSON object per line.
         let lines = follower.log.split(separator: "\n").filter { $0.hasPrefix("{") }
         #expect(lines.allSatisfy { (try? JSONSerialization.jsonObject(with: Data($0.utf8))) != nil })

@@ -130,6 +130,8 @@ import TestSupport
                 phrases: ["instance types apply to the vm backend only"]),
         BadCase(label: "malformed instance type", spec: #"{"backend": "vm", "worker_instance_type": "big"}"#,
                 phrases: ["worker_instance_type must be an EC2 instance type"]),
+        BadCase(label: "empty CIDR list", spec: #"{"ingress_cidrs": []}"#,
+                phrases: ["ingress_cidrs must hold at least one CIDR"]),
         BadCase(label: "CIDR with host bits", spec: #"{"ingress_cidrs": ["10.0.0.1/8"]}"#,
                 phrases: [#"ingress_cidrs entries must be IPv4 CIDRs such as "203.0.113.0/24", got "10.0.0.1/8""#]),
         BadCase(label: "CIDR octet over 255", spec: #"{"ingress_cidrs": ["203.0.113.0/24", "300.0.0.0/8"]}"#,

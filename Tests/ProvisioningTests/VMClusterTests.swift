@@ -12,7 +12,7 @@ import TestSupport
         let tenant = try h.tenant(gpuAccess: true)
         let worker = try h.worker()
         defer { worker.signal(SIGKILL) }
-        let id = try h.create(tenant, "gpu", spec: #"{"backend": "vm", "workers": 3, "worker_gpus": 1, "spot": true}"#)
+        let id = try h.create(tenant, "gpu", spec: #"{"backend": "vm", "workers": 3, "worker_gpus": 1, "spot": true, "scheduler_cpu": 4}"#)
         let ready = try h.waitFor(id, "ready", worker: worker)
         #expect(ready.schedulerAddress?.hasPrefix("tcp://10.64.") == true)
 
@@ -23,7 +23,8 @@ import TestSupport
         let workers = instances.filter { $0.instanceType == "g4dn.xlarge" }
         #expect(workers.count == 3)
         #expect(workers.allSatisfy { $0.instanceLifecycle == "spot" })
-        let scheduler = try #require(instances.first { $0.instanceType == "m6i.large" })
+        // The scheduler is sized from scheduler_cpu (4 vCPUs, 16 GiB by default).
+        let scheduler = try #require(instances.first { $0.instanceType == "m6i.xlarge" })
         #expect(scheduler.instanceLifecycle != "spot")
         // Default images come from the region's Amazon Linux 2023 family, GPU one for GPU workers.
         let images = try aws.describeImages(ids: Array(Set(instances.map(\.imageId))))
@@ -44,6 +45,7 @@ import TestSupport
         (#"{"backend": "vm", "worker_instance_type": "g5.48xlarge"}"#, "single GPU"),
         (#"{"backend": "vm", "worker_gpus": 1, "worker_instance_type": "m6i.large"}"#, "has no GPU"),
         (#"{"backend": "vm", "worker_instance_type": "zz9.mega"}"#, "zz9.mega"),
+        (#"{"backend": "vm", "worker_instance_type": "m6g.large"}"#, "runs arm64"),
     ])
     func instanceTypesAreCheckedBeforeAnythingStarts(spec: String, message: String) throws {
         let h = try ProvisioningHarness()
