@@ -38,8 +38,8 @@ create index jobs_claim_idx on berth.jobs (tenant, priority, run_at, id) where s
 create index jobs_running_idx on berth.jobs (tenant, locked_until) where state = 'running';
 -- At most one active job per unique key.
 create unique index jobs_unique_key_idx on berth.jobs (unique_key) where state in ('queued', 'running');
--- Listings by recency.
-create index jobs_created_idx on berth.jobs (created_at desc);
+-- No index on created_at: listings go by id (the primary key), and every claim and
+-- completion would write one more index entry for nothing.
 
 -- Optional caps on running jobs per tenant; the tenant '*' sets the default for all others.
 create table berth.queue_tenant_limits (

@@ -31,7 +31,9 @@ import TestSupport
         let h = try QueueHarness()
         let quick = try h.queue.enqueue(.init(kind: "noop", args: JSONText(#"{"sleep_ms": 200}"#)), count: 2)
         let slow = try h.queue.enqueue(.init(kind: "noop", args: JSONText(#"{"sleep_ms": 60000}"#)), count: 1)
-        let process = try worker(h, ["--grace-period", "1s"])
+        // The grace period leaves the 200 ms jobs ample time even on a loaded 2-core machine;
+        // the 60 s job outlasts it and is released.
+        let process = try worker(h, ["--grace-period", "3s"])
         try poll(timeout: 10, "three jobs running") { try h.count("select count(*) as n from berth.jobs where state = 'running'") == 3 }
         process.signal(SIGTERM)
         #expect(try process.waitForExit() == 0, "\(process.log)")
