@@ -1,4 +1,5 @@
 import Foundation
+import Postgres
 
 /// The CLI's defaults: flags beat the environment, the environment beats the config file,
 /// and what none of them sets is left to the tenant's defaults and then the system's (the
@@ -113,5 +114,12 @@ struct CLIConfig: Equatable {
         case "false", "no", "off", "0": return false
         default: return nil
         }
+    }
+}
+
+extension JobsCommand.Common {
+    /// A connection to `--database-url`, else `DATABASE_URL`, else the config file's database-url.
+    func connect(config: CLIConfig? = nil) throws -> Connection {
+        try Environment.connect(databaseURL ?? (config ?? CLIConfig.load()).databaseURL)
     }
 }

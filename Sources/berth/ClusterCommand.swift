@@ -50,7 +50,7 @@ struct ClusterCommand: ParsableCommand {
             fill("backend", backend, config.backend)
             fill("region", region, config.region)
             fill("workers", workers, nil)
-            let connection = try Environment.connect(common.databaseURL ?? config.databaseURL)
+            let connection = try common.connect(config: config)
             // The configured fargate_spot is an ECS default: with no backend in the request, the
             // tenant's default backend decides (a vm tenant's clusters were refused otherwise).
             // A back-office role may not read berth.tenants: then ecs is assumed, as before.
@@ -80,7 +80,7 @@ struct ClusterCommand: ParsableCommand {
         @OptionGroup var common: JobsCommand.Common
 
         func run() throws {
-            let connection = try Environment.connect(common.databaseURL ?? CLIConfig.load().databaseURL)
+            let connection = try common.connect()
             let before = try ClusterStore(connection).get(tenant: tenant, name: name)
             let since = try before.flatMap { try EventLog(connection).last(1, filter: .init(clusterId: $0.id)).last?.id } ?? 0
             let id = try ClusterStore(connection).delete(tenant: tenant, name: name)
@@ -102,7 +102,7 @@ struct ClusterCommand: ParsableCommand {
         @OptionGroup var common: JobsCommand.Common
 
         func run() throws {
-            let clusters = try ClusterStore(try Environment.connect(common.databaseURL ?? CLIConfig.load().databaseURL))
+            let clusters = try ClusterStore(try common.connect())
                 .list(tenant: tenant, includeStopped: all)
             if json { Output.json(clusters.map(Output.clusterObject)); return }
             Output.table(["TENANT", "NAME", "STATE", "BACKEND", "REGION", "WORKERS", "SCHEDULER", "ERROR"], clusters.map { c in
@@ -136,7 +136,7 @@ struct ClusterCommand: ParsableCommand {
 extension ClusterCommand {
     /// The tenant's live cluster of that name (else its latest stopped one), with the connection.
     static func find(_ name: String, tenant: String, common: JobsCommand.Common) throws -> (Connection, Cluster) {
-        let connection = try Environment.connect(common.databaseURL ?? CLIConfig.load().databaseURL)
+        let connection = try common.connect()
         guard let cluster = try ClusterStore(connection).get(tenant: tenant, name: name) else {
             throw UsageError("tenant \(tenant) has no cluster named \(name)")
         }

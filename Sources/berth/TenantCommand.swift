@@ -45,7 +45,7 @@ struct TenantCommand: ParsableCommand {
             tenant.defaultFargateSpot = fargateSpot ? true : (tenant.defaultBackend == "ecs" ? defaults.fargateSpot : nil)
             tenant.gpuAccess = gpuAccess
             do { try tenant.validate() } catch { throw UsageError(error.description) }
-            let created = try TenantStore(try Environment.connect(common.databaseURL ?? defaults.databaseURL)).create(tenant)
+            let created = try TenantStore(try common.connect(config: defaults)).create(tenant)
             if json { Output.json(Output.tenantObject(created)); return }
             print("created tenant \(created.name) (\(created.id.uuidString.lowercased())), \(created.awsMode.rawValue) AWS account")
             if created.awsMode == .own {
@@ -86,7 +86,7 @@ struct TenantCommand: ParsableCommand {
             do { try CredentialCheck.refuseTemporary(credentials) } catch { throw UsageError(error.description) }
             let keys: MasterKeys
             do { keys = try MasterKeys.fromEnvironment() } catch { throw UsageError(error.description) }
-            let connection = try Environment.connect(common.databaseURL ?? CLIConfig.load().databaseURL)
+            let connection = try common.connect()
             let store = TenantStore(connection)
             let tenant: Tenant
             do { tenant = try store.require(name: name) } catch { throw UsageError("\(error)") }
@@ -132,7 +132,7 @@ struct TenantCommand: ParsableCommand {
         @OptionGroup var common: JobsCommand.Common
 
         func run() throws {
-            let tenants = try TenantStore(try Environment.connect(common.databaseURL ?? CLIConfig.load().databaseURL)).list()
+            let tenants = try TenantStore(try common.connect()).list()
             if json { Output.json(tenants.map(Output.tenantObject)); return }
             Output.table(["NAME", "AWS", "KEY", "BACKEND", "REGION", "FARGATE SPOT", "GPU"], tenants.map { t in
                 [t.name, t.awsMode.rawValue, t.accessKeyId ?? "-", t.defaultBackend, t.defaultRegion ?? "-",
@@ -150,7 +150,7 @@ struct TenantCommand: ParsableCommand {
         func run() throws {
             let keys: MasterKeys
             do { keys = try MasterKeys.fromEnvironment() } catch { throw UsageError(error.description) }
-            let count = try TenantStore(try Environment.connect(common.databaseURL ?? CLIConfig.load().databaseURL)).rekey(keys: keys)
+            let count = try TenantStore(try common.connect()).rekey(keys: keys)
             print("re-sealed \(count) secret\(count == 1 ? "" : "s") under master key \(keys.current.id)")
         }
     }

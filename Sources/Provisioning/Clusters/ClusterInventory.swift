@@ -20,7 +20,7 @@ public enum ClusterInventory {
         if cluster.backend == "ecs" {
             let ecsCluster = Names.ecsCluster(tenant: cluster.tenant)
             let arns = try tolerate([.notFound]) { try aws.listTasks(cluster: ecsCluster, startedBy: Names.startedBy(cluster: cluster.id)) } ?? []
-            for chunk in stride(from: 0, to: arns.count, by: 100).map({ Array(arns[$0..<min($0 + 100, arns.count)]) }) {
+            for chunk in arns.chunks(of: 100) {
                 found += try aws.describeTasks(cluster: ecsCluster, tasks: chunk).tasks.filter { $0.lastStatus != "STOPPED" }
                     .map { Resource(kind: "ecs task", id: $0.taskArn, state: $0.lastStatus ?? "?") }
             }

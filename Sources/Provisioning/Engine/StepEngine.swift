@@ -44,7 +44,14 @@ struct StepEngine {
         let generation = existing?.generation ?? 1
         let resumed = existing != nil
         let token = ClientToken.make(scope: plan.scope, step: step.name, generation: generation)
-        let store = { (body: (CheckpointStore) throws -> Void) in try job.withConnection { try body(CheckpointStore($0)) } }
+        // Every write of this step's checkpoint: same scope, step, generation and token.
+        let write = { (state: Checkpoint.State, outputs: StepOutputs, waitingSince: Date?, event: EventTarget.Pending?) in
+            try job.withConnection { connection in
+                try CheckpointStore(connection).write(scope: plan.scope, step: step.name, state: state, generation: generation,
+                                                      token: step.kind == .create ? token : nil, outputs: outputs,
+                                                      waitingSince: waitingSince, job: job, event: event)
+            }
+        }
         let firstLook = existing?.waitingSince == nil
         if firstLook {
             try events.add(job: job, type: "step.started", step: step.name,
@@ -52,17 +59,14 @@ struct StepEngine {
         }
         CrashPoint.hit(.beforeIntent, step: step.name, settings: settings)
         if step.kind == .create && existing == nil {
-            try store { try $0.write(scope: plan.scope, step: step.name, state: .intent, generation: generation, token: token,
-                                     outputs: [:], waitingSince: nil, job: job, event: nil) }
+            try write(.intent, [:], nil, nil)
         }
         CrashPoint.hit(.afterIntent, step: step.name, settings: settings)
 
         let context = StepContext(step: step.name, scope: plan.scope, job: job, aws: aws, tags: tags, outputs: outputs,
                                   generation: generation, resumed: resumed, settings: settings, events: events,
                                   progress: existing?.outputs ?? [:]) { progress in
-            try store { try $0.write(scope: plan.scope, step: step.name, state: .intent, generation: generation,
-                                     token: step.kind == .create ? token : nil, outputs: progress,
-                                     waitingSince: existing?.waitingSince, job: job, event: nil) }
+            try write(.intent, progress, existing?.waitingSince, nil)
         }
         let outcome: StepOutcome
         do {
@@ -87,10 +91,8 @@ struct StepEngine {
         switch outcome {
         case .done(let produced):
             CrashPoint.hit(.afterCall, step: step.name, settings: settings)
-            try store { try $0.write(scope: plan.scope, step: step.name, state: .done, generation: generation,
-                                     token: step.kind == .create ? token : nil, outputs: produced, waitingSince: nil, job: job,
-                                     event: EventTarget.Pending(target: events, type: "step.finished", message: "\(step.name) done",
-                                                                data: produced)) }
+            try write(.done, produced, nil,
+                      EventTarget.Pending(target: events, type: "step.finished", message: "\(step.name) done", data: produced))
             CrashPoint.hit(.afterCheckpoint, step: step.name, settings: settings)
             return outcome
         case .wait(_, let reason):
@@ -99,17 +101,13 @@ struct StepEngine {
             if waited > step.waitDeadline ?? settings.stepWaitDeadline {
                 let message = "\(step.name): gave up after \(Int(waited)) s waiting for \(reason)"
                 // Forget the wait, so that a later job (a delete run again) gets a full deadline.
-                try store { try $0.write(scope: plan.scope, step: step.name, state: .intent, generation: generation,
-                                         token: step.kind == .create ? token : nil, outputs: existing?.outputs ?? [:],
-                                         waitingSince: nil, job: job,
-                                         event: EventTarget.Pending(target: events, type: "step.failed", message: message, data: [:])) }
+                try write(.intent, existing?.outputs ?? [:], nil,
+                          EventTarget.Pending(target: events, type: "step.failed", message: message, data: [:]))
                 throw JobError(message, retryable: false)
             }
-            try store { try $0.write(scope: plan.scope, step: step.name, state: .intent, generation: generation,
-                                     token: step.kind == .create ? token : nil, outputs: existing?.outputs ?? [:],
-                                     waitingSince: since, job: job,
-                                     event: firstLook ? EventTarget.Pending(target: events, type: "step.waiting",
-                                                                            message: "\(step.name): waiting for \(reason)", data: [:]) : nil) }
+            try write(.intent, existing?.outputs ?? [:], since,
+                      firstLook ? EventTarget.Pending(target: events, type: "step.waiting", message: "\(step.name): waiting for \(reason)",
+                                                      data: [:]) : nil)
             return outcome
         }
     }

@@ -52,19 +52,14 @@ public struct ClusterCreateJob: JobHandler {
     /// (a unique key per tenant and region) and look again soon.
     private func networkStep(cluster: Cluster, tenant: Tenant, context: JobContext) -> Step {
         Step("network", .check, waitDeadline: support.settings.networkWaitDeadline) { ctx in
-            if let network = try support.network(tenantId: tenant.id, region: cluster.region, context), network.state == "ready" {
-                return .done(network.outputs)
-            }
-            let (state, error) = try context.withConnection { connection -> (String, String?) in
-                try connection.execute(ProvisioningSQL.ensureNetworkRow, [tenant.id, cluster.region])
-                let row = try connection.queryRow(ProvisioningSQL.network, [tenant.id, cluster.region])
-                return (try row?.decode("state") ?? "creating", try row?.decodeIfPresent("error"))
-            }
-            if state == "error", ctx.resumed {
+            let network = try support.network(tenantId: tenant.id, region: cluster.region, context)
+            if let network, network.state == "ready" { return .done(network.outputs) }
+            if let network, network.state == "error", ctx.resumed {
                 // It failed while this cluster waited for it: this cluster cannot start.
-                throw StepFailure("the network for \(tenant.name) in \(cluster.region) could not be built: \(error ?? "unknown error")")
+                throw StepFailure("the network for \(tenant.name) in \(cluster.region) could not be built: \(network.error ?? "unknown error")")
             }
             try context.withConnection { connection in
+                if network == nil { try connection.execute(ProvisioningSQL.ensureNetworkRow, [tenant.id, cluster.region]) }
                 _ = try connection.query(ProvisioningSQL.enqueueNetworkJob, [tenant.id, cluster.region, tenant.name])
             }
             return .wait(seconds: ctx.pollInterval, reason: "the shared network of \(tenant.name) in \(cluster.region)")

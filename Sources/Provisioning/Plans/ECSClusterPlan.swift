@@ -113,7 +113,7 @@ enum ECSClusterPlan {
                 let ecsCluster = try ctx.require("ecs_cluster")
                 let arns = ctx.list("worker_task_arns")
                 var pending = 0
-                for chunk in stride(from: 0, to: arns.count, by: describeTasksBatch).map({ Array(arns[$0..<min($0 + describeTasksBatch, arns.count)]) }) {
+                for chunk in arns.chunks(of: describeTasksBatch) {
                     for task in try ctx.aws.describeTasks(cluster: ecsCluster, tasks: chunk).tasks {
                         if task.lastStatus == "STOPPED" {
                             throw StepFailure("a worker task stopped before it ran: \(task.stoppedReason ?? "no reason given")")

@@ -25,7 +25,7 @@ enum ECSTeardownPlan {
                 guard let ecsCluster = ctx.outputs["ecs_cluster"] else { return .done([:]) }
                 let arns = ctx.list("stopped_task_arns")
                 var pending = 0
-                for chunk in stride(from: 0, to: arns.count, by: 100).map({ Array(arns[$0..<min($0 + 100, arns.count)]) }) {
+                for chunk in arns.chunks(of: 100) {
                     pending += try ctx.aws.describeTasks(cluster: ecsCluster, tasks: chunk).tasks.filter { $0.lastStatus != "STOPPED" }.count
                 }
                 if pending > 0 { return .wait(seconds: ctx.pollInterval, reason: "\(pending) tasks to stop") }

@@ -10,7 +10,7 @@ enum VMTeardownPlan {
         return [
             Step("delete.terminate_instances", .check) { ctx in
                 let ids = try ctx.aws.describeInstances(filters: filters).filter { $0.state != "shutting-down" }.map(\.instanceId)
-                for chunk in stride(from: 0, to: ids.count, by: 500).map({ Array(ids[$0..<min($0 + 500, ids.count)]) }) {
+                for chunk in ids.chunks(of: 500) {
                     _ = try tolerate([.notFound]) { try ctx.aws.terminateInstances(ids: chunk) }
                 }
                 return .done(["instances_terminated": "\(ids.count)"])
