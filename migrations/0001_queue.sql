@@ -57,24 +57,24 @@ end $$;
 create trigger jobs_notify after insert on berth.jobs
     for each statement execute function berth.jobs_notify();
 
--- Claims up to p_limit ready jobs for p_worker in one round trip, fairly across tenants:
--- every tenant's first job comes before any tenant's second, so a tenant with one job is not
--- stuck behind another's ten thousand. Rows are taken FOR UPDATE SKIP LOCKED, so concurrent
--- claimers never block on or double-claim a row.
+-- Claims up to p_limit ready jobs for p_worker in one round trip, fairly across tenants and
+-- within the per-tenant caps of queue_tenant_limits: every tenant's first job comes before any
+-- tenant's second, so a tenant with one job is not stuck behind another's ten thousand. Rows are
+-- taken FOR UPDATE SKIP LOCKED, so concurrent claimers never block on or double-claim a row.
 --
--- Without caps (no row in queue_tenant_limits) a pass is a single statement: find the tenants
--- with queued jobs, give each an equal share, take and update them. With caps, capped tenants
--- are claimed under a per-tenant advisory lock taken in a first statement; the second
--- statement's snapshot then includes every earlier claim for that tenant, so the running count
--- it sees is exact and the cap holds across any number of worker processes. A capped tenant
--- that another claimer holds at this instant is skipped (it is being served).
+-- Workers claim through one statement (QueueSQL.claim in Sources/Queue) that is cheaper when no
+-- cap is set and calls this function when one is. Capped tenants are claimed under a
+-- per-tenant advisory lock taken in a first statement; the second statement's snapshot then
+-- includes every earlier claim for that tenant, so the running count it sees is exact and the
+-- cap holds across any number of worker processes. A capped tenant that another claimer holds
+-- at this instant is skipped (it is being served).
 --
 -- Pass 1 gives each tenant an equal share of the batch; pass 2 hands what is left (tenants
 -- with less work than their share) to the others, still in turn order. Same round trip.
 --
 -- Plans: each statement is planned once per session and reused (until the table's statistics
 -- change). A custom plan per call, which the plan cache picks for statements whose LIMITs are
--- parameters, cost more than running the claim. The statements are written so the generic plan
+-- parameters, costs more than running the claim. The statements are written so the generic plan
 -- is right whatever the limits: index probes only, and the update finds its rows by primary key
 -- (id = any(array)), not by a join the planner could turn into a hash join over the table.
 -- enable_seqscan = off keeps a plan made while the table was tiny from being a sequential scan
@@ -96,71 +96,8 @@ begin
         return;
     end if;
 
-    if not exists (select from berth.queue_tenant_limits) then
-        for v_pass in 1..2 loop
-            return query
-            with recursive heads as (
-                -- Tenants with queued jobs (a loose index scan: one probe per tenant).
-                (select j.tenant, j.priority, j.run_at, j.id from berth.jobs j
-                  where j.state = 'queued' order by j.tenant, j.priority, j.run_at, j.id limit 1)
-                union all
-                select n.tenant, n.priority, n.run_at, n.id from heads h cross join lateral (
-                    select j.tenant, j.priority, j.run_at, j.id from berth.jobs j
-                     where j.state = 'queued' and j.tenant > h.tenant
-                     order by j.tenant, j.priority, j.run_at, j.id limit 1) n
-            ),
-            turns as (
-                -- Ready heads first, at most v_left tenants: no more can get a job in this batch.
-                select h.tenant, h.priority, h.run_at, h.id from heads h
-                 order by (h.run_at > now()), h.priority, h.run_at, h.tenant
-                 limit v_left
-            ),
-            shares as (
-                select t.tenant, t.priority, t.run_at, t.id,
-                       case when v_pass = 1 then ceil(v_left::numeric / count(*) over ())::integer
-                            else v_left end as n
-                  from turns t
-            ),
-            candidates as (
-                select c.id, c.priority, c.run_at,
-                       row_number() over (partition by s.tenant order by c.priority, c.run_at, c.id) as turn
-                  from shares s cross join lateral (
-                        -- From the tenant's head on: the entries before it are jobs already
-                        -- claimed (until vacuum removes them), which a drain would walk again.
-                        select j.id, j.priority, j.run_at from berth.jobs j
-                         where j.state = 'queued' and j.tenant = s.tenant and j.run_at <= now()
-                           and (j.priority, j.run_at, j.id) >= (s.priority, s.run_at, s.id)
-                         order by j.priority, j.run_at, j.id
-                         limit s.n
-                         for update skip locked) c
-            ),
-            picked as (
-                select array_agg(c.id order by c.turn, c.priority, c.run_at, c.id) as ids
-                  from (select * from candidates c order by c.turn, c.priority, c.run_at, c.id limit v_left) c
-            ),
-            claimed as (
-                update berth.jobs j
-                   set state = 'running',
-                       attempt = j.attempt + 1,
-                       lease_token = gen_random_uuid(),
-                       locked_by = p_worker,
-                       locked_until = now() + p_lease_ms * interval '1 millisecond',
-                       attempted_at = clock_timestamp(),
-                       updated_at = now()
-                 where j.id = any((select p.ids from picked p)::bigint[])
-                returning j.*
-            )
-            select c.* from claimed c
-              join unnest((select p.ids from picked p)) with ordinality as o(id, turn) on o.id = c.id
-             order by o.turn;
-            get diagnostics v_got = row_count;
-            v_left := v_left - v_got;
-            exit when v_left <= 0 or v_got = 0;
-        end loop;
-        return;
-    end if;
-
-    -- Tenants with queued jobs as above, with their caps; capped ones under the advisory lock.
+    -- Tenants with queued jobs (a loose index scan: one probe per tenant), with their caps;
+    -- capped ones under the advisory lock.
     with recursive heads as (
         (select j.tenant, j.priority, j.run_at from berth.jobs j
           where j.state = 'queued' order by j.tenant, j.priority, j.run_at, j.id limit 1)

@@ -53,6 +53,14 @@ public final class Connection: @unchecked Sendable {
         sessionSettings.append((name, value))
     }
 
+    /// Sets those of `settings` the session does not have yet (a cheap check on every call
+    /// of a statement that needs them).
+    public func ensureSessionParameters(_ settings: KeyValuePairs<String, String>) throws {
+        for (name, value) in settings where !sessionSettings.contains(where: { $0.0 == name && $0.1 == value }) {
+            try setSessionParameter(name, value)
+        }
+    }
+
     public var isConnected: Bool { PQstatus(conn) == CONNECTION_OK }
 
     /// The server's backend process id for this connection (handy in tests and logs).

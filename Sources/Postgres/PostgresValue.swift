@@ -92,7 +92,9 @@ public struct JSONText: PostgresEncodable, PostgresDecodable, Hashable, CustomSt
 
 /// Arrays bind and decode as Postgres array literals (`{a,"b c",NULL}`).
 extension Array: PostgresEncodable where Element: PostgresEncodable {
-    public var postgresText: String? { PostgresArray.encode(map(\.postgresText)) }
+    // A closure, not `\.postgresText`: a key path in this generic context is built at run time
+    // on every call, which cost more than the encoding itself in the completer's batches.
+    public var postgresText: String? { PostgresArray.encode(map { $0.postgresText }) }
 }
 
 extension Array: PostgresDecodable where Element: PostgresDecodable {

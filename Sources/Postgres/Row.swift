@@ -1,27 +1,47 @@
 /// One row of a result, materialised as text values so the libpq result can be freed at once.
 public struct Row: Sendable {
-    let columns: ColumnIndex
-    let values: [String?]
-    let operation: String
+    @usableFromInline let columns: ColumnIndex
+    @usableFromInline let values: [String?]
+    @usableFromInline let operation: String
 
     /// The value of `column` decoded as `T`; throws when it is NULL or malformed.
+    /// Inlinable so callers in other modules get it specialized for `T`: the generic version
+    /// looked up type metadata at run time for every column of every row.
+    @inlinable
     public func decode<T: PostgresDecodable>(_ column: String, as type: T.Type = T.self) throws -> T {
         guard let value = try decodeIfPresent(column, as: type) else {
-            throw PostgresError(.decoding, operation: operation, message: "column \(column) is NULL, expected \(T.self)")
+            throw decodingError("column \(column) is NULL, expected \(T.self)")
         }
         return value
     }
 
     /// The value of `column` decoded as `T`, or nil when it is NULL.
+    @inlinable
     public func decodeIfPresent<T: PostgresDecodable>(_ column: String, as type: T.Type = T.self) throws -> T? {
         guard let index = columns.index(of: column) else {
-            throw PostgresError(.usage, operation: operation, message: "no column named \(column) in the result")
+            throw usageError("no column named \(column) in the result")
         }
         guard let text = values[index] else { return nil }
         guard let value = T(postgresText: text) else {
-            throw PostgresError(.decoding, operation: operation, message: "column \(column) holds a value that is not a valid \(T.self)")
+            throw decodingError("column \(column) holds a value that is not a valid \(T.self)")
         }
         return value
+    }
+
+    /// Like `decodeIfPresent`, but a column the result does not have gives `fallback`
+    /// (for types decoded from results of different shapes).
+    @inlinable
+    public func decodeIfPresent<T: PostgresDecodable>(_ column: String, ifMissing fallback: T?) throws -> T? {
+        guard columns.index(of: column) != nil else { return fallback }
+        return try decodeIfPresent(column, as: T.self)
+    }
+
+    @usableFromInline func decodingError(_ message: String) -> PostgresError {
+        PostgresError(.decoding, operation: operation, message: message)
+    }
+
+    @usableFromInline func usageError(_ message: String) -> PostgresError {
+        PostgresError(.usage, operation: operation, message: message)
     }
 
     /// The raw text of a column by position (nil for NULL).
@@ -31,7 +51,7 @@ public struct Row: Sendable {
 }
 
 /// Column name → position, shared by all rows of one result.
-final class ColumnIndex: Sendable {
+@usableFromInline final class ColumnIndex: Sendable {
     let names: [String]
     private let positions: [String: Int]
 
@@ -42,5 +62,5 @@ final class ColumnIndex: Sendable {
         self.positions = positions
     }
 
-    func index(of name: String) -> Int? { positions[name] }
+    @usableFromInline func index(of name: String) -> Int? { positions[name] }
 }

@@ -1,7 +1,10 @@
 import Foundation
 import Postgres
 
-/// A row of `berth.jobs`.
+/// A row of `berth.jobs`. A claimed job carries what a handler needs: the claim does not
+/// fetch the error history, the last error, the output or the bookkeeping timestamps (nil
+/// here; `berth jobs show` reads the whole row). Returning them cost more server time than
+/// claiming a row.
 public struct Job: Sendable {
     public var id: Int64
     public var kind: String
@@ -18,12 +21,12 @@ public struct Job: Sendable {
     public var lockedUntil: Date?
     public var cancelRequested: Bool
     /// `[{at, attempt, error}]`, oldest first.
-    public var errors: JSONText
+    public var errors: JSONText?
     public var lastError: String?
     public var output: JSONText?
     public var uniqueKey: String?
-    public var createdAt: Date
-    public var updatedAt: Date
+    public var createdAt: Date?
+    public var updatedAt: Date?
     public var attemptedAt: Date?
     public var finishedAt: Date?
 
@@ -46,13 +49,13 @@ public struct Job: Sendable {
         leaseToken = try row.decodeIfPresent("lease_token")
         lockedUntil = try row.decodeIfPresent("locked_until")
         cancelRequested = try row.decode("cancel_requested")
-        errors = try row.decode("errors")
-        lastError = try row.decodeIfPresent("last_error")
-        output = try row.decodeIfPresent("output")
         uniqueKey = try row.decodeIfPresent("unique_key")
-        createdAt = try row.decode("created_at")
-        updatedAt = try row.decode("updated_at")
         attemptedAt = try row.decodeIfPresent("attempted_at")
-        finishedAt = try row.decodeIfPresent("finished_at")
+        errors = try row.decodeIfPresent("errors", ifMissing: nil)
+        lastError = try row.decodeIfPresent("last_error", ifMissing: nil)
+        output = try row.decodeIfPresent("output", ifMissing: nil)
+        createdAt = try row.decodeIfPresent("created_at", ifMissing: nil)
+        updatedAt = try row.decodeIfPresent("updated_at", ifMissing: nil)
+        finishedAt = try row.decodeIfPresent("finished_at", ifMissing: nil)
     }
 }

@@ -6,7 +6,17 @@ import Postgres
 /// and whether it has been asked to stop.
 public final class JobContext: @unchecked Sendable {
     public let job: Job
-    public let logger: Logger
+    /// The process's logger with the job's id, kind, tenant and attempt. Built on use: most
+    /// attempts never log, and building it for each one cost more than a no-op job's run.
+    public var logger: Logger {
+        var logger = baseLogger
+        logger[metadataKey: "job"] = "\(job.id)"
+        logger[metadataKey: "kind"] = "\(job.kind)"
+        logger[metadataKey: "tenant"] = "\(job.tenant)"
+        logger[metadataKey: "attempt"] = "\(job.attempt)"
+        return logger
+    }
+    private let baseLogger: Logger
     public let pool: ConnectionPool
     public let leaseToken: UUID
     private let condition = NSCondition()
@@ -16,12 +26,7 @@ public final class JobContext: @unchecked Sendable {
     init(job: Job, logger: Logger, pool: ConnectionPool) {
         self.job = job
         self.leaseToken = job.leaseToken!
-        var logger = logger
-        logger[metadataKey: "job"] = "\(job.id)"
-        logger[metadataKey: "kind"] = "\(job.kind)"
-        logger[metadataKey: "tenant"] = "\(job.tenant)"
-        logger[metadataKey: "attempt"] = "\(job.attempt)"
-        self.logger = logger
+        self.baseLogger = logger
         self.pool = pool
     }
 

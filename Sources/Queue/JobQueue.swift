@@ -59,7 +59,11 @@ public struct JobQueue {
     /// Claims up to `limit` ready jobs for `worker` (see `berth.claim_jobs`).
     public func claim(worker: String, limit: Int, leaseSeconds: Double) throws -> [Job] {
         guard limit > 0 else { return [] }
-        return try connection.query(QueueSQL.claim, [worker, limit, Int((leaseSeconds * 1000).rounded(.up))]).map(Job.init(row:))
+        try connection.ensureSessionParameters(QueueSQL.claimSession)
+        let jobs = try connection.query(QueueSQL.claim, [worker, limit, Int((leaseSeconds * 1000).rounded(.up))]).map(Job.init(row:))
+        // The batch starts at once (never more jobs than free workers), so its order matters
+        // little; within a tenant it is the order the jobs would run in.
+        return jobs.sorted { ($0.priority, $0.runAt, $0.id) < ($1.priority, $1.runAt, $1.id) }
     }
 
     /// A job's state after a completion was written.
@@ -74,9 +78,9 @@ public struct JobQueue {
     func complete(_ batch: [Completion]) throws -> [Written] {
         guard !batch.isEmpty else { return [] }
         let rows = try connection.query(QueueSQL.complete, [
-            batch.map(\.job.id), batch.map(\.leaseToken), batch.map(\.state.rawValue),
-            batch.map { Int(($0.delay * 1000).rounded()) }, batch.map(\.error), batch.map(\.refundAttempt),
-            batch.map(\.snooze), batch.map(\.output),
+            batch.map { $0.job.id }, batch.map { $0.leaseToken }, batch.map { $0.state.rawValue },
+            batch.map { Int(($0.delay * 1000).rounded()) }, batch.map { $0.error }, batch.map { $0.refundAttempt },
+            batch.map { $0.snooze }, batch.map { $0.output },
         ])
         return try rows.map { row in
             Written(id: try row.decode("id"), state: JobState(rawValue: try row.decode("state")) ?? .queued,
@@ -94,7 +98,7 @@ public struct JobQueue {
     /// was requested; ids missing from the result lost their lease.
     public func heartbeat(_ jobs: [(id: Int64, token: UUID)], leaseSeconds: Double) throws -> [Int64: Bool] {
         guard !jobs.isEmpty else { return [:] }
-        let rows = try connection.query(QueueSQL.heartbeat, [jobs.map(\.id), jobs.map(\.token), Int((leaseSeconds * 1000).rounded(.up))])
+        let rows = try connection.query(QueueSQL.heartbeat, [jobs.map { $0.id }, jobs.map { $0.token }, Int((leaseSeconds * 1000).rounded(.up))])
         var held: [Int64: Bool] = [:]
         for row in rows { held[try row.decode("id")] = try row.decode("cancel_requested") }
         return held

@@ -11,7 +11,8 @@ public struct NoopJob: JobHandler {
     public init() {}
 
     public func run(_ context: JobContext) throws -> JobResult {
-        let args = (try? context.job.args.object()) as? [String: Any] ?? [:]
+        // Benchmarks enqueue `{}` by the hundred thousand: skip the JSON parser for it.
+        let args = context.job.args.text == "{}" ? [:] : (try? context.job.args.object()) as? [String: Any] ?? [:]
         let job = context.job
         if let snoozeMs = number(args["snooze_ms"]), Double(job.snoozes) < (number(args["snooze_times"]) ?? 1) {
             return .snooze(seconds: snoozeMs / 1000)

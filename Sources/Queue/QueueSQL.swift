@@ -14,7 +14,90 @@ enum QueueSQL {
         select id from berth.jobs where unique_key = $1 and state in ('queued', 'running')
         """)
 
-    static let claim = SQL("queue_claim", "select * from berth.claim_jobs($1, $2, $3)")
+    /// Claims up to $2 ready jobs for worker $1 with a lease of $3 ms, fairly across tenants,
+    /// in one round trip (see docs/queue.md, "Claiming"):
+    /// - tenants with queued jobs are found by a loose index scan (one probe per tenant);
+    /// - the first $2 of them in turn order (ready heads first) split the batch equally;
+    /// - with more than one tenant, each counts its ready jobs up to its share, and what the
+    ///   short ones leave goes to the others, in turn order;
+    /// - each tenant's rows are taken `for update skip locked` from its head on (the entries
+    ///   before it are claimed jobs vacuum has not removed yet, which a drain would walk again),
+    ///   and updated by primary key (`id = any(array)`: a join could be planned as a hash join
+    ///   over the table).
+    /// With any tenant cap set, the capped claim `berth.claim_jobs` runs instead, in the same
+    /// statement. Run with `claimSession` settings: the plan is made once per session.
+    static let claim = SQL("queue_claim", """
+        with recursive heads as (
+            (select j.tenant, j.priority, j.run_at, j.id from berth.jobs j
+              where j.state = 'queued' and not exists (select from berth.queue_tenant_limits)
+              order by j.tenant, j.priority, j.run_at, j.id limit 1)
+            union all
+            select n.tenant, n.priority, n.run_at, n.id from heads h cross join lateral (
+                select j.tenant, j.priority, j.run_at, j.id from berth.jobs j
+                 where j.state = 'queued' and j.tenant > h.tenant
+                 order by j.tenant, j.priority, j.run_at, j.id limit 1) n
+        ),
+        turns as (
+            select h.*, count(*) over () as tenants,
+                   $2::integer / count(*) over () + case when h.place <= $2::integer % count(*) over () then 1 else 0 end as share
+              from (select h.*, row_number() over (order by (h.run_at > now()), h.priority, h.run_at, h.tenant) as place
+                      from heads h order by place limit $2::integer) h
+        ),
+        ready as (
+            select t.*, case when t.tenants = 1 then t.share else (
+                       select count(*)::integer from (
+                           select from berth.jobs j
+                            where j.state = 'queued' and j.tenant = t.tenant and j.run_at <= now()
+                              and (j.priority, j.run_at, j.id) >= (t.priority, t.run_at, t.id)
+                            order by j.priority, j.run_at, j.id limit t.share) r) end as ready
+              from turns t
+        ),
+        shares as (
+            select r.*, r.ready >= r.share as full,
+                   sum(r.share - least(r.ready, r.share)) over ()::integer as surplus,
+                   count(*) filter (where r.ready >= r.share) over () as fulls,
+                   count(*) filter (where r.ready >= r.share) over (order by r.place) as full_place
+              from ready r
+        ),
+        picked as (
+            select array_agg(c.id) as ids from shares s cross join lateral (
+                select j.id from berth.jobs j
+                 where j.state = 'queued' and j.tenant = s.tenant and j.run_at <= now()
+                   and (j.priority, j.run_at, j.id) >= (s.priority, s.run_at, s.id)
+                 order by j.priority, j.run_at, j.id
+                 limit case when not s.full then s.ready
+                            else s.share + s.surplus / s.fulls + case when s.full_place <= s.surplus % s.fulls then 1 else 0 end end
+                 for update skip locked) c
+        ),
+        claimed as (
+            update berth.jobs j
+               set state = 'running',
+                   attempt = j.attempt + 1,
+                   lease_token = gen_random_uuid(),
+                   locked_by = $1::text,
+                   locked_until = now() + $3::integer * interval '1 millisecond',
+                   attempted_at = clock_timestamp(),
+                   updated_at = now()
+             where j.id = any((select p.ids from picked p)::bigint[])
+            returning j.id, j.kind, j.tenant, j.args, j.state, j.priority, j.run_at, j.attempt, j.max_attempts, j.snoozes,
+                      j.locked_by, j.lease_token, j.locked_until, j.cancel_requested, j.unique_key, j.attempted_at
+        )
+        select * from claimed
+        union all
+        select f.id, f.kind, f.tenant, f.args, f.state, f.priority, f.run_at, f.attempt, f.max_attempts, f.snoozes,
+               f.locked_by, f.lease_token, f.locked_until, f.cancel_requested, f.unique_key, f.attempted_at
+          from berth.claim_jobs($1::text, $2::integer, $3::integer) f
+         where exists (select from berth.queue_tenant_limits)
+        """)
+
+    /// Session settings for `claim`. A custom plan per call (what the plan cache picks for a
+    /// statement whose LIMITs are parameters) costs more than the claim; the generic plan is
+    /// right whatever the limits, and without sequential scans a plan made on a nearly empty
+    /// table stays on the indexes after it grows. jit: generic estimates take a parameter LIMIT
+    /// as 10% of the table, which would compile a claim of a few rows.
+    static let claimSession: KeyValuePairs<String, String> = [
+        "plan_cache_mode": "force_generic_plan", "enable_seqscan": "off", "jit": "off",
+    ]
 
     /// Writes a batch of finished attempts, each fenced on its lease token: a job that was
     /// rescued (and maybe claimed again) is not touched by its first, late worker.

@@ -16,10 +16,12 @@ extension WorkerPool {
             }
             state.lock()
             busy -= 1
-            // Only the shutdown drain waits on `state` for this; the producer hears it through its pipe.
+            // Only the shutdown drain waits on `state` for this; the producer hears it through its
+            // pipe, at once unless it is gathering freed slots and others are still busy.
             if stopping { state.broadcast() }
+            let wake = !gathering || busy == 0
             state.unlock()
-            producerWake.wake()
+            if wake { producerWake.wake() }
         }
     }
 

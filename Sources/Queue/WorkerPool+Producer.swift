@@ -8,6 +8,10 @@ extension WorkerPool {
         guard let connection = connectWithRetry(role: "producer", until: isStopping) else { return }
         let queue = JobQueue(connection)
         var needClaim = true
+        // New work was announced (NOTIFY, poll, a requeued job due): claim without gathering.
+        var urgent = true
+        var gatherUntil: Date?
+        var claimSeconds = 0.0
         var failures = 0
         while !isStopping() {
             do {
@@ -19,10 +23,34 @@ extension WorkerPool {
                     try connection.listen(JobQueue.cancelChannel)
                 }
                 if needClaim {
-                    let free = freeSlots()
+                    let (free, busyNow) = slots()
                     needClaim = false
+                    // Short jobs free their slots one by one while a claim is in flight. Claiming
+                    // each as it frees makes many small claims, each paying a claim's fixed cost
+                    // while the other slots idle. So while jobs that just started are finishing,
+                    // freed slots gather for at most one claim's round trip, then go in one claim.
+                    // New work (NOTIFY, poll, a job due) and a fully idle pool claim at once.
+                    if free > 0 && busyNow > 0 && !urgent {
+                        let deadline = gatherUntil ?? Date().addingTimeInterval(min(claimSeconds, WorkerPool.maxGather))
+                        if Date() < deadline {
+                            gatherUntil = deadline
+                            setGathering(true)
+                            if slots().busy > 0 {
+                                let result = try connection.waitForNotifications(timeout: deadline.timeIntervalSinceNow, alsoWatching: producerWake.readFD)
+                                if result.woken { producerWake.drain() }
+                                handle(result.notifications, needClaim: &needClaim, urgent: &urgent)
+                                needClaim = true
+                                continue
+                            }
+                        }
+                    }
+                    setGathering(false)
+                    gatherUntil = nil
+                    urgent = false
                     if free > 0 {
+                        let started = Date()
                         let jobs = try queue.claim(worker: config.workerName, limit: free, leaseSeconds: config.lease)
+                        claimSeconds = Date().timeIntervalSince(started)
                         dispatch(jobs)
                         // A batch that filled some slots may mean more is waiting: look again now.
                         if !jobs.isEmpty && freeSlots() > 0 { needClaim = true; continue }
@@ -30,14 +58,8 @@ extension WorkerPool {
                 }
                 let result = try connection.waitForNotifications(timeout: waitTimeout(), alsoWatching: producerWake.readFD)
                 if result.woken { producerWake.drain(); needClaim = true }
-                for note in result.notifications {
-                    if note.channel == JobQueue.cancelChannel, let id = Int64(note.payload) {
-                        context(for: id)?.interrupt(.cancelled)
-                    } else {
-                        needClaim = true
-                    }
-                }
-                if !result.woken && result.notifications.isEmpty { needClaim = true }  // poll or due
+                handle(result.notifications, needClaim: &needClaim, urgent: &urgent)
+                if !result.woken && result.notifications.isEmpty { needClaim = true; urgent = true }  // poll or due
                 failures = 0
             } catch {
                 failures += 1
@@ -47,6 +69,31 @@ extension WorkerPool {
                 needClaim = true
             }
         }
+    }
+
+    /// The longest the producer lets freed slots gather before claiming them.
+    static let maxGather = 0.002
+
+    private func handle(_ notifications: [Postgres.Notification], needClaim: inout Bool, urgent: inout Bool) {
+        for note in notifications {
+            if note.channel == JobQueue.cancelChannel, let id = Int64(note.payload) {
+                context(for: id)?.interrupt(.cancelled)
+            } else {
+                needClaim = true
+                urgent = true
+            }
+        }
+    }
+
+    private func slots() -> (free: Int, busy: Int) {
+        state.lock(); defer { state.unlock() }
+        return (config.concurrency - busy, busy)
+    }
+
+    private func setGathering(_ value: Bool) {
+        state.lock()
+        gathering = value
+        state.unlock()
     }
 
     func isStopping() -> Bool {

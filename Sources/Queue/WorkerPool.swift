@@ -22,6 +22,9 @@ public final class WorkerPool: @unchecked Sendable {
     var running: [Int64: JobContext] = [:]
     /// Jobs handed to worker threads and not yet finished by them.
     var busy = 0
+    /// The producer is letting freed slots gather before it claims (see `producerLoop`):
+    /// workers wake it only when the last busy slot frees.
+    var gathering = false
     var stopping = false
     var maintenanceStopping = false
     var completerStopping = false

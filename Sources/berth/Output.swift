@@ -43,8 +43,8 @@ enum Output {
             "priority": job.priority, "run_at": time(job.runAt), "attempt": job.attempt, "max_attempts": job.maxAttempts,
             "snoozes": job.snoozes, "locked_by": opt(job.lockedBy), "locked_until": opt(job.lockedUntil.map(time)),
             "cancel_requested": job.cancelRequested, "errors": json(job.errors), "last_error": opt(job.lastError),
-            "output": json(job.output), "unique_key": opt(job.uniqueKey), "created_at": time(job.createdAt),
-            "updated_at": time(job.updatedAt), "attempted_at": opt(job.attemptedAt.map(time)),
+            "output": json(job.output), "unique_key": opt(job.uniqueKey), "created_at": opt(job.createdAt.map(time)),
+            "updated_at": opt(job.updatedAt.map(time)), "attempted_at": opt(job.attemptedAt.map(time)),
             "finished_at": opt(job.finishedAt.map(time)),
         ]
     }

@@ -110,10 +110,14 @@ import TestSupport
         #expect(try h.queue.claim(worker: "w", limit: 10, leaseSeconds: 30).allSatisfy { $0.tenant == "free" })
     }
 
-    @Test func aBatchComesInTurnOrderAndTenantsWithOnlyLaterJobsDoNotShrinkIt() throws {
+    @Test func sharesAreExactAndTenantsWithOnlyLaterJobsDoNotShrinkABatch() throws {
         let h = try QueueHarness()
-        for tenant in ["a", "b", "c"] { try h.queue.enqueue(.init(kind: "noop", tenant: tenant), count: 5) }
-        #expect(try h.queue.claim(worker: "w", limit: 9, leaseSeconds: 30).map(\.tenant).joined() == "abcabcabc")
+        // 8 slots over 3 tenants: 3, 3 and 2, in turn order; x has only 2 ready, so its third
+        // slot goes to the first tenant in turn that has more.
+        try h.queue.enqueue(.init(kind: "noop", tenant: "big"), count: 100)
+        for tenant in ["x", "y"] { try h.queue.enqueue(.init(kind: "noop", tenant: tenant), count: 2) }
+        let batch = try h.queue.claim(worker: "w", limit: 8, leaseSeconds: 30)
+        #expect(Dictionary(grouping: batch, by: \.tenant).mapValues(\.count) == ["big": 4, "x": 2, "y": 2])
         // Seven tenants whose only jobs are scheduled later take turns in the first pass and get
         // nothing: the second pass gives their share to the tenant with ready work.
         let h2 = try QueueHarness()
@@ -121,8 +125,8 @@ import TestSupport
         for index in 0..<7 {
             try h2.queue.enqueue(.init(kind: "noop", tenant: "later\(index)", runAt: Date().addingTimeInterval(3600)))
         }
-        let batch = try h2.queue.claim(worker: "w", limit: 8, leaseSeconds: 30)
-        #expect(batch.count == 8 && batch.allSatisfy { $0.tenant == "ready" })
+        let laterBatch = try h2.queue.claim(worker: "w", limit: 8, leaseSeconds: 30)
+        #expect(laterBatch.count == 8 && laterBatch.allSatisfy { $0.tenant == "ready" })
     }
 
     @Test func capsAddedAndRemovedBetweenClaimsTakeEffectAtOnce() throws {

@@ -18,6 +18,23 @@ import TestSupport
         #expect(job.lastError?.contains("attempt 2") == true)
     }
 
+    @Test func shortJobsKeepFlowingBesideALongOne() throws {
+        // The producer lets freed slots gather briefly before claiming; a slot held by a long
+        // job must not hold the others back. No poll: only freed slots can drive these claims.
+        let h = try QueueHarness()
+        var config = QueueHarness.fastConfig(concurrency: 2)
+        config.pollInterval = 60
+        let pool = try h.startPool(config)
+        defer { try? pool.stop(immediate: true) }
+        let long = try #require(try h.queue.enqueue(.init(kind: "noop", args: JSONText(#"{"sleep_ms": 20000}"#))).first)
+        try h.waitFor(long, .running)
+        try h.queue.enqueue(.init(kind: "noop"), count: 50)
+        try poll(timeout: 10, "50 short jobs to finish beside the long one") {
+            try h.count("select count(*) as n from berth.jobs where state = 'succeeded'") == 50
+        }
+        #expect(try h.job(long).state == .running)
+    }
+
     @Test func permanentErrorsFailAtOnce() throws {
         let h = try QueueHarness()
         let pool = try h.startPool()

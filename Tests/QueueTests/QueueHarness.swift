@@ -67,6 +67,6 @@ final class QueueHarness: @unchecked Sendable {
     }
 
     func errors(of id: Int64) throws -> [[String: Any]] {
-        (try job(id).errors.object() as? [[String: Any]]) ?? []
+        (try job(id).errors?.object() as? [[String: Any]]) ?? []
     }
 }
