@@ -38,12 +38,14 @@ enum QueueSQL {
                  order by j.tenant, j.priority, j.run_at, j.id limit 1) n
         ),
         turns as (
+            -- At most as many tenants as slots, ready heads first, and their exact shares of the batch.
             select h.*, count(*) over () as tenants,
                    $2::integer / count(*) over () + case when h.place <= $2::integer % count(*) over () then 1 else 0 end as share
               from (select h.*, row_number() over (order by (h.run_at > now()), h.priority, h.run_at, h.tenant) as place
                       from heads h order by place limit $2::integer) h
         ),
-        ready as (
+        ready as materialized (
+            -- With more than one tenant, each counts its ready jobs up to its share.
             select t.*, case when t.tenants = 1 then t.share else (
                        select count(*)::integer from (
                            select from berth.jobs j
@@ -53,10 +55,14 @@ enum QueueSQL {
               from turns t
         ),
         shares as (
-            select r.*, r.ready >= r.share as full,
-                   sum(r.share - least(r.ready, r.share)) over ()::integer as surplus,
-                   count(*) filter (where r.ready >= r.share) over () as fulls,
-                   count(*) filter (where r.ready >= r.share) over (order by r.place) as full_place
+            -- What the short tenants leave goes to the others, in turn order.
+            select r.tenant, r.priority, r.run_at, r.id,
+                   case when r.ready < r.share then r.ready
+                        else r.share + (sum(r.share - least(r.ready, r.share)) over ())::integer / count(*) filter (where r.ready >= r.share) over ()
+                             + case when count(*) filter (where r.ready >= r.share) over (order by r.place)
+                                         <= (sum(r.share - least(r.ready, r.share)) over ())::integer % count(*) filter (where r.ready >= r.share) over ()
+                                    then 1 else 0 end
+                   end as n
               from ready r
         ),
         picked as (
@@ -65,8 +71,7 @@ enum QueueSQL {
                  where j.state = 'queued' and j.tenant = s.tenant and j.run_at <= now()
                    and (j.priority, j.run_at, j.id) >= (s.priority, s.run_at, s.id)
                  order by j.priority, j.run_at, j.id
-                 limit case when not s.full then s.ready
-                            else s.share + s.surplus / s.fulls + case when s.full_place <= s.surplus % s.fulls then 1 else 0 end end
+                 limit s.n
                  for update skip locked) c
         ),
         claimed as (
