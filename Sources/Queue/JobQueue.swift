@@ -56,14 +56,59 @@ public struct JobQueue {
         return try enqueue(job, count: count)
     }
 
-    /// Claims up to `limit` ready jobs for `worker` (see `berth.claim_jobs`).
+    /// Claims up to `limit` ready jobs for `worker`, fairly across tenants (see `QueueSQL.claim`).
     public func claim(worker: String, limit: Int, leaseSeconds: Double) throws -> [Job] {
+        var hint = ClaimHint()
+        return try claim(worker: worker, limit: limit, leaseSeconds: leaseSeconds, hint: &hint)
+    }
+
+    /// What a claimer learned from its last claims: whether one tenant had the queue to itself.
+    public struct ClaimHint: Sendable {
+        /// The last claim filled every slot from this one tenant.
+        var soleTenant: String?
+        /// Claims to make the full way before trying the sole-tenant claim again, after it missed.
+        var cooldown = 0
+
+        public init() {}
+
+        /// Claims after a miss that go the full way (a cap is set, or tenants come and go).
+        static let cooldownClaims = 16
+    }
+
+    /// Like `claim(worker:limit:leaseSeconds:)`, for a claimer that claims again and again
+    /// (the producer). While one tenant has the queue to itself, the claim takes the cheaper
+    /// `QueueSQL.claimSoleTenant`, which claims nothing as soon as another tenant has a queued
+    /// job or a cap is set; then the full claim runs at once, in a second round trip.
+    public func claim(worker: String, limit: Int, leaseSeconds: Double, hint: inout ClaimHint) throws -> [Job] {
         guard limit > 0 else { return [] }
         try connection.ensureSessionParameters(QueueSQL.claimSession)
-        let jobs = try connection.query(QueueSQL.claim, [worker, limit, Int((leaseSeconds * 1000).rounded(.up))]).map(Job.init(row:))
+        let leaseMs = Int((leaseSeconds * 1000).rounded(.up))
+        var jobs: [Job] = []
+        if let tenant = hint.soleTenant, hint.cooldown == 0 {
+            jobs = try connection.query(QueueSQL.claimSoleTenant, [worker, limit, leaseMs, tenant]).map(Job.init(row:))
+            if jobs.count < limit { hint.soleTenant = nil }
+            if jobs.isEmpty { hint.cooldown = ClaimHint.cooldownClaims }
+        }
+        if jobs.isEmpty {
+            if hint.cooldown > 0 { hint.cooldown -= 1 }
+            jobs = try connection.query(QueueSQL.claim, [worker, limit, leaseMs]).map(Job.init(row:))
+            let tenant = jobs.first?.tenant
+            hint.soleTenant = jobs.count == limit && jobs.allSatisfy { $0.tenant == tenant } ? tenant : nil
+        }
         // The batch starts at once (never more jobs than free workers), so its order matters
         // little; within a tenant it is the order the jobs would run in.
         return jobs.sorted { ($0.priority, $0.runAt, $0.id) < ($1.priority, $1.runAt, $1.id) }
+    }
+
+    /// Vacuums `berth.jobs` (removing the dead index entries claims walk), unless another
+    /// session holds the vacuum lock. Returns whether it ran. A role that does not own the
+    /// table gets a server warning and nothing happens.
+    @discardableResult
+    public func vacuum() throws -> Bool {
+        guard try connection.queryRow(QueueSQL.tryVacuumLock)?.decode("locked", as: Bool.self) == true else { return false }
+        defer { _ = try? connection.query(QueueSQL.vacuumUnlock) }
+        try connection.executeScript(QueueSQL.vacuum, operation: "queue_vacuum")
+        return true
     }
 
     /// A job's state after a completion was written.

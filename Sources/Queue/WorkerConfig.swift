@@ -18,6 +18,10 @@ public struct WorkerConfig: Sendable {
     public var pollInterval: Double = 1
     /// On SIGTERM: how long running jobs get to finish before they are released to the queue.
     public var gracePeriod: Double = 30
+    /// After this many claims by this process, it vacuums `berth.jobs` (one process at a time;
+    /// 0: never). Every claimed job leaves a dead entry at the front of its tenant's part of
+    /// the claim index, which each claim walks until vacuum removes it. See docs/queue.md.
+    public var vacuumEvery = 20_000
     /// Retry schedule for failed attempts.
     public var backoff = Backoff()
     /// Shown in `locked_by`: which process holds a job.
@@ -31,6 +35,7 @@ public struct WorkerConfig: Sendable {
         }
         guard (1...1024).contains(concurrency) else { throw QueueError.invalid("concurrency must be between 1 and 1024, got \(concurrency)") }
         guard (1...256).contains(handlerConnections) else { throw QueueError.invalid("handler connections must be between 1 and 256, got \(handlerConnections)") }
+        guard vacuumEvery >= 0 else { throw QueueError.invalid("vacuum-every must be 0 (never) or a number of claimed jobs, got \(vacuumEvery)") }
         try positive(lease, "lease")
         try positive(heartbeatInterval, "heartbeat interval")
         try positive(rescueInterval, "rescue interval")

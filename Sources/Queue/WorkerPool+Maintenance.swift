@@ -10,7 +10,7 @@ extension WorkerPool {
         var nextRescue = Date()
         while true {
             maintenanceWake.lock()
-            while !isMaintenanceStopping() && Date() < min(nextHeartbeat, nextRescue) {
+            while !isMaintenanceStopping() && Date() < min(nextHeartbeat, nextRescue) && !isVacuumDue() {
                 _ = maintenanceWake.wait(until: min(nextHeartbeat, nextRescue))
             }
             maintenanceWake.unlock()
@@ -18,6 +18,7 @@ extension WorkerPool {
             do {
                 if connection == nil { connection = try Connection(url: databaseURL, applicationName: "berth maintenance") }
                 let queue = JobQueue(connection!)
+                if isVacuumDue() { try vacuum(queue) }
                 if Date() >= nextHeartbeat {
                     nextHeartbeat = Date().addingTimeInterval(config.heartbeatInterval)
                     try heartbeat(queue)
@@ -39,6 +40,23 @@ extension WorkerPool {
                 nextHeartbeat = min(nextHeartbeat, Date().addingTimeInterval(min(1, config.heartbeatInterval)))
             }
         }
+    }
+
+    private func isVacuumDue() -> Bool {
+        state.lock(); defer { state.unlock() }
+        return config.vacuumEvery > 0 && claimedSinceVacuum >= config.vacuumEvery
+    }
+
+    /// Vacuums `berth.jobs` unless another process is at it (then that vacuum counts).
+    private func vacuum(_ queue: JobQueue) throws {
+        state.lock()
+        claimedSinceVacuum = 0
+        state.unlock()
+        let started = Date()
+        let ran = try queue.vacuum()
+        logger.debug("vacuum of berth.jobs", metadata: [
+            "ran": "\(ran)", "seconds": "\(String(format: "%.3f", Date().timeIntervalSince(started)))",
+        ])
     }
 
     private func isMaintenanceStopping() -> Bool {

@@ -12,6 +12,7 @@ extension WorkerPool {
         var urgent = true
         var gatherUntil: Date?
         var claimSeconds = 0.0
+        var hint = JobQueue.ClaimHint()
         var failures = 0
         while !isStopping() {
             do {
@@ -49,7 +50,7 @@ extension WorkerPool {
                     urgent = false
                     if free > 0 {
                         let started = Date()
-                        let jobs = try queue.claim(worker: config.workerName, limit: free, leaseSeconds: config.lease)
+                        let jobs = try queue.claim(worker: config.workerName, limit: free, leaseSeconds: config.lease, hint: &hint)
                         claimSeconds = Date().timeIntervalSince(started)
                         dispatch(jobs)
                         // A batch that filled some slots may mean more is waiting: look again now.
@@ -121,7 +122,10 @@ extension WorkerPool {
             busy += 1
             contexts.append(context)
         }
+        claimedSinceVacuum += jobs.count
+        let vacuumDue = config.vacuumEvery > 0 && claimedSinceVacuum >= config.vacuumEvery
         state.unlock()
+        if vacuumDue { maintenanceWake.lock(); maintenanceWake.broadcast(); maintenanceWake.unlock() }
         for context in contexts {
             logStateChange("job running", job: context.job, state: .running)
             if context.job.cancelRequested { context.interrupt(.cancelled) }

@@ -25,6 +25,8 @@ public final class WorkerPool: @unchecked Sendable {
     /// The producer is letting freed slots gather before it claims (see `producerLoop`):
     /// workers wake it only when the last busy slot frees.
     var gathering = false
+    /// Jobs this process claimed since it last vacuumed `berth.jobs` (see `vacuumEvery`).
+    var claimedSinceVacuum = 0
     var stopping = false
     var maintenanceStopping = false
     var completerStopping = false

@@ -36,6 +36,9 @@ struct WorkerCommand: ParsableCommand {
     @Option(help: "Retry backoff cap.")
     var backoffCap = DurationArgument(seconds: 600)
 
+    @Option(help: "Vacuum berth.jobs after this many claims by this process (0: never).")
+    var vacuumEvery = 20_000
+
     @Option(help: "Name shown in locked_by (default host:pid:random).")
     var name: String?
 
@@ -51,6 +54,7 @@ struct WorkerCommand: ParsableCommand {
         config.rescueInterval = rescueInterval.seconds
         config.pollInterval = pollInterval.seconds
         config.gracePeriod = gracePeriod.seconds
+        config.vacuumEvery = vacuumEvery
         config.backoff = Backoff(base: backoffBase.seconds, cap: backoffCap.seconds)
         if let name { config.workerName = name }
         do { try config.validate() } catch { throw UsageError(String(describing: error)) }

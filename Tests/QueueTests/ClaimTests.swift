@@ -1,6 +1,6 @@
 import Foundation
 import Postgres
-import Queue
+@testable import Queue
 import Testing
 import TestSupport
 
@@ -50,6 +50,27 @@ import TestSupport
         #expect(batch.count == 8)
         #expect(batch.contains { $0.id == small })
         #expect(batch.filter { $0.tenant == "big" }.count == 7)
+    }
+
+    @Test func theSoleTenantClaimGivesWayToANewTenantAndToCaps() throws {
+        let h = try QueueHarness()
+        try h.queue.enqueue(.init(kind: "noop", tenant: "big"), count: 100)
+        var hint = JobQueue.ClaimHint()
+        #expect(try h.queue.claim(worker: "w", limit: 8, leaseSeconds: 30, hint: &hint).count == 8)
+        #expect(hint.soleTenant == "big")
+        #expect(try h.queue.claim(worker: "w", limit: 8, leaseSeconds: 30, hint: &hint).allSatisfy { $0.tenant == "big" })
+        #expect(hint.soleTenant == "big")
+        // A second tenant appears: the very next claim gives it its turn.
+        let small = try #require(try h.queue.enqueue(.init(kind: "noop", tenant: "small")).first)
+        let batch = try h.queue.claim(worker: "w", limit: 8, leaseSeconds: 30, hint: &hint)
+        #expect(batch.count == 8 && batch.contains { $0.id == small })
+        // Alone again, then a cap: the next claim respects it.
+        #expect(try h.queue.claim(worker: "w", limit: 8, leaseSeconds: 30, hint: &hint).count == 8)
+        hint.cooldown = 0
+        #expect(hint.soleTenant == "big")
+        let running = try h.count("select count(*) as n from berth.jobs where state = 'running' and tenant = 'big'")
+        try h.queue.setTenantLimit("big", maxRunning: running + 2)
+        #expect(try h.queue.claim(worker: "w", limit: 8, leaseSeconds: 30, hint: &hint).count == 2)
     }
 
     @Test func tenantsTakeTurnsWithinABatch() throws {

@@ -35,6 +35,21 @@ import TestSupport
         #expect(try h.job(long).state == .running)
     }
 
+    @Test func aBusyProcessVacuumsTheJobsTable() throws {
+        let h = try QueueHarness()
+        let vacuums = SQL("test_vacuum_count", "select vacuum_count as n from pg_stat_user_tables where relid = 'berth.jobs'::regclass")
+        let before: Int = try h.connection.queryRow(vacuums)?.decode("n") ?? -1
+        var config = QueueHarness.fastConfig(concurrency: 4)
+        config.vacuumEvery = 50
+        let pool = try h.startPool(config)
+        defer { try? pool.stop() }
+        try h.queue.enqueue(.init(kind: "noop"), count: 200)
+        try poll(timeout: 15, "a vacuum of berth.jobs after 50 claims") {
+            _ = try h.connection.query(SQL("test_clear_stats", "select pg_stat_clear_snapshot()"))
+            return (try h.connection.queryRow(vacuums)?.decode("n", as: Int.self) ?? -1) > before
+        }
+    }
+
     @Test func permanentErrorsFailAtOnce() throws {
         let h = try QueueHarness()
         let pool = try h.startPool()
