@@ -81,7 +81,7 @@ public struct JobQueue {
     /// job or a cap is set; then the full claim runs at once, in a second round trip.
     public func claim(worker: String, limit: Int, leaseSeconds: Double, hint: inout ClaimHint) throws -> [Job] {
         guard limit > 0 else { return [] }
-        try connection.ensureSessionParameters(QueueSQL.claimSession)
+        try connection.ensureSessionParameters(QueueSQL.session)
         let leaseMs = Int((leaseSeconds * 1000).rounded(.up))
         var jobs: [Job] = []
         if let tenant = hint.soleTenant, hint.cooldown == 0 {
@@ -122,6 +122,7 @@ public struct JobQueue {
     /// and absent from the result.
     func complete(_ batch: [Completion]) throws -> [Written] {
         guard !batch.isEmpty else { return [] }
+        try connection.ensureSessionParameters(QueueSQL.session)
         let rows = try connection.query(QueueSQL.complete, [
             batch.map { $0.job.id }, batch.map { $0.leaseToken }, batch.map { $0.state.rawValue },
             batch.map { Int(($0.delay * 1000).rounded()) }, batch.map { $0.error }, batch.map { $0.refundAttempt },
@@ -143,6 +144,7 @@ public struct JobQueue {
     /// was requested; ids missing from the result lost their lease.
     public func heartbeat(_ jobs: [(id: Int64, token: UUID)], leaseSeconds: Double) throws -> [Int64: Bool] {
         guard !jobs.isEmpty else { return [:] }
+        try connection.ensureSessionParameters(QueueSQL.session)
         let rows = try connection.query(QueueSQL.heartbeat, [jobs.map { $0.id }, jobs.map { $0.token }, Int((leaseSeconds * 1000).rounded(.up))])
         var held: [Int64: Bool] = [:]
         for row in rows { held[try row.decode("id")] = try row.decode("cancel_requested") }

@@ -25,7 +25,7 @@ enum QueueSQL {
     ///   and updated by primary key (`id = any(array)`: a join could be planned as a hash join
     ///   over the table).
     /// With any tenant cap set, the capped claim `berth.claim_jobs` runs instead, in the same
-    /// statement. Run with `claimSession` settings: the plan is made once per session.
+    /// statement. Run with `session` settings: the plan is made once per session.
     static let claim = SQL("queue_claim", """
         with recursive heads as (
             (select j.tenant, j.priority, j.run_at, j.id from berth.jobs j
@@ -98,7 +98,7 @@ enum QueueSQL {
     /// The claim while tenant $4 has the queue to itself: up to $2 of its ready jobs, without
     /// the tenant scan and shares of `claim` (about half its plan). It claims nothing when
     /// another tenant has a queued job or any cap is set; the caller then runs `claim`. The
-    /// same `claimSession` settings apply.
+    /// same `session` settings apply.
     static let claimSoleTenant = SQL("queue_claim_sole_tenant", """
         with picked as (
             select array_agg(c.id) as ids from (
@@ -129,17 +129,22 @@ enum QueueSQL {
         select * from claimed
         """)
 
-    /// Session settings for `claim`. A custom plan per call (what the plan cache picks for a
+    /// Session settings for `claim`, `complete` and `heartbeat`, which workers run again and
+    /// again on long-lived connections. A custom plan per call (what the plan cache picks for a
     /// statement whose LIMITs are parameters) costs more than the claim; the generic plan is
     /// right whatever the limits, and without sequential scans a plan made on a nearly empty
     /// table stays on the indexes after it grows. jit: generic estimates take a parameter LIMIT
     /// as 10% of the table, which would compile a claim of a few rows.
-    static let claimSession: KeyValuePairs<String, String> = [
+    static let session: KeyValuePairs<String, String> = [
         "plan_cache_mode": "force_generic_plan", "enable_seqscan": "off", "jit": "off",
     ]
 
     /// Writes a batch of finished attempts, each fenced on its lease token: a job that was
-    /// rescued (and maybe claimed again) is not touched by its first, late worker.
+    /// rescued (and maybe claimed again) is not touched by its first, late worker. A row has a
+    /// lease token exactly while it runs (a table check), so the token match is the whole
+    /// fence. No `state = 'running'` here: with it, the planner may scan the running-jobs
+    /// index, which holds a dead entry for every job claimed since the last vacuum; the
+    /// primary key finds the rows at the same cost however many jobs came before.
     static let complete = SQL("queue_complete", """
         update berth.jobs j
            set state = \(finalState),
@@ -156,7 +161,7 @@ enum QueueSQL {
                updated_at = now()
           from unnest($1::bigint[], $2::uuid[], $3::text[], $4::integer[], $5::text[], $6::boolean[],
                       $7::boolean[], $8::jsonb[]) as c(id, token, state, delay_ms, error, refund, snooze, output)
-         where j.id = c.id and j.lease_token = c.token and j.state = 'running'
+         where j.id = c.id and j.lease_token = c.token
         returning j.id, j.state, j.run_at
         """)
 
@@ -164,12 +169,13 @@ enum QueueSQL {
     private static let finalState = "(case when c.state = 'queued' and j.cancel_requested then 'cancelled' else c.state end)"
 
     /// Extends the leases of a process's running jobs in one statement; jobs missing from the
-    /// result lost their lease. Also reports cancel requests.
+    /// result lost their lease. Also reports cancel requests. Found by primary key and token,
+    /// as `complete`.
     static let heartbeat = SQL("queue_heartbeat", """
         update berth.jobs j
            set locked_until = now() + $3 * interval '1 millisecond'
           from unnest($1::bigint[], $2::uuid[]) as h(id, token)
-         where j.id = h.id and j.lease_token = h.token and j.state = 'running'
+         where j.id = h.id and j.lease_token = h.token
         returning j.id, j.cancel_requested
         """)
 
