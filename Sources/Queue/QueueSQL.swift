@@ -74,19 +74,7 @@ enum QueueSQL {
                  limit s.n
                  for update skip locked) c
         ),
-        claimed as (
-            update berth.jobs j
-               set state = 'running',
-                   attempt = j.attempt + 1,
-                   lease_token = gen_random_uuid(),
-                   locked_by = $1::text,
-                   locked_until = now() + $3::integer * interval '1 millisecond',
-                   attempted_at = clock_timestamp(),
-                   updated_at = now()
-             where j.id = any((select p.ids from picked p)::bigint[])
-            returning j.id, j.kind, j.tenant, j.args, j.state, j.priority, j.run_at, j.attempt, j.max_attempts, j.snoozes,
-                      j.locked_by, j.lease_token, j.locked_until, j.cancel_requested, j.unique_key, j.attempted_at
-        )
+        \(claimedCTE)
         select * from claimed
         union all
         select f.id, f.kind, f.tenant, f.args, f.state, f.priority, f.run_at, f.attempt, f.max_attempts, f.snoozes,
@@ -113,6 +101,13 @@ enum QueueSQL {
                  limit $2::integer
                  for update skip locked) c
         ),
+        \(claimedCTE)
+        select * from claimed
+        """)
+
+    /// The last step of both claims: the picked rows (`picked.ids`) become running, with a
+    /// lease for worker $1 of $3 ms; only the columns a handler needs come back.
+    private static let claimedCTE = """
         claimed as (
             update berth.jobs j
                set state = 'running',
@@ -126,8 +121,7 @@ enum QueueSQL {
             returning j.id, j.kind, j.tenant, j.args, j.state, j.priority, j.run_at, j.attempt, j.max_attempts, j.snoozes,
                       j.locked_by, j.lease_token, j.locked_until, j.cancel_requested, j.unique_key, j.attempted_at
         )
-        select * from claimed
-        """)
+        """
 
     /// Session settings for `claim`, `complete` and `heartbeat`, which workers run again and
     /// again on long-lived connections. A custom plan per call (what the plan cache picks for a
