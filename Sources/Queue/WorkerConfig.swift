@@ -5,8 +5,8 @@ import Foundation
 public struct WorkerConfig: Sendable {
     /// Worker threads: at most this many jobs run at once in the process.
     public var concurrency = 8
-    /// Database connections lent to job handlers (checkpoints); the producer, the completer
-    /// and the maintenance thread have one each on top. See docs/queue.md for the budget.
+    /// Database connections lent to job handlers (checkpoints); the producer, the completer,
+    /// the maintenance thread and a running vacuum have one each on top. See docs/queue.md.
     public var handlerConnections = 4
     /// How long a claim holds a job without a heartbeat before the rescuer may take it back.
     public var lease: Double = 30
@@ -46,8 +46,9 @@ public struct WorkerConfig: Sendable {
         }
     }
 
-    /// Connections this process opens at most: producer, completer, maintenance, handler pool.
-    public var maxConnections: Int { 3 + handlerConnections }
+    /// Connections this process opens at most: producer, completer, maintenance, vacuum
+    /// (while one runs), handler pool.
+    public var maxConnections: Int { 4 + handlerConnections }
 
     static func defaultName() -> String {
         let host = ProcessInfo.processInfo.hostName

@@ -18,7 +18,7 @@ extension WorkerPool {
             do {
                 if connection == nil { connection = try Connection(url: databaseURL, applicationName: "berth maintenance") }
                 let queue = JobQueue(connection!)
-                if isVacuumDue() { try vacuum(queue) }
+                if isVacuumDue() { startVacuum() }
                 if Date() >= nextHeartbeat {
                     nextHeartbeat = Date().addingTimeInterval(config.heartbeatInterval)
                     try heartbeat(queue)
@@ -44,19 +44,35 @@ extension WorkerPool {
 
     private func isVacuumDue() -> Bool {
         state.lock(); defer { state.unlock() }
-        return config.vacuumEvery > 0 && claimedSinceVacuum >= config.vacuumEvery
+        return config.vacuumEvery > 0 && claimedSinceVacuum >= config.vacuumEvery && !vacuumRunning
     }
 
-    /// Vacuums `berth.jobs` unless another process is at it (then that vacuum counts).
-    private func vacuum(_ queue: JobQueue) throws {
+    /// Vacuums `berth.jobs` on a thread and connection of its own: on a big table a vacuum can
+    /// take longer than a lease, and heartbeats must not wait for it. If another process is
+    /// vacuuming at that moment, that vacuum counts.
+    private func startVacuum() {
         state.lock()
+        vacuumRunning = true
         claimedSinceVacuum = 0
         state.unlock()
-        let started = Date()
-        let ran = try queue.vacuum()
-        logger.debug("vacuum of berth.jobs", metadata: [
-            "ran": "\(ran)", "seconds": "\(String(format: "%.3f", Date().timeIntervalSince(started)))",
-        ])
+        spawnThread("berth-vacuum") {
+            let started = Date()
+            let outcome = Swift.Result { () throws -> Bool in
+                let connection = try Connection(url: self.databaseURL, applicationName: "berth vacuum")
+                return try JobQueue(connection).vacuum()
+            }
+            switch outcome {
+            case .success(let ran):
+                self.logger.debug("vacuum of berth.jobs", metadata: [
+                    "ran": "\(ran)", "seconds": "\(String(format: "%.3f", Date().timeIntervalSince(started)))",
+                ])
+            case .failure(let error):
+                self.logger.warning("vacuum of berth.jobs failed", metadata: ["error": "\(error)"])
+            }
+            self.state.lock()
+            self.vacuumRunning = false
+            self.state.unlock()
+        }
     }
 
     private func isMaintenanceStopping() -> Bool {

@@ -27,6 +27,7 @@ public final class WorkerPool: @unchecked Sendable {
     var gathering = false
     /// Jobs this process claimed since it last vacuumed `berth.jobs` (see `vacuumEvery`).
     var claimedSinceVacuum = 0
+    var vacuumRunning = false
     var stopping = false
     var maintenanceStopping = false
     var completerStopping = false

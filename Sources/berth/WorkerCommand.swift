@@ -7,7 +7,7 @@ struct WorkerCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "worker",
         abstract: "Run jobs until SIGTERM or SIGINT, then drain gracefully and exit 0.",
-        discussion: "Durations take ms, s, m or h suffixes (bare numbers are seconds). Connections per process: 3 + --handler-connections.")
+        discussion: "Durations take ms, s, m or h suffixes (bare numbers are seconds). Connections per process: 4 + --handler-connections (one only while a vacuum runs).")
 
     @Option(help: "Worker threads: jobs run at once in this process (1-1024).")
     var concurrency = 8
