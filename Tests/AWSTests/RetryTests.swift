@@ -84,21 +84,22 @@ import Testing
         // The account's first call may be slow in moto itself; make it before timing anything.
         _ = try await onThread { try warm.describeAvailabilityZones() }
         // Generous timeout: parallel tests make moto slow (it creates each account's
-        // backends under one global lock); the injected delay is longer still.
+        // backends under one global lock; an answer took over 5 s once on a loaded machine);
+        // the injected delay is longer still.
         func client(attempts: Int) -> AWSClient {
             var configuration = warm.configuration
             configuration.retry = RetryPolicy(maxAttempts: attempts, baseDelay: 0.01, maxBackoff: 0.01)
-            configuration.timeouts = HTTPTimeouts(connect: 2, total: 5)
+            configuration.timeouts = HTTPTimeouts(connect: 2, total: 9)
             return AWSClient(credentials: warm.credentials, region: warm.region, endpoints: warm.endpoints,
                              configuration: configuration)
         }
         let retrying = client(attempts: 2)
-        try emulator.injectFaults(for: retrying, plan: ["slow"], slowSeconds: 7)
+        try emulator.injectFaults(for: retrying, plan: ["slow"], slowSeconds: 12)
         _ = try await onThread { try retrying.describeAvailabilityZones() }
         #expect(try emulator.stats(for: retrying).faults["slow"] == 1)
 
         let single = client(attempts: 1)
-        try emulator.injectFaults(for: single, plan: ["slow"], slowSeconds: 7)
+        try emulator.injectFaults(for: single, plan: ["slow"], slowSeconds: 12)
         let error = await #expect(throws: AWSError.self) { try await onThread { try single.describeAvailabilityZones() } }
         #expect(error?.code == "Timeout")
         #expect(error?.classification == .transient)
