@@ -2,9 +2,9 @@ import Foundation
 import Postgres
 
 /// A row of `berth.jobs`. A claimed job carries what a handler needs: the claim does not
-/// fetch the error history, the last error, the output or the bookkeeping timestamps (nil
-/// here; `berth jobs show` reads the whole row). Returning them cost more server time than
-/// claiming a row.
+/// fetch the error history, the last error, the output, the unique key or the timestamps
+/// other than `runAt` (nil here; `lockedBy` is the claiming worker; `berth jobs show` reads
+/// the whole row). Turning them into text cost the server more than claiming the row.
 public struct Job: Sendable {
     public var id: Int64
     public var kind: String
@@ -45,12 +45,12 @@ public struct Job: Sendable {
         attempt = try row.decode("attempt")
         maxAttempts = try row.decode("max_attempts")
         snoozes = try row.decode("snoozes")
-        lockedBy = try row.decodeIfPresent("locked_by")
+        lockedBy = try row.decodeIfPresent("locked_by", ifMissing: nil)
         leaseToken = try row.decodeIfPresent("lease_token")
-        lockedUntil = try row.decodeIfPresent("locked_until")
+        lockedUntil = try row.decodeIfPresent("locked_until", ifMissing: nil)
         cancelRequested = try row.decode("cancel_requested")
-        uniqueKey = try row.decodeIfPresent("unique_key")
-        attemptedAt = try row.decodeIfPresent("attempted_at")
+        uniqueKey = try row.decodeIfPresent("unique_key", ifMissing: nil)
+        attemptedAt = try row.decodeIfPresent("attempted_at", ifMissing: nil)
         errors = try row.decodeIfPresent("errors", ifMissing: nil)
         lastError = try row.decodeIfPresent("last_error", ifMissing: nil)
         output = try row.decodeIfPresent("output", ifMissing: nil)

@@ -95,6 +95,7 @@ public struct JobQueue {
             let tenant = jobs.first?.tenant
             hint.soleTenant = jobs.count == limit && jobs.allSatisfy { $0.tenant == tenant } ? tenant : nil
         }
+        for index in jobs.indices { jobs[index].lockedBy = worker }
         // The batch starts at once (never more jobs than free workers), so its order matters
         // little; within a tenant it is the order the jobs would run in.
         return jobs.sorted { ($0.priority, $0.runAt, $0.id) < ($1.priority, $1.runAt, $1.id) }

@@ -78,7 +78,7 @@ enum QueueSQL {
         select * from claimed
         union all
         select f.id, f.kind, f.tenant, f.args, f.state, f.priority, f.run_at, f.attempt, f.max_attempts, f.snoozes,
-               f.locked_by, f.lease_token, f.locked_until, f.cancel_requested, f.unique_key, f.attempted_at
+               f.lease_token, f.cancel_requested
           from berth.claim_jobs($1::text, $2::integer, $3::integer) f
          where exists (select from berth.queue_tenant_limits)
         """)
@@ -106,7 +106,8 @@ enum QueueSQL {
         """)
 
     /// The last step of both claims: the picked rows (`picked.ids`) become running, with a
-    /// lease for worker $1 of $3 ms; only the columns a handler needs come back.
+    /// lease for worker $1 of $3 ms; only the columns a handler needs come back (each column
+    /// of each row is turned into text by the server).
     private static let claimedCTE = """
         claimed as (
             update berth.jobs j
@@ -119,7 +120,7 @@ enum QueueSQL {
                    updated_at = now()
              where j.id = any((select p.ids from picked p)::bigint[])
             returning j.id, j.kind, j.tenant, j.args, j.state, j.priority, j.run_at, j.attempt, j.max_attempts, j.snoozes,
-                      j.locked_by, j.lease_token, j.locked_until, j.cancel_requested, j.unique_key, j.attempted_at
+                      j.lease_token, j.cancel_requested
         )
         """
 
