@@ -15,10 +15,11 @@ extension WorkerPool {
             }
             maintenanceWake.unlock()
             if isMaintenanceStopping() { break }
+            // The vacuum has its own connection: it does not wait for this one.
+            if isVacuumDue() { startVacuum() }
             do {
                 if connection == nil { connection = try Connection(url: databaseURL, applicationName: "berth maintenance") }
                 let queue = JobQueue(connection!)
-                if isVacuumDue() { startVacuum() }
                 if Date() >= nextHeartbeat {
                     nextHeartbeat = Date().addingTimeInterval(config.heartbeatInterval)
                     try heartbeat(queue)
@@ -44,7 +45,7 @@ extension WorkerPool {
 
     private func isVacuumDue() -> Bool {
         state.lock(); defer { state.unlock() }
-        return config.vacuumEvery > 0 && claimedSinceVacuum >= config.vacuumEvery && !vacuumRunning
+        return vacuumWanted
     }
 
     /// Vacuums `berth.jobs` on a thread and connection of its own: on a big table a vacuum can

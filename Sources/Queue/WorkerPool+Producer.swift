@@ -54,7 +54,7 @@ extension WorkerPool {
                         claimSeconds = Date().timeIntervalSince(started)
                         dispatch(jobs)
                         // A batch that filled some slots may mean more is waiting: look again now.
-                        if !jobs.isEmpty && freeSlots() > 0 { needClaim = true; continue }
+                        if !jobs.isEmpty && slots().free > 0 { needClaim = true; continue }
                     }
                 }
                 let result = try connection.waitForNotifications(timeout: waitTimeout(), alsoWatching: producerWake.readFD)
@@ -102,11 +102,6 @@ extension WorkerPool {
         return stopping
     }
 
-    private func freeSlots() -> Int {
-        state.lock(); defer { state.unlock() }
-        return config.concurrency - busy
-    }
-
     private func context(for id: Int64) -> JobContext? {
         state.lock(); defer { state.unlock() }
         return running[id]
@@ -123,7 +118,7 @@ extension WorkerPool {
             contexts.append(context)
         }
         claimedSinceVacuum += jobs.count
-        let vacuumDue = config.vacuumEvery > 0 && claimedSinceVacuum >= config.vacuumEvery
+        let vacuumDue = vacuumWanted
         state.unlock()
         if vacuumDue { maintenanceWake.lock(); maintenanceWake.broadcast(); maintenanceWake.unlock() }
         for context in contexts {

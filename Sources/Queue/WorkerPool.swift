@@ -28,6 +28,10 @@ public final class WorkerPool: @unchecked Sendable {
     /// Jobs this process claimed since it last vacuumed `berth.jobs` (see `vacuumEvery`).
     var claimedSinceVacuum = 0
     var vacuumRunning = false
+    /// Whether a vacuum of `berth.jobs` is due and none runs (read with `state` held).
+    var vacuumWanted: Bool {
+        config.vacuumEvery > 0 && claimedSinceVacuum >= config.vacuumEvery && !vacuumRunning
+    }
     var stopping = false
     var maintenanceStopping = false
     var completerStopping = false
