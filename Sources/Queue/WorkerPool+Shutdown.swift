@@ -2,27 +2,32 @@ import Foundation
 import Postgres
 
 extension WorkerPool {
-    /// After the producer stopped: let running jobs finish within the grace period, release
-    /// what is left to the queue, flush outcomes, stop the helpers.
+    /// After the producer stopped: let the jobs this process claimed finish within the grace
+    /// period, release what is left to the queue, flush outcomes, stop the helpers.
     func drain() {
-        for context in channel.close() {
-            // Claimed but never started: back to the queue at once.
-            if context.markFinished() { submit(Completion.release(job: context.job, token: context.leaseToken)) }
-            state.lock(); busy -= 1; state.unlock()
-        }
-
+        // A claimed job waits in the channel only for the moment a free thread needs to take it,
+        // and the database already shows it running: it gets the grace period like the others.
         let deadline = Date().addingTimeInterval(config.gracePeriod)
         state.lock()
         while busy > 0 && !graceCutShort && Date() < deadline { _ = state.wait(until: deadline) }
-        let left = busy > 0 ? Array(running.values) : []
         state.unlock()
 
-        if !left.isEmpty {
-            logger.warning("grace period over: releasing running jobs to the queue", metadata: ["jobs": "\(left.count)"])
-            for context in left {
-                context.interrupt(.shutdown)
-                if context.markFinished() { submit(Completion.release(job: context.job, token: context.leaseToken)) }
-            }
+        // Past the grace period (or cut short): what no thread took, and what still runs, is
+        // released. A handler still running is told to stop; its outcome is fenced out.
+        var released = 0
+        for context in channel.close() {
+            if context.markFinished() { submit(Completion.release(job: context.job, token: context.leaseToken)); released += 1 }
+            state.lock(); busy -= 1; state.unlock()
+        }
+        state.lock()
+        let left = busy > 0 ? Array(running.values) : []
+        state.unlock()
+        for context in left {
+            context.interrupt(.shutdown)
+            if context.markFinished() { submit(Completion.release(job: context.job, token: context.leaseToken)); released += 1 }
+        }
+        if released > 0 {
+            logger.warning("grace period over: released unfinished jobs to the queue", metadata: ["jobs": "\(released)"])
         }
 
         state.lock()

@@ -151,12 +151,18 @@ import TestSupport
         let h = try QueueHarness()
         var config = QueueHarness.fastConfig(concurrency: 3)
         config.gracePeriod = 20
-        let pool = try h.startPool(config)
+        let handler = CountingNoop()
+        let pool = try h.startPool(config, handlers: [NoopJob.kind: handler])
         let ids = try h.queue.enqueue(.init(kind: "noop", args: JSONText(#"{"sleep_ms": 300}"#)), count: 3)
-        try poll(timeout: 5, "all three running") { try h.count("select count(*) as n from berth.jobs where state = 'running'") == 3 }
+        // Started in their handlers, not only claimed: a claimed job no thread took yet goes
+        // back to the queue at once when the stop begins.
+        try poll(timeout: 5, "all three started") { handler.started == 3 }
         let more = try h.queue.enqueue(.init(kind: "noop"), count: 5)
         try pool.stop()
-        for id in ids { #expect(try h.job(id).state == .succeeded) }
+        for id in ids {
+            let job = try h.job(id)
+            #expect(job.state == .succeeded, "job \(id): \(job.state.rawValue), \(job.lastError ?? "-")")
+        }
         // Nothing new was claimed once the stop began.
         for id in more { #expect(try h.job(id).state == .queued) }
     }
