@@ -18,7 +18,7 @@ public struct WorkerConfig: Sendable {
     public var pollInterval: Double = 1
     /// On SIGTERM: how long running jobs get to finish before they are released to the queue.
     public var gracePeriod: Double = 30
-    /// After this many claims by this process, it vacuums `berth.jobs` (one process at a time;
+    /// After this many jobs claimed by this process, it vacuums `berth.jobs` (one process at a time;
     /// 0: never). Every claimed job leaves a dead entry at the front of its tenant's part of
     /// the claim index, which each claim walks until vacuum removes it. See docs/queue.md.
     public var vacuumEvery = 20_000

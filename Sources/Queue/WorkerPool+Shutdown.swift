@@ -12,17 +12,16 @@ extension WorkerPool {
         while busy > 0 && !graceCutShort && Date() < deadline { _ = state.wait(until: deadline) }
         state.unlock()
 
-        // Past the grace period (or cut short): what no thread took, and what still runs, is
-        // released. A handler still running is told to stop; its outcome is fenced out.
-        var released = 0
-        for context in channel.close() {
-            if context.markFinished() { submit(Completion.release(job: context.job, token: context.leaseToken)); released += 1 }
-            state.lock(); busy -= 1; state.unlock()
-        }
+        // Past the grace period (or cut short): every held job not yet finished, whether a
+        // thread took it or not, is released. A handler still running is told to stop; its
+        // outcome is fenced out. Finished ones (outcome submitted) are skipped by `markFinished`.
+        let untaken = channel.close()
         state.lock()
-        let left = busy > 0 ? Array(running.values) : []
+        busy -= untaken.count
+        let held = Array(running.values)
         state.unlock()
-        for context in left {
+        var released = 0
+        for context in held {
             context.interrupt(.shutdown)
             if context.markFinished() { submit(Completion.release(job: context.job, token: context.leaseToken)); released += 1 }
         }

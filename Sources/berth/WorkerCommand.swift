@@ -36,7 +36,7 @@ struct WorkerCommand: ParsableCommand {
     @Option(help: "Retry backoff cap.")
     var backoffCap = DurationArgument(seconds: 600)
 
-    @Option(help: "Vacuum berth.jobs after this many claims by this process (0: never).")
+    @Option(help: "Vacuum berth.jobs after this many jobs claimed by this process (0: never).")
     var vacuumEvery = 20_000
 
     @Option(help: "Name shown in locked_by (default host:pid:random).")

@@ -139,8 +139,8 @@ import TestSupport
         for tenant in ["x", "y"] { try h.queue.enqueue(.init(kind: "noop", tenant: tenant), count: 2) }
         let batch = try h.queue.claim(worker: "w", limit: 8, leaseSeconds: 30)
         #expect(Dictionary(grouping: batch, by: \.tenant).mapValues(\.count) == ["big": 4, "x": 2, "y": 2])
-        // Seven tenants whose only jobs are scheduled later take turns in the first pass and get
-        // nothing: the second pass gives their share to the tenant with ready work.
+        // Seven tenants whose only jobs are scheduled later have no ready job to count: the same
+        // claim gives their shares to the tenant with ready work.
         let h2 = try QueueHarness()
         try h2.queue.enqueue(.init(kind: "noop", tenant: "ready"), count: 20)
         for index in 0..<7 {

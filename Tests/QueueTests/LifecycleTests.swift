@@ -44,7 +44,7 @@ import TestSupport
         let pool = try h.startPool(config)
         defer { try? pool.stop() }
         try h.queue.enqueue(.init(kind: "noop"), count: 200)
-        try poll(timeout: 15, "a vacuum of berth.jobs after 50 claims") {
+        try poll(timeout: 15, "a vacuum of berth.jobs after 50 claimed jobs") {
             _ = try h.connection.query(SQL("test_clear_stats", "select pg_stat_clear_snapshot()"))
             return (try h.connection.queryRow(vacuums)?.decode("n", as: Int.self) ?? -1) > before
         }
@@ -154,8 +154,8 @@ import TestSupport
         let handler = CountingNoop()
         let pool = try h.startPool(config, handlers: [NoopJob.kind: handler])
         let ids = try h.queue.enqueue(.init(kind: "noop", args: JSONText(#"{"sleep_ms": 300}"#)), count: 3)
-        // Started in their handlers, not only claimed: a claimed job no thread took yet goes
-        // back to the queue at once when the stop begins.
+        // Started in their handlers, not only claimed (the database shows a job running from
+        // its claim on): the stop finds them inside their handlers.
         try poll(timeout: 5, "all three started") { handler.started == 3 }
         let more = try h.queue.enqueue(.init(kind: "noop"), count: 5)
         try pool.stop()
