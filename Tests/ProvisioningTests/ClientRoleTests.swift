@@ -7,29 +7,22 @@ import TestSupport
 /// Least privilege for back offices: a login role that is a member of `berth_client` may use
 /// the SQL API and read clusters, events and job progress, and nothing else.
 @Suite struct ClientRoleTests {
-    /// A test database plus a login role of its own (roles are cluster-wide: a random name,
-    /// dropped at the end) granted `berth_client`. The server trusts local connections.
+    /// A test database plus a login role of its own granted `berth_client`.
     final class World: @unchecked Sendable {
         let db: TestDatabase
         let admin: Connection
-        let role: String
+        let login: TestRole
+        var role: String { login.name }
 
         init() throws {
             db = try TestDatabase.create()
             admin = try db.connect()
-            role = "berth_app_" + UUID().uuidString.prefix(8).lowercased()
-            try admin.executeScript("create role \(role) login; grant berth_client to \(role)", operation: "test_create_role")
-        }
-
-        deinit {
-            try? admin.executeScript("drop role if exists \(role)", operation: "test_drop_role")
+            login = try TestRole("berth_app", in: db, setup: "grant berth_client to %r")
         }
 
         /// A connection as the role (what a back office would hold).
         func client() throws -> Connection {
-            var url = try #require(URLComponents(string: db.url))
-            url.user = role
-            return try Connection(url: url.string!, applicationName: "berth client test")
+            try login.connect()
         }
 
         func tenant(_ name: String) throws {
