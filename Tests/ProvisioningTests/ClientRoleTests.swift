@@ -64,6 +64,16 @@ import TestSupport
             .decode("state", as: String.self) == "stopping")
         // The jobs the API made belong to the schema's owner, not to the client.
         #expect(try client.query(SQL("test_client_jobs_after", "select id from berth.jobs")).count == 2)
+
+        // berth.cancel_job: the queued delete ends `cancelled`, which leaves the cluster in
+        // `error` (a delete that did not finish), as `berth jobs cancel` does.
+        let deleteJob = try client.queryRow(SQL("test_client_delete_job", "select id from berth.jobs where kind = 'cluster.delete'"))!
+            .decode("id", as: Int64.self)
+        let state = try client.queryRow(SQL("test_client_cancel", "select berth.cancel_job($1) as state"), [deleteJob])!
+            .decode("state", as: String.self)
+        #expect(state == "cancelled")
+        #expect(try client.queryRow(SQL("test_client_state", "select state from berth.clusters where id = $1"), [id])!
+            .decode("state", as: String.self) == "error")
     }
 
     static let forbidden: [(label: String, sql: String)] = [
@@ -90,6 +100,11 @@ import TestSupport
         ("cancel a job", "select berth.cancel_job_quietly(1)"),
         ("raise a spec error", "select berth.spec_error('x')"),
         ("list regions", "select berth.supported_regions()"),
+        ("read tenant grants", "select * from berth.tenant_grants"),
+        ("grant a tenant", "select berth.grant_tenant(current_user, 'acme')"),
+        ("revoke a tenant", "select berth.revoke_tenant(current_user, 'acme')"),
+        ("check tenant access", "select berth.check_tenant_access('acme')"),
+        ("quote input", "select berth.quote_input('x'::text)"),
         ("create a table in the schema", "create table berth.mine (id int)"),
         ("create a function in the schema", "create function berth.mine() returns int language sql as 'select 1'"),
     ]
