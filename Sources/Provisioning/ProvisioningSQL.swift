@@ -47,6 +47,12 @@ enum ProvisioningSQL {
     // Tenant name, cluster name and spec are not secret, and the API's messages quote them back
     // to say what is wrong ("unknown tenant 'acme'"): no redaction, or the message loses that.
     static let createCluster = SQL("prov_create_cluster", "select berth.create_cluster($1, $2, $3::jsonb) as id", redactsParameters: false)
+    /// A create from layers (the CLI's): `$4` fills keys the spec `$3` lacks, `$5` replaces
+    /// keys. A spec that is not an object goes as it is, for the API to refuse in its words.
+    static let createClusterLayered = SQL("prov_create_cluster_layered", """
+        select berth.create_cluster($1, $2, case when jsonb_typeof($3::jsonb) = 'object' then $4::jsonb || $3::jsonb || $5::jsonb
+                                                 else $3::jsonb end) as id
+        """, redactsParameters: false)
     static let deleteCluster = SQL("prov_delete_cluster", "select berth.delete_cluster($1, $2) as id", redactsParameters: false)
 
     private static let clusterColumns = """
