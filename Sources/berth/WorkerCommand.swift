@@ -1,6 +1,8 @@
 import ArgumentParser
 import Foundation
 import Logging
+import Postgres
+import Provisioning
 import Queue
 
 struct WorkerCommand: ParsableCommand {
@@ -60,9 +62,25 @@ struct WorkerCommand: ParsableCommand {
         do { try config.validate() } catch { throw UsageError(String(describing: error)) }
 
         let signals = SignalWatcher(signals: [SIGTERM, SIGINT])
-        let pool = try WorkerPool(config: config, databaseURL: try Environment.databaseURL(databaseURL),
-                                  handlers: JobKinds.all(), logger: Logger(label: "berth.worker"))
+        let url = try Environment.databaseURL(databaseURL)
+        let logger = Logger(label: "berth.worker")
+        let settings = ProvisioningSettings.fromEnvironment()
+        warnAboutMasterKeys(settings, url: url, logger: logger)
+        let pool = try WorkerPool(config: config, databaseURL: url, handlers: JobKinds.all(settings: settings), logger: logger)
         signals.start { count in pool.requestStop(immediate: count > 1) }
         pool.run()
+    }
+
+    /// A worker without the master key some tenants' secrets are sealed under runs, but says so
+    /// at start (those jobs wait for a worker that has it). Best effort: a database that is
+    /// not up yet is the pool's to wait for.
+    private func warnAboutMasterKeys(_ settings: ProvisioningSettings, url: String, logger: Logger) {
+        do {
+            let connection = try Connection(url: url, applicationName: "berth worker")
+            for warning in try settings.masterKeyWarnings(store: TenantStore(connection)) { logger.warning("\(warning)") }
+        } catch {
+            if settings.masterKeys == nil { logger.warning("\(settings.masterKeyProblem ?? "BERTH_MASTER_KEY is not set"): this worker cannot open own-account tenants' AWS keys") }
+            logger.warning("could not check the master keys against the database: \(error)")
+        }
     }
 }
