@@ -68,14 +68,7 @@ import TestSupport
     /// test conditions against, and a condition on any other key (`iam:PassedToService` here)
     /// counts as met: the condition is not tested by this run, and does not get in its way.
     @Test func restrictedUserCreatesAndDeletesACluster() throws {
-        let env = ProcessInfo.processInfo.environment
-        guard let proxy = env["BERTH_EMULATOR_AUTH_URL"], !proxy.isEmpty, let moto = env["BERTH_MOTO_AUTH_URL"], !moto.isEmpty else {
-            throw SetupError("BERTH_EMULATOR_AUTH_URL / BERTH_MOTO_AUTH_URL are not set: run the tests with scripts/test, which starts the emulator")
-        }
-        try AuthEmulatorLock.with {
-            try Self.setChecks(moto, on: false)
-            try restrictedRun(proxy: proxy, moto: moto)
-        }
+        try Self.withAuthEmulator(restrictedRun)
     }
 
     /// The steps whose resumed attempt adopts what the crashed one made (by tag, or after
@@ -84,16 +77,7 @@ import TestSupport
     static let adoptingSteps = ["instance_profile", "vpc", "subnets", "internet_gateway", "route_table", "ecr_repository"]
 
     private func restrictedRun(proxy: String, moto: String) throws {
-        // Setup, checks off: a fresh account reached through a bootstrap key the proxy maps to it.
-        let account = ProvisioningHarness.newAccount()
-        let bootstrapKey = ProvisioningHarness.newAccessKeyId()
-        try ProvisioningHarness.registerAccount(endpoint: proxy, key: bootstrapKey, account: account)
-        let bootstrap = Self.client(proxy, bootstrapKey, "unchecked")
-        // The proxy's own calls (its DescribeClusters, ListTasks, ... behind RunTask and
-        // DeleteSecurityGroup) are emulator business: they go as an allow-all user.
-        let emulator = try Self.createUser(bootstrap, "berth-emulator-proxy",
-                                           policy: #"{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":"*","Resource":"*"}]}"#)
-        try ProvisioningHarness.registerAccount(endpoint: proxy, key: emulator.id, account: account, secret: emulator.secret, proxyCalls: true)
+        let (account, bootstrap, _) = try Self.freshAccount(proxy)
         let restricted = try Self.createUser(bootstrap, "berth-restricted", policy: IAMPolicy.document())
         let nothing = try Self.createUser(bootstrap, "berth-no-policy", policy: nil)
         for user in [restricted, nothing] {
@@ -198,19 +182,8 @@ import TestSupport
     /// ec2:RunInstances is told so by the preflight: the emulator answers its DryRun calls
     /// UnauthorizedOperation, as AWS does, and makes nothing.
     @Test func preflightNamesWhatAKeyMayNotCall() throws {
-        let env = ProcessInfo.processInfo.environment
-        guard let proxy = env["BERTH_EMULATOR_AUTH_URL"], !proxy.isEmpty, let moto = env["BERTH_MOTO_AUTH_URL"], !moto.isEmpty else {
-            throw SetupError("BERTH_EMULATOR_AUTH_URL / BERTH_MOTO_AUTH_URL are not set: run the tests with scripts/test, which starts the emulator")
-        }
-        try AuthEmulatorLock.with {
-            try Self.setChecks(moto, on: false)
-            let account = ProvisioningHarness.newAccount()
-            let bootstrapKey = ProvisioningHarness.newAccessKeyId()
-            try ProvisioningHarness.registerAccount(endpoint: proxy, key: bootstrapKey, account: account)
-            let bootstrap = Self.client(proxy, bootstrapKey, "unchecked")
-            let admin = try Self.createUser(bootstrap, "berth-emulator-proxy",
-                                            policy: #"{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":"*","Resource":"*"}]}"#)
-            try ProvisioningHarness.registerAccount(endpoint: proxy, key: admin.id, account: account, secret: admin.secret, proxyCalls: true)
+        try Self.withAuthEmulator { proxy, moto in
+            let (account, bootstrap, admin) = try Self.freshAccount(proxy)
             let lacking: Set = ["ec2:CreateVpc", "ec2:RunInstances"]
             let partial = try Self.createUser(bootstrap, "berth-partial", policy: IAMPolicy.document(AWSActions.all.filter { !lacking.contains($0.name) }))
             try ProvisioningHarness.registerAccount(endpoint: proxy, key: partial.id, account: account, secret: partial.secret)
@@ -230,6 +203,33 @@ import TestSupport
     }
 
     // MARK: - Helpers
+
+    /// Runs `body` with the auth emulator (its proxy and its moto) to itself, checks off at first.
+    static func withAuthEmulator(_ body: (_ proxy: String, _ moto: String) throws -> Void) throws {
+        let env = ProcessInfo.processInfo.environment
+        guard let proxy = env["BERTH_EMULATOR_AUTH_URL"], !proxy.isEmpty, let moto = env["BERTH_MOTO_AUTH_URL"], !moto.isEmpty else {
+            throw SetupError("BERTH_EMULATOR_AUTH_URL / BERTH_MOTO_AUTH_URL are not set: run the tests with scripts/test, which starts the emulator")
+        }
+        try AuthEmulatorLock.with {
+            try setChecks(moto, on: false)
+            try body(proxy, moto)
+        }
+    }
+
+    /// With checks off: a fresh account reached through a bootstrap key the proxy maps to it,
+    /// and an allow-all user the proxy signs its own calls with (its DescribeClusters, ListTasks,
+    /// ... behind RunTask and DeleteSecurityGroup, and its IAM reads for dry runs are emulator
+    /// business, never the caller's permissions).
+    static func freshAccount(_ proxy: String) throws -> (account: String, bootstrap: AWSClient, admin: (id: String, secret: String)) {
+        let account = ProvisioningHarness.newAccount()
+        let bootstrapKey = ProvisioningHarness.newAccessKeyId()
+        try ProvisioningHarness.registerAccount(endpoint: proxy, key: bootstrapKey, account: account)
+        let bootstrap = client(proxy, bootstrapKey, "unchecked")
+        let admin = try createUser(bootstrap, "berth-emulator-proxy",
+                                   policy: #"{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":"*","Resource":"*"}]}"#)
+        try ProvisioningHarness.registerAccount(endpoint: proxy, key: admin.id, account: account, secret: admin.secret, proxyCalls: true)
+        return (account, bootstrap, admin)
+    }
 
     /// Switches the auth moto's signature and IAM checks (server-wide: callers hold AuthEmulatorLock).
     static func setChecks(_ moto: String, on: Bool) throws {

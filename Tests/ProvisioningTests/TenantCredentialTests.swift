@@ -39,6 +39,16 @@ import TestSupport
         return (id, "tenantSecret/\(UUID().uuidString)+Zx")
     }
 
+    /// `berth tenant credentials TENANT` with a fresh key of the test's account; fails the test
+    /// unless it is stored.
+    @discardableResult
+    static func storeNewKey(_ h: ProvisioningHarness, _ tenant: String) throws -> (id: String, secret: String, output: String) {
+        let key = try newKey(h)
+        let result = try h.berth(["tenant", "credentials", tenant, "--access-key-id", key.id, "--secret-access-key-stdin"], stdin: key.secret)
+        #expect(result.status == 0, "\(result.output)")
+        return (key.id, key.secret, result.output)
+    }
+
     @Test func storedSealedAndOpenedByAWorker() throws {
         let h = try ProvisioningHarness()
         let env = ["BERTH_LOG_LEVEL": "debug", "XDG_CONFIG_HOME": "/nonexistent-berth-config"]
@@ -242,9 +252,7 @@ import TestSupport
     @Test func anotherAccountsKeyIsRefusedWhileClustersLive() throws {
         let h = try ProvisioningHarness()
         let tenant = try h.tenant("movers", own: true)
-        let first = try Self.newKey(h)
-        let store = try h.berth(["tenant", "credentials", "movers", "--access-key-id", first.id, "--secret-access-key-stdin"], stdin: first.secret)
-        #expect(store.status == 0, "\(store.output)")
+        let first = try Self.storeNewKey(h, "movers")
         _ = try h.create(tenant, "etl")
         _ = try h.create(tenant, "ml")
 
@@ -264,9 +272,7 @@ import TestSupport
         #expect(try h.proxyStats(key: other.id).actions.keys.sorted() == ["sts:GetCallerIdentity"])
 
         // The same account's new key (rotation): stored while the clusters run.
-        let rotated = try Self.newKey(h)
-        let rotation = try h.berth(["tenant", "credentials", "movers", "--access-key-id", rotated.id, "--secret-access-key-stdin"], stdin: rotated.secret)
-        #expect(rotation.status == 0, "\(rotation.output)")
+        let rotated = try Self.storeNewKey(h, "movers")
         #expect(try Self.stored(h, "movers").accessKeyId == rotated.id)
 
         // Nothing live (the deletes are done; set here directly), but a network of the old account.
@@ -298,10 +304,8 @@ import TestSupport
     @Test func credentialCheckLeavesNothingInAWS() throws {
         let h = try ProvisioningHarness()
         try h.tenant("dry", own: true)
-        let key = try Self.newKey(h)
-        let result = try h.berth(["tenant", "credentials", "dry", "--access-key-id", key.id, "--secret-access-key-stdin"], stdin: key.secret)
-        #expect(result.status == 0, "\(result.output)")
-        #expect(result.output.contains("permission preflight: nothing missing"), "\(result.output)")
+        let key = try Self.storeNewKey(h, "dry")
+        #expect(key.output.contains("permission preflight: nothing missing"), "\(key.output)")
         let calls = try h.proxyStats(key: key.id).actions
         #expect(calls["ec2:CreateVpc"] == 1 && calls["ec2:RunInstances"] == 1 && calls["ec2:CreateSecurityGroup"] == 1, "\(calls)")
         let aws = h.aws(region: "us-east-2")
@@ -334,9 +338,7 @@ import TestSupport
     @Test func aWorkerWithoutTheKeyWarnsAndRetries() throws {
         let h = try ProvisioningHarness()
         let tenant = try h.tenant("keyless", own: true)
-        let key = try Self.newKey(h)
-        let stored = try h.berth(["tenant", "credentials", "keyless", "--access-key-id", key.id, "--secret-access-key-stdin"], stdin: key.secret)
-        #expect(stored.status == 0, "\(stored.output)")
+        let key = try Self.storeNewKey(h, "keyless")
         let sealing = try MasterKey(base64: h.masterKey)
         let otherKey = Self.newMasterKey()
 
