@@ -8,7 +8,7 @@ struct Berth: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "berth",
         abstract: "Provision Dask clusters in AWS through a Postgres job queue.",
-        discussion: "Environment: DATABASE_URL, BERTH_LOG_LEVEL, BERTH_LOG_FORMAT (text|json). Exit codes: 0 success, 2 bad input, 1 other errors.",
+        discussion: "Environment: DATABASE_URL, BERTH_LOG_LEVEL, BERTH_LOG_FORMAT (text|json). Exit codes: 0 success (also when standard output closes early), 2 bad input, 1 other errors.",
         subcommands: [MigrateCommand.self, WorkerCommand.self, TenantCommand.self, ClusterCommand.self, EventsCommand.self,
                       JobsCommand.self, StatusCommand.self, IAMPolicyCommand.self, AWSCommand.self])
 }
