@@ -21,9 +21,10 @@ public final class Connection: @unchecked Sendable {
     public init(url: String, applicationName: String = "berth") throws {
         self.url = url
         self.applicationName = applicationName
+        try ConnectionString.check(url)
         conn = PQconnectdb(url)
         guard PQstatus(conn) == CONNECTION_OK else {
-            let message = Connection.errorMessage(conn)
+            let message = ConnectionString.redact(Connection.errorMessage(conn), in: url)
             PQfinish(conn)
             conn = nil
             throw PostgresError(.connection, operation: "connect", message: message)

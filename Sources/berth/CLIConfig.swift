@@ -120,6 +120,6 @@ struct CLIConfig: Equatable {
 extension JobsCommand.Common {
     /// A connection to `--database-url`, else `DATABASE_URL`, else the config file's database-url.
     func connect(config: CLIConfig? = nil) throws -> Connection {
-        try Environment.connect(databaseURL ?? (config ?? CLIConfig.load()).databaseURL)
+        try Environment.connect(databaseURL, config: config)
     }
 }

@@ -42,11 +42,11 @@ struct LineLogHandler: LogHandler {
         if json {
             var object: [String: Any] = ["ts": time, "level": level.rawValue, "msg": message.description, "logger": label]
             for (key, value) in all { object[key] = "\(value)" }
-            let data = (try? JSONSerialization.data(withJSONObject: object, options: [.sortedKeys])) ?? Data()
-            text = String(decoding: data, as: UTF8.self)
+            text = Output.jsonText(object)
         } else {
-            text = "\(time) \(level.rawValue.uppercased()) \(message)"
-            for key in all.keys.sorted() { text += " \(key)=\(all[key]!)" }
+            // Messages and metadata carry job errors and other values from the database.
+            text = "\(time) \(level.rawValue.uppercased()) \(Output.escape(message.description))"
+            for key in all.keys.sorted() { text += " \(key)=\(Output.escape("\(all[key]!)"))" }
         }
         text += "\n"
         FileHandle.standardError.write(Data(text.utf8))

@@ -8,7 +8,10 @@ Stdlib only. Listens on 127.0.0.1 (--host to change), forwards everything to mot
 - runs ECS tasks with a capacity provider strategy (FARGATE / FARGATE_SPOT), or the
   cluster's default strategy, instead of moto's HTTP 500;
 - answers DependencyViolation for DeleteSecurityGroup / DeleteSubnet / DeleteVpc /
-  DeleteInternetGateway while something still uses the resource.
+  DeleteInternetGateway while something still uses the resource;
+- answers every EC2 request with DryRun=true itself, as AWS does: 412 DryRunOperation when
+  the caller may call the action, 403 UnauthorizedOperation when not (moto runs most
+  actions for real despite DryRun).
 
 In front of a moto that checks signatures and IAM policies (scripts/emulator/start runs a
 second proxy for that one), three things keep the patches honest:
@@ -192,23 +195,29 @@ def resigned_headers(call, headers, new_body):
     again as the caller when the proxy knows the caller's secret and the original signature
     is right; otherwise unchanged (moto without auth ignores signatures, moto with auth then
     refuses the request, as it would have refused the original)."""
+    if signature_valid(call) is not True:
+        return headers
+    secret = secret_of_key(call.access_key)
+    auth = call.headers.get("Authorization", "")
+    signature = sigv4_signature(call.method, call.path, lower_headers(call.headers), signed_names_of(auth), new_body, secret,
+                                call.headers.get("X-Amz-Date", ""), call.region, call.service)
+    result = {k: v for k, v in headers.items() if k.lower() != "authorization"}
+    result["Authorization"] = re.sub(r"Signature=[0-9a-f]+", f"Signature={signature}", auth)
+    return result
+
+
+def signature_valid(call):
+    """Whether the caller's signature is right; None when the proxy does not know its secret."""
     secret = secret_of_key(call.access_key)
     auth = call.headers.get("Authorization", "")
     names = signed_names_of(auth)
     date_time = call.headers.get("X-Amz-Date", "")
     if not secret or not names or not date_time:
-        return headers
-    incoming = lower_headers(call.headers)
+        return None
     m = re.search(r"Signature=([0-9a-f]+)", auth)
-    original = sigv4_signature(call.method, call.path, incoming, names, call.body, secret, date_time, call.region,
-                               call.service)
-    if not m or not hmac.compare_digest(m.group(1), original):
-        return headers
-    signature = sigv4_signature(call.method, call.path, incoming, names, new_body, secret, date_time, call.region,
-                                call.service)
-    result = {k: v for k, v in headers.items() if k.lower() != "authorization"}
-    result["Authorization"] = re.sub(r"Signature=[0-9a-f]+", f"Signature={signature}", auth)
-    return result
+    expected = sigv4_signature(call.method, call.path, lower_headers(call.headers), names, call.body, secret, date_time,
+                               call.region, call.service)
+    return bool(m) and hmac.compare_digest(m.group(1), expected)
 
 
 def is_form(call):
@@ -242,15 +251,23 @@ def internal_headers(call, service, headers, body):
     return headers
 
 
-def ec2_query(call, action, params):
-    form = {"Action": action, "Version": "2016-11-15"}
+QUERY_VERSIONS = {"ec2": "2016-11-15", "iam": "2010-05-08", "sts": "2011-06-15"}
+
+
+def query(call, service, action, params):
+    """One of the proxy's own Query-protocol calls (EC2, IAM) in the caller's account."""
+    form = {"Action": action, "Version": QUERY_VERSIONS[service]}
     form.update(params)
     body = urllib.parse.urlencode(form).encode()
-    headers = internal_headers(call, "ec2", {"Content-Type": "application/x-www-form-urlencoded; charset=utf-8"}, body)
+    headers = internal_headers(call, service, {"Content-Type": "application/x-www-form-urlencoded; charset=utf-8"}, body)
     status, _, data = moto("POST", "/", headers, body)
     if status != 200:
         raise RuntimeError(f"moto {action} answered {status}: {data[:300]!r}")
     return strip_namespaces(ET.fromstring(data))
+
+
+def ec2_query(call, action, params):
+    return query(call, "ec2", action, params)
 
 
 def ecs_json(call, action, payload):
@@ -576,6 +593,109 @@ def patch_delete_internet_gateway(call, forward):
     return forward(call.body)
 
 
+# ---- DryRun: AWS checks the caller's permission and does nothing else
+
+def is_dry_run(call):
+    return call.service == "ec2" and not call.json and call.form.get("DryRun", "").lower() == "true"
+
+
+def patch_dry_run(call):
+    """Answered here and never forwarded: moto 5.2.1 honours DryRun on some actions only (it
+    runs CreateVpc, CreateSubnet, CreateRouteTable and most others for real, answering 200).
+    AWS answers 412 DryRunOperation when the caller may call the action, 403
+    UnauthorizedOperation when not (401 AuthFailure for a key or signature it refuses)."""
+    verdict = dry_run_permission(call)
+    if verdict == "auth":
+        return aws_error(call, 401, "AuthFailure", "AWS was not able to validate the provided access credentials")
+    if verdict == "denied":
+        return aws_error(call, 403, "UnauthorizedOperation", "You are not authorized to perform this operation.")
+    return aws_error(call, 412, "DryRunOperation", "Request would have succeeded, but DryRun flag is set.")
+
+
+def moto_checks_auth(call):
+    """Whether moto verifies keys and policies now (INITIAL_NO_AUTH_ACTION_COUNT, switched at
+    run time): it refuses a key it has never seen only then."""
+    body = b"Action=GetCallerIdentity&Version=2011-06-15"
+    date_time = time.strftime("%Y%m%dT%H%M%SZ", time.gmtime())
+    headers = {"Content-Type": "application/x-www-form-urlencoded; charset=utf-8", "X-Amz-Date": date_time,
+               "x-moto-account-id": call.account,
+               "Authorization": f"AWS4-HMAC-SHA256 Credential=AKIABERTHPROXYPROBE0/{date_time[:8]}/{call.region}/sts/"
+                                f"aws4_request, SignedHeaders=content-type;host;x-amz-date, Signature=0"}
+    status, _, _ = moto("POST", "/", headers, body)
+    return status in (401, 403)
+
+
+def dry_run_permission(call):
+    """Returns "allowed", "denied" or "auth" (key or signature refused), as moto's checks would
+    decide the real call. Without checks, everything is allowed; with them, the proxy reads
+    the caller's IAM policies through the account's internal key (none registered: it cannot
+    tell, and allows)."""
+    if not moto_checks_auth(call):
+        return "allowed"
+    if signature_valid(call) is False:
+        return "auth"
+    if not internal_key_of(call.account):
+        return "allowed"
+    try:
+        user = query(call, "iam", "GetAccessKeyLastUsed", {"AccessKeyId": call.access_key}).findtext(".//UserName")
+    except RuntimeError:
+        return "auth"
+    if not user:
+        return "auth"
+    return "allowed" if policies_allow(user_policies(call, user), f"ec2:{call.action}") else "denied"
+
+
+def user_policies(call, user):
+    """The policy documents that apply to an IAM user: inline and attached, its own and its groups'."""
+    def document(text):
+        return json.loads(urllib.parse.unquote(text or "{}"))
+
+    def attached(root):
+        documents = []
+        for arn in [e.text for e in root.iter("PolicyArn")]:
+            version = query(call, "iam", "GetPolicy", {"PolicyArn": arn}).findtext(".//DefaultVersionId")
+            documents.append(document(query(call, "iam", "GetPolicyVersion", {"PolicyArn": arn, "VersionId": version})
+                                      .findtext(".//Document")))
+        return documents
+
+    documents = []
+    for name in [e.text for e in query(call, "iam", "ListUserPolicies", {"UserName": user}).iter("member")]:
+        documents.append(document(query(call, "iam", "GetUserPolicy", {"UserName": user, "PolicyName": name})
+                                  .findtext(".//PolicyDocument")))
+    documents += attached(query(call, "iam", "ListAttachedUserPolicies", {"UserName": user}))
+    for group in [e.text for e in query(call, "iam", "ListGroupsForUser", {"UserName": user}).iter("GroupName")]:
+        for name in [e.text for e in query(call, "iam", "ListGroupPolicies", {"GroupName": group}).iter("member")]:
+            documents.append(document(query(call, "iam", "GetGroupPolicy", {"GroupName": group, "PolicyName": name})
+                                      .findtext(".//PolicyDocument")))
+        documents += attached(query(call, "iam", "ListAttachedGroupPolicies", {"GroupName": group}))
+    return documents
+
+
+def policies_allow(documents, action):
+    """IAM's rule (an explicit Deny wins, else an Allow is needed), decided as moto decides
+    the real call, so a dry run and the call agree: EC2 requests are checked against the
+    resource "*", and a Condition counts as met (moto tests condition keys only against
+    values it takes from the request, and it takes only sts:ExternalId)."""
+    def matches(patterns, value):
+        patterns = patterns if isinstance(patterns, list) else [patterns]
+        return any(re.fullmatch(re.escape(p).replace(r"\*", ".*").replace(r"\?", "."), value, re.IGNORECASE) for p in patterns)
+
+    allowed = False
+    for document in documents:
+        statements = document.get("Statement", [])
+        for statement in statements if isinstance(statements, list) else [statements]:
+            if "Action" in statement and not matches(statement["Action"], action):
+                continue
+            if "NotAction" in statement and matches(statement["NotAction"], action):
+                continue
+            if "Resource" in statement and not matches(statement["Resource"], "*"):
+                continue
+            if statement.get("Effect") == "Deny":
+                return False
+            allowed = allowed or statement.get("Effect") == "Allow"
+    return allowed
+
+
 EC2_PATCHES = {
     "DeleteSecurityGroup": patch_delete_security_group,
     "DeleteSubnet": patch_delete_subnet,
@@ -623,6 +743,8 @@ def handle_call(call, forward):
         remember_access_key(call, status, body)
         return status, headers, body
     if call.service == "ec2" and not call.json:
+        if is_dry_run(call):
+            return patch_dry_run(call)
         if call.action == "RunInstances" and call.form.get("ClientToken"):
             return idempotent(call, call.form["ClientToken"], forward)
         patch = EC2_PATCHES.get(call.action)
