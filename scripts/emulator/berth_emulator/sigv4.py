@@ -18,11 +18,12 @@ SIGNED_HEADERS = re.compile(r"SignedHeaders=([^,\s]+)")
 
 def signature(method, path, headers, signed_names, body, secret, date_time, region, service):
     """The SigV4 signature of a request; `headers` maps lower-case names to values."""
-    url = urllib.parse.urlparse(path)
+    # Split by hand: urlparse reads a path starting with // as a host.
+    path, _, raw_query = path.partition("?")
     query = sorted((urllib.parse.quote(k, safe="-_.~"), urllib.parse.quote(v, safe="-_.~"))
-                   for k, v in urllib.parse.parse_qsl(url.query, keep_blank_values=True))
+                   for k, v in urllib.parse.parse_qsl(raw_query, keep_blank_values=True))
     canonical_headers = "".join(f"{name}:{' '.join(str(headers.get(name, '')).split())}\n" for name in signed_names)
-    canonical = "\n".join([method, url.path or "/", "&".join(f"{k}={v}" for k, v in query), canonical_headers,
+    canonical = "\n".join([method, path or "/", "&".join(f"{k}={v}" for k, v in query), canonical_headers,
                            ";".join(signed_names), hashlib.sha256(body).hexdigest()])
     scope = f"{date_time[:8]}/{region}/{service}/aws4_request"
     to_sign = "\n".join(["AWS4-HMAC-SHA256", date_time, scope, hashlib.sha256(canonical.encode()).hexdigest()])
