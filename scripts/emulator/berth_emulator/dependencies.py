@@ -8,6 +8,9 @@ AWS source: the EC2 error codes, https://docs.aws.amazon.com/AWSEC2/latest/APIRe
 in a VPC may have dependent resources, which prevent you from deleting or detaching them.
 Remove the dependencies first, then retry your request.")."""
 
+import functools
+
+from .registry import before
 from .responses import aws_error
 from .upstream import ecs_json, ec2_query, filters
 
@@ -17,6 +20,20 @@ LIVE_INSTANCE_STATES = ["pending", "running", "stopping", "stopped", "shutting-d
 
 def dependency_violation(call, resource):
     return aws_error(call, 400, "DependencyViolation", f"resource {resource} has a dependent object")
+
+
+def refuse_delete_while_in_use(action, parameter):
+    """Declares an EC2 delete patch: the decorated `in_use(call, resource id) -> bool` decides,
+    before the delete reaches moto, whether AWS would answer DependencyViolation. The hook
+    belongs to the decorated function's module (the patch)."""
+    def register(in_use):
+        @functools.wraps(in_use)
+        def refuse(call):
+            resource = call.form[parameter]
+            return dependency_violation(call, resource) if in_use(call, resource) else None
+        before("ec2", action, when=lambda call: call.form.get(parameter))(refuse)
+        return in_use
+    return register
 
 
 def live_instances(call, **extra_filters):

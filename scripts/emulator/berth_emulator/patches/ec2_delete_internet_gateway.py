@@ -11,15 +11,11 @@ AWS sources:
   https://docs.aws.amazon.com/AWSEC2/latest/APIReference/errors-overview.html
 """
 
-from ..dependencies import dependency_violation
-from ..registry import before
+from ..dependencies import refuse_delete_while_in_use
 from ..upstream import ec2_query
 
 
-@before("ec2", "DeleteInternetGateway", when=lambda call: call.form.get("InternetGatewayId"))
-def refuse_while_attached(call):
-    igw = call.form["InternetGatewayId"]
-    for attachment in ec2_query(call, "DescribeInternetGateways", {"InternetGatewayId.1": igw}).iter("attachmentSet"):
-        if attachment.findall("item"):
-            return dependency_violation(call, igw)
-    return None
+@refuse_delete_while_in_use("DeleteInternetGateway", "InternetGatewayId")
+def gateway_attached(call, igw):
+    attachments = ec2_query(call, "DescribeInternetGateways", {"InternetGatewayId.1": igw}).iter("attachmentSet")
+    return any(attachment.findall("item") for attachment in attachments)

@@ -14,23 +14,19 @@ AWS sources:
   https://docs.aws.amazon.com/AWSEC2/latest/APIReference/errors-overview.html
 """
 
-from ..dependencies import dependency_violation, eni_groups, live_instances, live_task_attachments
-from ..registry import before
+from ..dependencies import eni_groups, live_instances, live_task_attachments, refuse_delete_while_in_use
 from ..upstream import ec2_query
 
 
-@before("ec2", "DeleteSecurityGroup", when=lambda call: call.form.get("GroupId"))
-def refuse_while_in_use(call):
-    group = call.form["GroupId"]
+@refuse_delete_while_in_use("DeleteSecurityGroup", "GroupId")
+def group_in_use(call, group):
     if live_instances(call, instance__group_id=group):
-        return dependency_violation(call, group)
+        return True
     tasks = live_task_attachments(call)
     groups = eni_groups(call, [eni for _, eni in tasks if eni])
     if any(group in task_groups for task_groups in groups.values()):
-        return dependency_violation(call, group)
-    if referenced_by_another_group(call, group):
-        return dependency_violation(call, group)
-    return None
+        return True
+    return referenced_by_another_group(call, group)
 
 
 def referenced_by_another_group(call, group):

@@ -10,15 +10,10 @@ AWS sources:
   https://docs.aws.amazon.com/AWSEC2/latest/APIReference/errors-overview.html
 """
 
-from ..dependencies import dependency_violation, live_instances, live_task_attachments
-from ..registry import before
+from ..dependencies import live_instances, live_task_attachments, refuse_delete_while_in_use
 
 
-@before("ec2", "DeleteSubnet", when=lambda call: call.form.get("SubnetId"))
-def refuse_while_in_use(call):
-    subnet = call.form["SubnetId"]
-    if live_instances(call, subnet_id=subnet):
-        return dependency_violation(call, subnet)
-    if any(task_subnet == subnet for task_subnet, _ in live_task_attachments(call)):
-        return dependency_violation(call, subnet)
-    return None
+@refuse_delete_while_in_use("DeleteSubnet", "SubnetId")
+def subnet_in_use(call, subnet):
+    return bool(live_instances(call, subnet_id=subnet)) or any(
+        task_subnet == subnet for task_subnet, _ in live_task_attachments(call))

@@ -14,17 +14,13 @@ AWS sources:
   https://docs.aws.amazon.com/AWSEC2/latest/APIReference/errors-overview.html
 """
 
-from ..dependencies import dependency_violation
-from ..registry import before
+from ..dependencies import refuse_delete_while_in_use
 from ..upstream import ec2_query, filters
 
 
-@before("ec2", "DeleteVpc", when=lambda call: call.form.get("VpcId"))
-def refuse_while_in_use(call):
-    vpc = call.form["VpcId"]
+@refuse_delete_while_in_use("DeleteVpc", "VpcId")
+def vpc_in_use(call, vpc):
     if list(ec2_query(call, "DescribeInternetGateways", filters(attachment__vpc_id=vpc)).iter("internetGatewayId")):
-        return dependency_violation(call, vpc)
+        return True
     names = [e.text for e in ec2_query(call, "DescribeSecurityGroups", filters(vpc_id=vpc)).iter("groupName")]
-    if any(name != "default" for name in names):
-        return dependency_violation(call, vpc)
-    return None
+    return any(name != "default" for name in names)
