@@ -79,6 +79,25 @@ class PipelineTests(unittest.TestCase):
         self.r.handle(query_call("ec2", "DescribeVpcs"))
         self.assertEqual(log, ["first", "default 1", "default 2", "last", "forward"])
 
+    def test_a_lower_order_around_hook_is_outside(self):
+        # How a lost answer fits: outside the client-token cache, which keeps the real answer.
+        reg, log = self.r.registry, self.r.log
+
+        @reg.around("ec2", "RunInstances")
+        def cache(call, forward):
+            log.append("cache")
+            answer = forward()
+            log.append(f"cache keeps {answer.body.decode()}")
+            return answer
+
+        @reg.around("ec2", "RunInstances", order=50)
+        def lose_answer(call, forward):
+            forward()
+            return Response.connection_reset()
+
+        self.assertTrue(self.r.handle(query_call("ec2", "RunInstances")).reset)
+        self.assertEqual(log, ["cache", "forward", "cache keeps moto"])
+
     def test_a_before_hook_rewrites_what_is_forwarded(self):
         reg = self.r.registry
         reg.before("ecs", "RunTask")(lambda call: call.forward_json({"launchType": "FARGATE"}))
