@@ -45,7 +45,7 @@ class OfficialSuiteTests(unittest.TestCase):
     def test_signed_requests_of_the_suite_verify(self):
         folder = suite_directory()
         if folder is None:
-            message = "SigV4 suite not found: set BERTH_SIGV4_SUITE or put it at ../shared/aws-signing-test-suite"
+            message = f"SigV4 suite not found: set BERTH_SIGV4_SUITE or put it at {ROOT.parent / 'shared' / 'aws-signing-test-suite'}"
             if os.environ.get("CI", "").lower() in ("true", "1", "yes"):
                 self.fail(message + " (CI=true, so this fails instead of skipping)")
             print(f"SKIPPED: {message}", file=sys.stderr)
