@@ -40,6 +40,9 @@ let package = Package(
             .product(name: "Logging", package: "swift-log"),
         ]),
 
+        // Benchmarks (not tests): scripts/bench-xml builds and runs this one.
+        .executableTarget(name: "BenchXML", dependencies: ["AWS"], path: "Benchmarks/BenchXML"),
+
         // Shared by the test targets: per-test databases, the built binary, polling helpers.
         .target(name: "TestSupport", dependencies: ["Postgres"], path: "Tests/TestSupport"),
         .testTarget(name: "PostgresTests", dependencies: ["Postgres", "TestSupport"]),
