@@ -142,6 +142,15 @@ import Testing
         #expect(error.kind == kind, "\(text): \(error)")
     }
 
+    @Test func findsADoctypeAnywhere() {
+        for text in ["<!DOCTYPE a><a/>", "<a/><!DOCTYPE", "<a>x</a>\n<!DOCTYPE a [<!ENTITY e 'x'>]>", "!!<!DOCTYPE"] {
+            #expect(XMLDocument.hasDoctype(Array(text.utf8)), "\(text)")
+        }
+        for text in ["", "!", "<!", "<!DOCTYP", "<a>Hi! <!-- DOCTYPE --></a>", "<a>!DOCTYPE</a>", "<!doctype html>"] {
+            #expect(!XMLDocument.hasDoctype(Array(text.utf8)), "\(text)")
+        }
+    }
+
     @Test func malformedNamesWhereAndWhat() {
         let result = Result { () throws(XMLDocument.ParseError) in try XMLDocument.parse("<a>\n<b></a>") }
         guard case .failure(let error) = result else { Issue.record("parsed"); return }

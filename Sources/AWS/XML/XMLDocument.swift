@@ -1,3 +1,5 @@
+import Foundation
+
 /// Parses AWS's Query/XML answers (EC2, IAM, STS, and auth errors from every service) into
 /// ``XMLElement`` trees, through FoundationXML's `XMLParser` (libxml2).
 ///
@@ -76,33 +78,45 @@ public enum XMLDocument {
         guard bytes.count <= limits.maximumBytes else {
             throw ParseError(.tooLarge, "the answer is \(bytes.count) bytes; at most \(limits.maximumBytes) are accepted")
         }
-        if bytes.starts(with: [0xFE, 0xFF]) || bytes.starts(with: [0xFF, 0xFE]) || bytes.contains(0) {
+        if bytes.starts(with: [0xFE, 0xFF]) || bytes.starts(with: [0xFF, 0xFE]) || bytes.withUnsafeBytes({ $0.baseAddress.map { memchr($0, 0, bytes.count) != nil } ?? false }) {
             throw ParseError(.notUTF8, "the answer is not UTF-8 (UTF-16/32 or a NUL byte)")
         }
         if let encoding = declaredEncoding(bytes), !["utf-8", "utf8"].contains(encoding.lowercased()) {
             throw ParseError(.notUTF8, "the answer declares encoding '\(encoding.prefix(40))'; only UTF-8 is accepted")
         }
-        if contains(bytes, Array("<!DOCTYPE".utf8)) {
+        if hasDoctype(bytes) {
             throw ParseError(.doctype, "the answer has a document type declaration (<!DOCTYPE); AWS answers have none")
         }
     }
 
-    /// The `encoding` of a leading `<?xml … ?>` declaration, if it names one.
+    /// The `encoding` of a leading `<?xml … ?>` declaration, if it names one (on bytes: the
+    /// standard library's String searching costs more than the rest of a small parse).
     static func declaredEncoding(_ bytes: [UInt8]) -> String? {
-        var start = bytes.startIndex
-        if bytes.starts(with: [0xEF, 0xBB, 0xBF]) { start += 3 }
-        let body = bytes[start...]
-        guard body.starts(with: Array("<?xml".utf8)),
-              let end = firstIndex(of: Array("?>".utf8), in: body) else { return nil }
-        let declaration = String(decoding: body[..<end], as: UTF8.self)
-        guard let key = declaration.firstRange(of: "encoding") else { return nil }
-        let rest = declaration[key.upperBound...].drop { $0 == " " || $0 == "=" || $0 == "\t" || $0 == "\r" || $0 == "\n" }
-        guard let quote = rest.first, quote == "\"" || quote == "'" else { return String(rest) }
-        return String(rest.dropFirst().prefix { $0 != quote })
+        let body = bytes.starts(with: [0xEF, 0xBB, 0xBF]) ? bytes[3...] : bytes[...]
+        guard body.starts(with: Array("<?xml".utf8)), let end = firstIndex(of: Array("?>".utf8), in: body),
+              let key = firstIndex(of: Array("encoding".utf8), in: body[..<end]) else { return nil }
+        let rest = body[(key + 8)..<end].drop { [0x20, 0x09, 0x0D, 0x0A, UInt8(ascii: "=")].contains($0) }
+        guard let quote = rest.first, quote == UInt8(ascii: "\"") || quote == UInt8(ascii: "'") else {
+            return String(decoding: rest, as: UTF8.self)
+        }
+        return String(decoding: rest.dropFirst().prefix { $0 != quote }, as: UTF8.self)
     }
 
-    private static func contains(_ bytes: [UInt8], _ needle: [UInt8]) -> Bool {
-        firstIndex(of: needle, in: bytes[...]) != nil
+    /// Whether `<!DOCTYPE` occurs anywhere: memchr from one `!` to the next (rare in AWS
+    /// answers, unlike `<`), so the screen costs little next to the parse.
+    static func hasDoctype(_ bytes: [UInt8]) -> Bool {
+        let doctype = Array("DOCTYPE".utf8)
+        return bytes.withUnsafeBufferPointer { buffer in
+            guard let base = buffer.baseAddress else { return false }
+            var offset = 0
+            while offset < buffer.count, let found = memchr(base + offset, Int32(UInt8(ascii: "!")), buffer.count - offset) {
+                let at = base.distance(to: found.assumingMemoryBound(to: UInt8.self))
+                if at > 0, base[at - 1] == UInt8(ascii: "<"), at + doctype.count < buffer.count,
+                   memcmp(base + at + 1, doctype, doctype.count) == 0 { return true }
+                offset = at + 1
+            }
+            return false
+        }
     }
 
     private static func firstIndex(of needle: [UInt8], in bytes: ArraySlice<UInt8>) -> Int? {
