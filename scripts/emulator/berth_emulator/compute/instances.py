@@ -15,7 +15,6 @@ import base64
 import os
 import re
 import threading
-import time
 
 from .. import upstream
 from . import SETTINGS, sandbox as sandboxes
@@ -109,20 +108,25 @@ class Instance:
             self.sandbox.stop(SHUTDOWN_GRACE)
 
     def shutdown_from_inside(self):
+        """`shutdown` returns at once, then the machine goes down (after the control call that
+        the shim made has been answered)."""
         terminate = self.shutdown_behavior == "terminate"
-        self.shut_down("terminated" if terminate else "stopped", INSTANCE_INITIATED)
-        threading.Thread(target=self.tell_moto, args=("TerminateInstances" if terminate else "StopInstances",),
-                         daemon=True).start()
+        self.go_down("TerminateInstances" if terminate else "StopInstances", INSTANCE_INITIATED)
 
     def interrupt(self):
-        self.shut_down("terminated", SPOT_TERMINATION)
-        threading.Thread(target=self.tell_moto, args=("TerminateInstances",), daemon=True).start()
+        self.go_down("TerminateInstances", SPOT_TERMINATION)
 
-    def tell_moto(self, action):
-        try:
-            upstream.ec2_query(self.caller, action, {"InstanceId.1": self.id})
-        except Exception:  # noqa: BLE001  (already gone in moto)
-            pass
+    def go_down(self, action, reason):
+        with self.lock:
+            self.state_reason = reason
+
+        def run():
+            try:
+                upstream.ec2_query(self.caller, action, {"InstanceId.1": self.id})
+            except Exception:  # noqa: BLE001  (already gone in moto)
+                pass
+            self.shut_down("terminated" if action == "TerminateInstances" else "stopped")
+        threading.Thread(target=run, daemon=True).start()
 
     def kill(self):
         """Every process on the instance gets SIGKILL; the instance (its init) stays up."""
@@ -182,23 +186,38 @@ def image_has_docker(call, image_id):
 
 
 STATE_REASON = re.compile(rb"(<stateReason>\s*<code>)(.*?)(</code>\s*<message>)(.*?)(</message>)", re.S)
+ITEM_TAG = re.compile(rb"<(/?)item>")
+
+
+def instance_items(body):
+    """(start, end) of each instance's <item> in a DescribeInstances or RunInstances answer."""
+    spans = []
+    for set_match in re.finditer(rb"<instancesSet>(.*?)</instancesSet>", body, re.S):
+        depth, start = 0, None
+        for tag in ITEM_TAG.finditer(body, set_match.start(1), set_match.end(1)):
+            if not tag.group(1):
+                depth += 1
+                if depth == 1:
+                    start = tag.start()
+            else:
+                depth -= 1
+                if depth == 0:
+                    spans.append((start, tag.end()))
+    return spans
 
 
 def rewrite_state_reasons(body):
-    """Each known instance's stateReason, where the emulator knows better than moto."""
-    for instance in INSTANCES.all():
-        if instance.state_reason is None:
-            continue
-        marker = f"<instanceId>{instance.id}</instanceId>".encode()
-        start = body.find(marker)
-        while start != -1:
-            end = body.find(b"<instanceId>", start + len(marker))
-            end = len(body) if end == -1 else end
-            code, message = (s.encode() for s in instance.state_reason)
-            segment = STATE_REASON.sub(lambda m: m.group(1) + code + m.group(3) + message + m.group(5),
-                                       body[start:end], count=1)
-            body = body[:start] + segment + body[end:]
-            start = body.find(marker, start + len(segment))
+    """The stateReason of each instance whose shutdown the emulator knows better than moto
+    (from inside the instance, a Spot interruption)."""
+    reasons = {i.id: i.state_reason for i in INSTANCES.all() if i.state_reason is not None}
+    if not reasons:
+        return body
+    for start, end in reversed(instance_items(body)):
+        item = body[start:end]
+        found = re.search(rb"<instanceId>(i-[0-9a-f]+)</instanceId>", item)
+        reason = reasons.get(found.group(1).decode()) if found else None
+        if reason:
+            code, message = (s.encode() for s in reason)
+            item = STATE_REASON.sub(lambda m: m.group(1) + code + m.group(3) + message + m.group(5), item, count=1)
+            body = body[:start] + item + body[end:]
     return body
-
-
