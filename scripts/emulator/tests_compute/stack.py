@@ -70,6 +70,8 @@ class Stack:
         return self
 
     def spawn(self, name, argv, env, cwd=None):
+        # SIGTERM when the test process goes, however it goes (the emulator then ends its sandboxes).
+        argv = ["setpriv", "--pdeathsig", "SIGTERM", "--", *argv]
         with open(os.path.join(self.dir, f"{name}.log"), "ab") as log:
             process = subprocess.Popen(argv, stdin=subprocess.DEVNULL, stdout=log, stderr=log, env=env, cwd=cwd,
                                        start_new_session=True)
