@@ -61,7 +61,7 @@ class DaskOnInstancesTests(unittest.TestCase):
             set -u
             command -v docker >/dev/null || {{ echo "no docker on this image"; dnf install -y docker; }}
             systemctl enable --now docker
-            echo "berth: scheduler starting on $(hostname)"
+            echo "berth: scheduler starting on $(hostname), instance $(cat /var/lib/cloud/data/instance-id)"
             docker run --rm --net=host {IMAGE} dask scheduler --port 8786 --dashboard-address :8787
             echo "berth: scheduler exited $?"
             shutdown -h now
@@ -73,6 +73,7 @@ class DaskOnInstancesTests(unittest.TestCase):
         self.assertIn(address, [e.text for e in eni.iter("privateIpAddress")])
         console_shows(scheduler, "no docker on this image")
         console_shows(scheduler, f"berth: scheduler starting on ip-{address.replace('.', '-')}")
+        console_shows(scheduler, f"instance {scheduler}")
 
         worker = launch(f"#!/bin/sh\nsystemctl start docker 2>&1\ndnf install -y docker >/dev/null\n"
                         f"systemctl start docker\nexec docker run --net=host {IMAGE} dask worker tcp://{address}:8786 "

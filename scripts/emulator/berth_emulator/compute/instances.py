@@ -68,6 +68,8 @@ class Instance:
         if docker_installed:
             files["/usr/bin/docker"] = (self.shim("docker"), 0o755)
             files["/run/docker.pid"] = ("1\n", 0o644)
+        # cloud-init keeps the instance's id here (a script can name itself without IMDS).
+        files["/var/lib/cloud/data/instance-id"] = (self.id + "\n", 0o644)
         if self.user_data is not None:
             text = self.user_data.decode("utf-8", "replace")
             files[USER_DATA] = (text, 0o600)
