@@ -10,15 +10,11 @@ final class Certificate {
     deinit { X509_free(pointer) }
 
     convenience init(pem: String) throws(TLSError) {
-        let bio = try MemoryBIO(pem)
-        guard let certificate = PEM_read_bio_X509(bio.pointer, nil, nil, nil) else { throw .openSSL("reading a certificate") }
-        self.init(owning: certificate)
+        self.init(owning: try MemoryBIO.read(pem, "reading a certificate") { PEM_read_bio_X509($0, nil, nil, nil) })
     }
 
     func pem() throws(TLSError) -> String {
-        let bio = try MemoryBIO()
-        guard PEM_write_bio_X509(bio.pointer, pointer) == 1 else { throw .openSSL("writing a certificate") }
-        return bio.text()
+        try MemoryBIO.write("writing a certificate") { PEM_write_bio_X509($0, pointer) }
     }
 
     /// A version 3 certificate for `subject` (organization and common name) and its key,

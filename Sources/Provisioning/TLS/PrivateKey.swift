@@ -21,18 +21,12 @@ final class PrivateKey {
 
     /// Reads a PEM private key (PKCS#8 or the traditional EC form).
     convenience init(pem: String) throws(TLSError) {
-        let bio = try MemoryBIO(pem)
-        guard let key = PEM_read_bio_PrivateKey(bio.pointer, nil, nil, nil) else { throw .openSSL("reading a private key") }
-        self.init(owning: key)
+        self.init(owning: try MemoryBIO.read(pem, "reading a private key") { PEM_read_bio_PrivateKey($0, nil, nil, nil) })
     }
 
     /// The key as unencrypted PKCS#8 PEM ("-----BEGIN PRIVATE KEY-----").
     func pem() throws(TLSError) -> String {
-        let bio = try MemoryBIO()
-        guard PEM_write_bio_PrivateKey(bio.pointer, pointer, nil, nil, 0, nil, nil) == 1 else {
-            throw .openSSL("writing a private key")
-        }
-        return bio.text()
+        try MemoryBIO.write("writing a private key") { PEM_write_bio_PrivateKey($0, pointer, nil, nil, 0, nil, nil) }
     }
 }
 
@@ -53,6 +47,20 @@ final class MemoryBIO {
     }
 
     deinit { BIO_free(pointer) }
+
+    /// What `read` makes of `pem` (nil: OpenSSL refused it).
+    static func read(_ pem: String, _ operation: String, _ read: (OpaquePointer) -> OpaquePointer?) throws(TLSError) -> OpaquePointer {
+        let bio = try MemoryBIO(pem)
+        guard let result = read(bio.pointer) else { throw .openSSL(operation) }
+        return result
+    }
+
+    /// The PEM text `write` puts into a fresh BIO (it returns 1 on success).
+    static func write(_ operation: String, _ write: (OpaquePointer) -> Int32) throws(TLSError) -> String {
+        let bio = try MemoryBIO()
+        guard write(bio.pointer) == 1 else { throw .openSSL(operation) }
+        return bio.text()
+    }
 
     /// What was written to the BIO.
     func text() -> String {

@@ -106,13 +106,11 @@ class InstanceTests(unittest.TestCase):
 
         class Known:
             id, state_reason = "i-0b", ("Client.InstanceInitiatedShutdown", "why")
-        saved = dict(INSTANCES.by_id)
-        INSTANCES.by_id["i-0b"] = Known()
+        INSTANCES.add("i-0b", Known())
         try:
             rewritten = rewrite_state_reasons(body)
         finally:
-            INSTANCES.by_id.clear()
-            INSTANCES.by_id.update(saved)
+            del INSTANCES.by_id["i-0b"]
         self.assertEqual(rewritten.count(b"Client.UserInitiatedShutdown"), 1)
         self.assertIn(b"<code>Client.InstanceInitiatedShutdown</code><message>why</message></stateReason>"
                       b"<instanceId>i-0b</instanceId>", rewritten)

@@ -69,6 +69,27 @@ class Settings:
 SETTINGS = Settings()
 
 
+class Records:
+    """The emulated tasks or instances, by ARN or id, for the emulator's lifetime."""
+
+    def __init__(self):
+        self.lock = threading.Lock()
+        self.by_id = {}
+
+    def get(self, key):
+        with self.lock:
+            return self.by_id.get(key)
+
+    def all(self):
+        with self.lock:
+            return list(self.by_id.values())
+
+    def add(self, key, record):
+        with self.lock:
+            self.by_id[key] = record
+        return record
+
+
 def enabled_for(call):
     return SETTINGS.enabled(call.account)
 

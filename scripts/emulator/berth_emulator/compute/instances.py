@@ -17,7 +17,7 @@ import re
 import threading
 
 from .. import upstream
-from . import SETTINGS, sandbox as sandboxes
+from . import SETTINGS, Records, sandbox as sandboxes
 from .addresses import ADDRESSES
 from .containers import SYSTEM_PATH, hostname_for, network_env, network_files
 from .supervisor import SUPERVISOR
@@ -154,23 +154,9 @@ def decode_user_data(value):
         return value.encode()
 
 
-class Instances:
-    def __init__(self):
-        self.lock = threading.Lock()
-        self.by_id = {}
-
-    def get(self, instance_id):
-        with self.lock:
-            return self.by_id.get(instance_id)
-
-    def all(self):
-        with self.lock:
-            return list(self.by_id.values())
-
+class Instances(Records):
     def launch(self, call, instance_id, moto_ip, params, docker_installed):
-        instance = Instance(call, instance_id, moto_ip, params)
-        with self.lock:
-            self.by_id[instance_id] = instance
+        instance = self.add(instance_id, Instance(call, instance_id, moto_ip, params))
         instance.boot(docker_installed)
         return instance
 

@@ -23,7 +23,7 @@ import threading
 import time
 
 from .. import upstream
-from . import sandbox as sandboxes
+from . import Records, sandbox as sandboxes
 from .addresses import ADDRESSES
 from .containers import container_spec, hostname_for
 from .health import HealthCheck, task_health
@@ -254,19 +254,10 @@ def reference(image):
     return name
 
 
-class Tasks:
+class Tasks(Records):
     def __init__(self):
-        self.lock = threading.Lock()
-        self.by_arn = {}
+        super().__init__()
         self.definitions = {}  # (account, region, arn) -> task definition (immutable in ECS)
-
-    def get(self, arn):
-        with self.lock:
-            return self.by_arn.get(arn)
-
-    def all(self):
-        with self.lock:
-            return list(self.by_arn.values())
 
     def definition(self, call, arn):
         key = (call.account, call.region, arn)
@@ -279,9 +270,7 @@ class Tasks:
         return known
 
     def run(self, call, moto_task, overrides):
-        task = Task(call, moto_task)
-        with self.lock:
-            self.by_arn[task.arn] = task
+        task = self.add(moto_task["taskArn"], Task(call, moto_task))
         task.start(self.definition(call, moto_task["taskDefinitionArn"]), overrides)
         return task
 
