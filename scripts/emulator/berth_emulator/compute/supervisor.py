@@ -12,6 +12,7 @@ import os
 import queue
 import signal
 import subprocess
+import sys
 import threading
 import time
 
@@ -112,7 +113,10 @@ class Supervisor:
         with self.lock:
             self.sandboxes.remove(sandbox)
         if sandbox.on_exit:
-            sandbox.on_exit(sandbox)
+            try:
+                sandbox.on_exit(sandbox)
+            except Exception as error:  # noqa: BLE001  (this thread has no caller to tell)
+                print(f"compute: after {sandbox.name} exited: {error!r}", file=sys.stderr, flush=True)
 
     def running(self):
         with self.lock:
