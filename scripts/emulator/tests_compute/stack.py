@@ -54,7 +54,7 @@ class Stack:
 
     def start(self):
         moto_port, port = free_port(), free_port()
-        env = dict(os.environ, MOTO_IAM_LOAD_MANAGED_POLICIES="false")
+        env = dict(os.environ, MOTO_IAM_LOAD_MANAGED_POLICIES="false", BERTH_EMULATOR_COMPUTE_DIR=self.dir)
         for name in ("VIRTUAL_ENV", "PYTHONHOME", "PYTHONPATH"):
             env.pop(name, None)
         self.moto = self.spawn("moto", ["moto_server", "-H", "127.0.0.1", "-p", str(moto_port)], env)

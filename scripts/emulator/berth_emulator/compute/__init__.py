@@ -53,10 +53,12 @@ class Settings:
                 self.accounts[account] = on
 
     def files(self):
-        """The emulator's private folder for sandbox files (specs, consoles, container logs)."""
+        """The emulator's private folder for sandbox files (specs, consoles, container logs),
+        under BERTH_EMULATOR_COMPUTE_DIR when set (scripts/emulator/start sets its state
+        folder), so that what a killed emulator leaves goes with that folder."""
         with self.lock:
             if self.state_dir is None:
-                self.state_dir = tempfile.mkdtemp(prefix="berth-compute-")
+                self.state_dir = tempfile.mkdtemp(prefix="berth-compute-", dir=os.environ.get("BERTH_EMULATOR_COMPUTE_DIR"))
             return self.state_dir
 
     def remove_files(self):
