@@ -139,10 +139,3 @@ enum ECSClusterPlan {
         return RetryableStepError("ECS could not start \(what): \(reasons.isEmpty ? "no reason given" : reasons)")
     }
 }
-
-/// A step failure that may pass (capacity, eventual consistency): retried with backoff.
-struct RetryableStepError: Error, CustomStringConvertible {
-    let message: String
-    init(_ message: String) { self.message = message }
-    var description: String { message }
-}
