@@ -137,7 +137,7 @@ import TestSupport
 
             func tenant(_ name: String, backend: String = "ecs", region: String? = nil) throws {
                 var tenant = TenantStore.NewTenant(name: name)
-                tenant.defaultBackend = backend
+                tenant.defaultBackend = try Backend(parsing: backend)
                 tenant.defaultRegion = region
                 try TenantStore(connection).create(tenant)
             }

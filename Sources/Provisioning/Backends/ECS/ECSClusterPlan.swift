@@ -2,7 +2,8 @@ import AWS
 import Foundation
 
 /// An ECS/Fargate Dask cluster in the tenant's shared network: its own security group, a task
-/// definition each for the scheduler and the workers, the scheduler task, then the workers.
+/// definition each for the scheduler and the workers, the scheduler task, then the workers;
+/// ready when every worker task runs.
 enum ECSClusterPlan {
     static let schedulerPort = ClusterSecurityGroup.schedulerPort
     static let dashboardPort = ClusterSecurityGroup.dashboardPort
@@ -11,13 +12,13 @@ enum ECSClusterPlan {
 
     static func steps(cluster: Cluster) -> [Step] {
         let spec = cluster.spec
-        let startedBy = Names.startedBy(cluster: cluster.id)
+        let startedBy = ECSNames.startedBy(cluster: cluster.id)
         return [
             ClusterSecurityGroup.step(cluster: cluster),
             Step("task_definitions", .create) { ctx in
                 var arns: StepOutputs = [:]
                 for role in ["scheduler", "worker"] {
-                    let family = Names.taskFamily(cluster: cluster.id, role: role)
+                    let family = ECSNames.taskFamily(cluster: cluster.id, role: role)
                     if ctx.resumed, let found = try tolerate([.notFound, .invalidInput], { try ctx.aws.describeTaskDefinition(family) }),
                        found.status == "ACTIVE" {
                         arns["\(role)_task_definition"] = found.taskDefinitionArn
@@ -109,6 +110,11 @@ enum ECSClusterPlan {
                 }
                 return .done(["worker_task_arns": arns.joined(separator: ",")])
             },
+        ]
+    }
+
+    static func readinessSteps(cluster: Cluster) -> [Step] {
+        [
             Step("workers_running", .check) { ctx in
                 let ecsCluster = try ctx.require("ecs_cluster")
                 let arns = ctx.list("worker_task_arns")

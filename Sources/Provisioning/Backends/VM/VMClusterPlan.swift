@@ -4,7 +4,7 @@ import Foundation
 /// A Dask cluster on EC2 instances in the tenant's shared network: its own security group,
 /// checked instance types and images, the scheduler instance, then the workers. Every launch
 /// carries a deterministic ClientToken and its tags (TagSpecifications), requires IMDSv2, and
-/// uses the tenant's instance profile.
+/// uses the tenant's instance profile. Ready when every worker instance runs.
 enum VMClusterPlan {
     static func steps(cluster: Cluster) -> [Step] {
         let spec = cluster.spec
@@ -75,6 +75,11 @@ enum VMClusterPlan {
                 }
                 return .done(["worker_instance_ids": instances.map(\.instanceId).joined(separator: ",")])
             },
+        ]
+    }
+
+    static func readinessSteps(cluster: Cluster) -> [Step] {
+        [
             Step("workers_running", .check) { ctx in
                 let ids = ctx.list("worker_instance_ids")
                 guard !ids.isEmpty else { return .done(["workers_running": "0"]) }
