@@ -1,6 +1,6 @@
 /// Bad requests to provisioning (a message that says what is allowed) and failures that
 /// tell the operator or tenant what to fix. Never carries a secret.
-public enum ProvisioningError: Error, CustomStringConvertible {
+public enum ProvisioningError: Error, CustomStringConvertible, Equatable {
     case invalid(String)
     case notFound(String)
     case failed(String)

@@ -30,28 +30,6 @@ public struct Cluster: Sendable, Encodable {
              createdAt = "created_at", updatedAt = "updated_at"
     }
 
-    init(row: Row) throws {
-        id = try row.decode("id")
-        tenantId = try row.decode("tenant_id")
-        tenant = try row.decode("tenant")
-        name = try row.decode("name")
-        state = try row.decode("state", as: ClusterState.self)
-        desired = try row.decode("desired", as: DesiredState.self)
-        error = try row.decodeIfPresent("error")
-        backend = try row.decode("backend", as: Backend.self)
-        region = try row.decode("region")
-        let specText: JSONText = try row.decode("spec")
-        spec = try ClusterSpec.decode(specText.text)
-        schedulerAddress = try row.decodeIfPresent("scheduler_address")
-        schedulerPublicAddress = try row.decodeIfPresent("scheduler_public_address")
-        activeJob = try row.decodeIfPresent("active_job")
-        createJob = try row.decodeIfPresent("create_job")
-        deleteJob = try row.decodeIfPresent("delete_job")
-        keepError = try row.decode("keep_error")
-        createdAt = try row.decode("created_at")
-        updatedAt = try row.decode("updated_at")
-    }
-
     public func encode(to encoder: any Encoder) throws {
         var c = encoder.container(keyedBy: CodingKeys.self)
         try c.encode(uuid: id, forKey: .id)
@@ -76,4 +54,28 @@ public struct Cluster: Sendable, Encodable {
 
     var scope: String { "cluster:\(id.uuidString.lowercased())" }
     var events: EventTarget { EventTarget(tenant: tenant, clusterId: id, clusterName: name) }
+}
+
+extension Cluster {
+    init(row: Row) throws {
+        id = try row.decode("id")
+        tenantId = try row.decode("tenant_id")
+        tenant = try row.decode("tenant")
+        name = try row.decode("name")
+        state = try row.decode("state", as: ClusterState.self)
+        desired = try row.decode("desired", as: DesiredState.self)
+        error = try row.decodeIfPresent("error")
+        backend = try row.decode("backend", as: Backend.self)
+        region = try row.decode("region")
+        let specText: JSONText = try row.decode("spec")
+        spec = try ClusterSpec.decode(specText.text)
+        schedulerAddress = try row.decodeIfPresent("scheduler_address")
+        schedulerPublicAddress = try row.decodeIfPresent("scheduler_public_address")
+        activeJob = try row.decodeIfPresent("active_job")
+        createJob = try row.decodeIfPresent("create_job")
+        deleteJob = try row.decodeIfPresent("delete_job")
+        keepError = try row.decode("keep_error")
+        createdAt = try row.decode("created_at")
+        updatedAt = try row.decode("updated_at")
+    }
 }

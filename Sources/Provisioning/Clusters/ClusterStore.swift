@@ -17,7 +17,8 @@ public struct ClusterStore {
 
     /// `create` from a request's layers (see `ClusterRequest`), merged in the database.
     public func create(_ request: ClusterRequest) throws -> UUID {
-        // A back-office role may not read berth.tenants: then the tenant's backend is unknown here.
+        // A back-office role may not read berth.tenants. Then ecs is assumed, and a configured
+        // fargate_spot reaches a vm tenant's request, which the SQL API refuses saying why.
         let tenantBackend = (try? TenantStore(connection).get(name: request.tenant))??.defaultBackend
         let layers = request.layers(tenantBackend: tenantBackend)
         return try connection.queryRow(ProvisioningSQL.createClusterLayered, [

@@ -10,7 +10,7 @@ struct ClusterJobSupport {
 
     /// The cluster this job works on, taken for this job; nil when another job holds it.
     func acquire(_ context: JobContext) throws -> Cluster? {
-        let id = try ClusterJobArguments(of: context.job).clusterId
+        let id = try ClusterJobArguments(args: context.job.args).clusterId
         return try context.withConnection { connection in
             if let cluster = try connection.queryRow(ProvisioningSQL.acquireCluster, [id, context.job.id]).map(Cluster.init(row:)) {
                 return cluster

@@ -1,4 +1,5 @@
 import Foundation
+import Postgres
 import Queue
 
 /// A job kind's arguments, as the SQL that enqueues it writes them into `berth.jobs.args`.
@@ -8,13 +9,13 @@ protocol JobArguments: Codable, Sendable {
 }
 
 extension JobArguments {
-    /// Decodes `job.args`. Arguments that do not decode fail the job for good: no retry can
-    /// fix them.
-    init(of job: Job) throws {
+    /// Decodes a job's `args`. Arguments that do not decode fail the job for good: no retry
+    /// can fix them.
+    init(args: JSONText) throws {
         do {
-            self = try JSONDecoder().decode(Self.self, from: Data(job.args.text.utf8))
+            self = try JSONDecoder().decode(Self.self, from: Data(args.text.utf8))
         } catch {
-            throw JobError("job args must hold \(Self.expected), got \(Quoting.quote(job.args.text))", retryable: false)
+            throw JobError("job args must hold \(Self.expected), got \(Quoting.quote(args.text))", retryable: false)
         }
     }
 }

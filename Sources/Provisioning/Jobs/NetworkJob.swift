@@ -14,7 +14,7 @@ public struct NetworkJob: JobHandler {
     }
 
     public func run(_ context: JobContext) throws -> JobResult {
-        let args = try NetworkJobArguments(of: context.job)
+        let args = try NetworkJobArguments(args: context.job.args)
         let (tenantId, region) = (args.tenantId, args.region)
         // A tenant whose key nobody can open fails its network, so clusters waiting on it fail too.
         let access = try TenantAccess.open(for: context, tenantId: tenantId, region: region, settings: settings) { connection, message in
