@@ -5,8 +5,6 @@ import Foundation
 /// definition each for the scheduler and the workers, the scheduler task, then the workers;
 /// ready when every worker task runs.
 enum ECSClusterPlan {
-    static let schedulerPort = ClusterSecurityGroup.schedulerPort
-    static let dashboardPort = ClusterSecurityGroup.dashboardPort
     static let runTaskBatch = 10  // RunTask starts at most 10 tasks per call
     static let describeTasksBatch = 100
 
@@ -29,10 +27,9 @@ enum ECSClusterPlan {
                     let memoryMiB = Int(memory * 1024)
                     let container = ContainerDefinition(
                         name: role, image: spec.image ?? "ghcr.io/dask/dask:latest",
-                        command: role == "scheduler"
-                            ? ["dask", "scheduler", "--port", "\(schedulerPort)", "--dashboard-address", ":\(dashboardPort)"]
-                            : ["dask", "worker"],
-                        portMappings: role == "scheduler" ? [PortMapping(containerPort: schedulerPort), PortMapping(containerPort: dashboardPort)] : nil,
+                        command: role == "scheduler" ? DaskScheduler.command : ["dask", "worker"],
+                        portMappings: role == "scheduler"
+                            ? [PortMapping(containerPort: DaskScheduler.port), PortMapping(containerPort: DaskScheduler.dashboardPort)] : nil,
                         memory: memoryMiB,
                         logConfiguration: .awslogs(group: try ctx.require("log_group"), region: cluster.region,
                                                    streamPrefix: cluster.id.uuidString.lowercased()))
@@ -63,12 +60,9 @@ enum ECSClusterPlan {
                     guard let ip = task.privateIPv4Address else {
                         return .wait(seconds: ctx.pollInterval, reason: "the scheduler task's network interface")
                     }
-                    var outputs = ["scheduler_address": "tcp://\(ip):\(schedulerPort)"]
-                    if let eni = task.networkInterfaceId,
-                       let publicIp = try? ctx.aws.describeNetworkInterfaces(ids: [eni]).first?.publicIp {
-                        outputs["scheduler_public_address"] = "tcp://\(publicIp):\(schedulerPort)"
-                    }
-                    return .done(outputs)
+                    // The public IP is a convenience: a failed look-up does not fail the step.
+                    let publicIP = task.networkInterfaceId.flatMap { eni in try? ctx.aws.describeNetworkInterfaces(ids: [eni]).first?.publicIp }
+                    return .done(DaskScheduler.outputs(privateIP: ip, publicIP: publicIP))
                 case "STOPPED", "DEPROVISIONING":
                     throw StepFailure("the scheduler task stopped before it ran: \(task.stoppedReason ?? "no reason given")")
                 default:

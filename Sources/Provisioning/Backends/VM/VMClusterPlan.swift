@@ -45,11 +45,7 @@ enum VMClusterPlan {
                     guard let ip = instance.privateIpAddress else {
                         return .wait(seconds: ctx.pollInterval, reason: "the scheduler instance's address")
                     }
-                    var outputs = ["scheduler_address": "tcp://\(ip):\(ClusterSecurityGroup.schedulerPort)"]
-                    if let publicIp = instance.publicIpAddress, !publicIp.isEmpty {
-                        outputs["scheduler_public_address"] = "tcp://\(publicIp):\(ClusterSecurityGroup.schedulerPort)"
-                    }
-                    return .done(outputs)
+                    return .done(DaskScheduler.outputs(privateIP: ip, publicIP: instance.publicIpAddress))
                 case "pending":
                     return .wait(seconds: ctx.pollInterval, reason: "the scheduler instance to be running")
                 default:
