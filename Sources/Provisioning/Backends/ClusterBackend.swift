@@ -5,7 +5,8 @@ import AWS
 /// and the jobs never ask which backend they have. docs/architecture.md says how to add one.
 ///
 /// Steps run in the cluster's scope (`cluster:<id>`), so their names are checkpoint keys: a
-/// name once released may not change meaning.
+/// name once released may not change meaning. What else a backend must do to a cluster it
+/// runs (scale it, repair it) belongs here too, as steps of their own beside these.
 protocol ClusterBackend: Sendable {
     /// Makes the cluster's resources. The plan already holds the shared network's outputs
     /// (`vpc_id`, `vpc_cidr`, `subnet_ids`, `ecs_cluster`, `log_group`, the roles' ARNs); the
