@@ -33,7 +33,7 @@ public final class QueueHarness: @unchecked Sendable {
         public let pool: WorkerPool
         private let done = DispatchSemaphore(value: 0)
 
-        init(_ pool: WorkerPool) {
+        public init(_ pool: WorkerPool) {
             self.pool = pool
             Thread { pool.run(); self.done.signal() }.start()
         }
