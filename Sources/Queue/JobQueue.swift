@@ -152,6 +152,13 @@ public struct JobQueue {
         return held
     }
 
+    /// The ids, among these attempts (id, lease token), whose cancel was requested.
+    public func cancelRequested(_ jobs: [(id: Int64, token: UUID)]) throws -> Set<Int64> {
+        guard !jobs.isEmpty else { return [] }
+        let rows = try connection.query(QueueSQL.cancelRequested, [jobs.map { $0.id }, jobs.map { $0.token }])
+        return Set(try rows.map { try $0.decode("id", as: Int64.self) })
+    }
+
     /// A job the rescuer took back from a dead worker.
     public struct Rescued: Sendable {
         public var id: Int64

@@ -174,6 +174,16 @@ enum QueueSQL {
         returning j.id, j.cancel_requested
         """)
 
+    /// Which of the given attempts (id, lease token) have a cancel requested: read before a
+    /// worker acts on a `berth_job_cancel` notification, which anyone may send.
+    static let cancelRequested = SQL("queue_cancel_requested", """
+        select j.id from berth.jobs j
+          join unnest($1::bigint[], $2::uuid[]) as h(id, token) on j.id = h.id and j.lease_token = h.token
+         where j.cancel_requested
+        """)
+
+    static let synchronousCommit = SQL("queue_synchronous_commit", "select current_setting('synchronous_commit') as setting")
+
     /// Returns jobs whose lease expired (their worker died or hung) to the queue, or ends them
     /// when out of attempts or cancelled, recording why in the error history.
     static let rescue = SQL("queue_rescue", """
