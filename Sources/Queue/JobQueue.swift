@@ -226,13 +226,14 @@ public struct JobQueue {
     }
 
     public func status() throws -> Status {
+        guard let row = try connection.queryRow(QueueSQL.status) else {
+            throw PostgresError(.decoding, operation: QueueSQL.status.name, message: "the status statement returned no row")
+        }
         var counts: [String: Int] = [:]
-        for row in try connection.query(QueueSQL.countsByState) { counts[try row.decode("state")] = try row.decode("count") }
-        let oldest = try connection.queryRow(QueueSQL.oldestReady)
-        var perTenant: [String: Int] = [:]
-        for row in try connection.query(QueueSQL.runningPerTenant) { perTenant[try row.decode("tenant")] = try row.decode("running") }
-        return Status(counts: counts, ready: try oldest?.decode("ready") ?? 0, scheduled: try oldest?.decode("scheduled") ?? 0,
-                      oldestQueuedAgeSeconds: try oldest?.decodeIfPresent("age_seconds"), runningPerTenant: perTenant)
+        for state in JobState.allCases { counts[state.rawValue] = try row.decode(state.rawValue) }
+        let perTenant = (try row.decode("per_tenant", as: JSONText.self).object() as? [String: Int]) ?? [:]
+        return Status(counts: counts, ready: try row.decode("ready"), scheduled: try row.decode("scheduled"),
+                      oldestQueuedAgeSeconds: try row.decodeIfPresent("age_seconds"), runningPerTenant: perTenant)
     }
 
     /// NOTIFY channels: new work (enqueue, retry, rescue) and cancel requests (payload: job id).
