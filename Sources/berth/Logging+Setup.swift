@@ -36,8 +36,7 @@ struct LineLogHandler: LogHandler {
              source: String, file: String, function: String, line: UInt) {
         var all = metadata
         if let explicit { all.merge(explicit) { $1 } }
-        let time = ISO8601DateFormatter.string(from: Date(), timeZone: .gmt,
-                                               formatOptions: [.withInternetDateTime, .withFractionalSeconds])
+        let time = LineLogHandler.timestamp()
         var text: String
         if json {
             var object: [String: Any] = ["ts": time, "level": level.rawValue, "msg": message.description, "logger": label]
@@ -45,10 +44,46 @@ struct LineLogHandler: LogHandler {
             let data = (try? JSONSerialization.data(withJSONObject: object, options: [.sortedKeys])) ?? Data()
             text = String(decoding: data, as: UTF8.self)
         } else {
-            text = "\(time) \(level.rawValue.uppercased()) \(message)"
-            for key in all.keys.sorted() { text += " \(key)=\(all[key]!)" }
+            text = "\(time) \(level.rawValue.uppercased()) \(LineLogHandler.escaped(message.description))"
+            for key in all.keys.sorted() { text += " \(LineLogHandler.escaped(key))=\(LineLogHandler.escaped("\(all[key]!)"))" }
         }
         text += "\n"
         FileHandle.standardError.write(Data(text.utf8))
+    }
+
+    /// UTC, to the microsecond (benchmarks read when a handler started from the log).
+    static func timestamp() -> String {
+        var now = timeval()
+        gettimeofday(&now, nil)
+        var parts = tm()
+        var seconds = now.tv_sec
+        gmtime_r(&seconds, &parts)
+        return String(format: "%04d-%02d-%02dT%02d:%02d:%02d.%06dZ", Int(parts.tm_year) + 1900, Int(parts.tm_mon) + 1,
+                      Int(parts.tm_mday), Int(parts.tm_hour), Int(parts.tm_min), Int(parts.tm_sec), Int(now.tv_usec))
+    }
+
+    /// One line per event: control characters (libpq's errors span lines and indent with tabs;
+    /// a value from the database may hold a terminal escape) become escapes, `\n`, `\r`, `\t`
+    /// or `\u{1b}`.
+    static func escaped(_ text: String) -> String {
+        guard text.unicodeScalars.contains(where: isControl) else { return text }
+        var out = ""
+        out.reserveCapacity(text.utf8.count + 8)
+        for scalar in text.unicodeScalars {
+            switch scalar {
+            case "\n": out += "\\n"
+            case "\r": out += "\\r"
+            case "\t": out += "\\t"
+            case _ where isControl(scalar):
+                out += "\\u{" + String(scalar.value, radix: 16) + "}"
+            default: out.unicodeScalars.append(scalar)
+            }
+        }
+        return out
+    }
+
+    /// C0, DEL and C1.
+    private static func isControl(_ scalar: Unicode.Scalar) -> Bool {
+        scalar.value < 0x20 || (0x7f...0x9f).contains(scalar.value)
     }
 }

@@ -121,3 +121,22 @@ import TestSupport
         #expect(status.log.contains("timeout expired"), "\(status.log)")
     }
 }
+
+@Suite struct LogFormatTests {
+    /// libpq's errors span lines (`...failed: Connection refused\n\tIs the server running...`):
+    /// in text logs every event stays on one line, its control characters escaped.
+    @Test func textLogsKeepOneLinePerEvent() throws {
+        let worker = try ChildProcess(arguments: ["worker", "--concurrency", "1"],
+                                      environment: ["DATABASE_URL": "postgresql://berth@127.0.0.1:1/berth", "BERTH_LOG_LEVEL": "info",
+                                                    "BERTH_LOG_FORMAT": "text"])
+        try poll(timeout: 10, "two connection failures logged") { worker.log.components(separatedBy: "Connection refused").count > 2 }
+        worker.signal(SIGTERM)
+        #expect(try worker.waitForExit() == 0)
+        let lines = worker.log.split(separator: "\n", omittingEmptySubsequences: false).dropLast()
+        #expect(lines.count >= 3)
+        let stamp = try Regex(#"^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{6}Z (TRACE|DEBUG|INFO|NOTICE|WARNING|ERROR|CRITICAL) "#)
+        let broken = lines.filter { $0.firstMatch(of: stamp) == nil }
+        #expect(broken.isEmpty, "\(broken.count) lines are not events of their own, e.g. \(broken.first ?? "")")
+        #expect(worker.log.contains(#"Connection refused\n\tIs the server running"#), "\(worker.log)")
+    }
+}
