@@ -22,6 +22,10 @@ public final class JobContext: @unchecked Sendable {
     private let condition = NSCondition()
     private var stopReason: JobInterrupted.Reason?
     private var finished = false
+    /// When (monotonic) its outcome was handed over to be written; nil until then. Guarded by
+    /// the worker pool's `state` lock. A job whose outcome waited longer than a lease is no
+    /// longer heartbeated (another process rescues it).
+    var outcomeSubmittedAt: Double?
     /// Until when (monotonic seconds) the job's lease surely holds: the local time its claim or
     /// its last successful heartbeat was sent, plus the lease. The server stamped the lease
     /// later than that, so past this moment another worker may own the job, whatever this

@@ -182,6 +182,8 @@ enum QueueSQL {
          where j.cancel_requested
         """)
 
+    static let capsExist = SQL("queue_caps_exist", "select exists (select from berth.queue_tenant_limits) as capped")
+
     static let synchronousCommit = SQL("queue_synchronous_commit", "select current_setting('synchronous_commit') as setting")
 
     /// Returns jobs whose lease expired (their worker died or hung) to the queue, or ends them

@@ -13,11 +13,14 @@ extension WorkerPool {
         var failures = 0
         while true {
             state.lock()
-            while pendingCompletions.isEmpty && !completerStopping { state.wait() }
+            while pendingCompletions.isEmpty && !completerStopping {
+                completerIdle = true
+                state.wait()
+                completerIdle = false
+            }
             if pendingCompletions.isEmpty && completerStopping { state.unlock(); break }
             let batch = pendingCompletions
             pendingCompletions.removeAll(keepingCapacity: true)
-            for completion in batch { beingWritten.insert(completion.leaseToken) }
             state.unlock()
 
             while true {
@@ -50,7 +53,7 @@ extension WorkerPool {
         state.lock()
         outcomesBlocked = blocked
         state.unlock()
-        if !blocked { producerWake.wake() }
+        if !blocked { requestClaim() }
     }
 
     private func completerStoppingNow() -> Bool {
@@ -68,8 +71,11 @@ extension WorkerPool {
             earliest = min(earliest ?? item.runAt, item.runAt)
         }
         if let earliest { nextDue = min(nextDue ?? earliest, earliest) }
+        // A written outcome frees its tenant's cap: with caps the producer looks again now
+        // (its claim when the slot freed may have come before this write).
+        let claim = capsExist && !written.isEmpty
         state.unlock()
-        if earliest != nil { producerWake.wake() }
+        if claim { requestClaim() } else if earliest != nil { producerWake.wake() }
 
         for completion in batch {
             guard let item = byID[completion.job.id] else {

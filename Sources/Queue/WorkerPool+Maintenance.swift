@@ -32,7 +32,9 @@ extension WorkerPool {
                             "attempt": "\(job.attempt)", "state": "\(job.state.rawValue)",
                         ])
                     }
-                    if !rescued.isEmpty { producerWake.wake() }
+                    if !rescued.isEmpty { requestClaim() }
+                    let capped = try queue.capsExist()
+                    state.lock(); capsExist = capped; state.unlock()
                 }
                 setMaintenanceFailing(false)
             } catch {
@@ -48,7 +50,7 @@ extension WorkerPool {
         let changed = maintenanceFailing != failing
         maintenanceFailing = failing
         state.unlock()
-        if changed && !failing { producerWake.wake() }
+        if changed && !failing { requestClaim() }
     }
 
     private func hasCancelChecks() -> Bool {
@@ -118,7 +120,7 @@ extension WorkerPool {
         for (id, context) in running {
             // An outcome that has waited a lease to be written: stop holding the job, so its
             // lease lapses and another process rescues it (this one may not write again soon).
-            if let since = outcomePendingSince[context.leaseToken], now - since > config.lease {
+            if let since = context.outcomeSubmittedAt, now - since > config.lease {
                 lettingGo.append(id)
                 continue
             }
@@ -136,10 +138,11 @@ extension WorkerPool {
         for item in held {
             guard let cancelRequested = alive[item.id] else {
                 // Rescued by someone else, or already written: only a job still running here matters.
+                // One whose outcome is waiting to be written is not "lost" when its heartbeat misses.
                 state.lock()
-                let stillOurs = running[item.id] === item.context
+                let stillRunning = running[item.id] === item.context && item.context.outcomeSubmittedAt == nil
                 state.unlock()
-                if stillOurs && !isWritten(item.token) {
+                if stillRunning {
                     logger.warning("lease lost; the attempt will stop at its next checkpoint", metadata: ["job": "\(item.id)"])
                     item.context.interrupt(.leaseLost)
                 }
@@ -148,11 +151,5 @@ extension WorkerPool {
             item.context.leaseRenewed(sentAt: sent, lease: config.lease)
             if cancelRequested { item.context.interrupt(.cancelled) }
         }
-    }
-
-    /// A job whose outcome is waiting in the completer is not "lost" when its heartbeat misses.
-    private func isWritten(_ token: UUID) -> Bool {
-        state.lock(); defer { state.unlock() }
-        return beingWritten.contains(token) || pendingCompletions.contains { $0.leaseToken == token }
     }
 }

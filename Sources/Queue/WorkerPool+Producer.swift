@@ -15,6 +15,11 @@ extension WorkerPool {
         var gatherUntil: Date?
         var claimSeconds = 0.0
         var hint = JobQueue.ClaimHint()
+        // The last claim got fewer jobs than it asked for: nothing more was ready. A freed slot
+        // then needs no claim of its own; new work announces itself (NOTIFY), and the poll
+        // finds what does not (a retry another process scheduled, a job scheduled for later).
+        // Caps are the exception: a finished job frees its tenant's cap.
+        var drained = false
         var failures = 0
         while !isStopping() {
             do {
@@ -59,12 +64,16 @@ extension WorkerPool {
                         let jobs = try queue.claim(worker: config.workerName, limit: free, leaseSeconds: config.lease, hint: &hint)
                         claimSeconds = Monotonic.now() - started
                         dispatch(jobs, leaseHeldUntil: started + config.lease)
-                        // A batch that filled some slots may mean more is waiting: look again now.
-                        if !jobs.isEmpty && slots().free > 0 { needClaim = true; continue }
+                        drained = jobs.count < free
+                        // A batch that filled every slot it asked for may mean more is waiting.
+                        if !drained && slots().free > 0 { needClaim = true; continue }
                     }
                 }
                 let result = try connection.waitForNotifications(timeout: waitTimeout(), alsoWatching: producerWake.readFD)
-                if result.woken { producerWake.drain(); needClaim = true }
+                if result.woken {
+                    producerWake.drain()
+                    if takeClaimRequest() || !drained { needClaim = true }
+                }
                 handle(result.notifications, needClaim: &needClaim, urgent: &urgent)
                 // The poll, a job due, or a reconnect (notifications may have been missed).
                 if !result.woken && result.notifications.isEmpty || result.reconnected { needClaim = true; urgent = true }
@@ -109,6 +118,14 @@ extension WorkerPool {
         return outcomesBlocked || maintenanceFailing
     }
 
+    /// Whether something other than a freed slot asked for a claim (see `requestClaim()`).
+    private func takeClaimRequest() -> Bool {
+        state.lock(); defer { state.unlock() }
+        let requested = claimRequested
+        claimRequested = false
+        return requested
+    }
+
     private func slots() -> (free: Int, busy: Int) {
         state.lock(); defer { state.unlock() }
         return (config.concurrency - busy, busy)
@@ -139,10 +156,8 @@ extension WorkerPool {
         let vacuumDue = vacuumWanted
         state.unlock()
         if vacuumDue { maintenanceWake.lock(); maintenanceWake.broadcast(); maintenanceWake.unlock() }
-        for context in contexts {
-            if context.job.cancelRequested { context.interrupt(.cancelled) }
-            channel.put(context)
-        }
+        for context in contexts where context.job.cancelRequested { context.interrupt(.cancelled) }
+        channel.put(contexts)
     }
 
     /// Until the next poll, or sooner when a job this process requeued comes due.

@@ -36,14 +36,8 @@ public final class WorkerPool: @unchecked Sendable {
     var maintenanceStopping = false
     var completerStopping = false
     var pendingCompletions: [Completion] = []
-    /// Outcomes (by lease token) taken by the completer and not yet committed: their heartbeat
-    /// may miss.
-    var beingWritten: Set<UUID> = []
-    /// When (monotonic) each attempt's outcome (by lease token) was handed to the completer,
-    /// until it is written.
-    /// One that waited longer than a lease is no longer heartbeated: its lease lapses and
-    /// another process rescues the job rather than this one holding it while it cannot write.
-    var outcomePendingSince: [UUID: Double] = [:]
+    /// The completer waits with nothing to write (a new outcome must wake it).
+    var completerIdle = false
     /// The last outcome write failed: claim nothing until one succeeds.
     var outcomesBlocked = false
     /// The last heartbeat or rescue failed: claim nothing until one succeeds.
@@ -51,6 +45,12 @@ public final class WorkerPool: @unchecked Sendable {
     /// Jobs a `berth_job_cancel` notification named: the maintenance thread reads whether a
     /// cancel was really requested (a NOTIFY is only a hint; anyone may send one).
     var cancelChecks: Set<Int64> = []
+    /// Something other than a freed slot wants the producer to claim (work was rescued, writing
+    /// outcomes recovered).
+    var claimRequested = false
+    /// Whether `berth.queue_tenant_limits` had a row at the maintenance thread's last look
+    /// (true until it looked).
+    var capsExist = true
     /// The earliest `run_at` of a job this process sent back to the queue: the producer looks
     /// again then rather than waiting for the next poll.
     var nextDue: Date?
@@ -107,6 +107,14 @@ public final class WorkerPool: @unchecked Sendable {
     }
 
     var graceCutShort = false
+
+    /// Wakes the producer to claim.
+    func requestClaim() {
+        state.lock()
+        claimRequested = true
+        state.unlock()
+        producerWake.wake()
+    }
 
     /// Jobs currently claimed by this process (for tests and status).
     public var runningJobIDs: [Int64] {
