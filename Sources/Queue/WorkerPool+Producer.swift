@@ -18,7 +18,8 @@ extension WorkerPool {
         // The last claim got fewer jobs than it asked for: nothing more was ready. A freed slot
         // then needs no claim of its own; new work announces itself (NOTIFY), and the poll
         // finds what does not (a retry another process scheduled, a job scheduled for later).
-        // Caps are the exception: a finished job frees its tenant's cap.
+        // With caps set, the completer asks for a claim once outcomes are written (a finished
+        // job frees its tenant's cap).
         var drained = false
         var failures = 0
         while !isStopping() {
