@@ -106,7 +106,8 @@ public final class BlackholeProxy: @unchecked Sendable {
                 if n <= 0 { return }
                 var sent = 0
                 while sent < n {
-                    let w = buffer.withUnsafeBytes { write(to, $0.baseAddress! + sent, n - sent) }
+                    // send, not write: a peer that hung up must not raise SIGPIPE in the test process.
+                    let w = buffer.withUnsafeBytes { send(to, $0.baseAddress! + sent, n - sent, Int32(MSG_NOSIGNAL)) }
                     if w <= 0 { return }
                     sent += w
                 }
