@@ -1,5 +1,6 @@
 # Berth's image: `berth` (release, Swift runtime linked statically) on a slim Ubuntu with the
-# C libraries it loads (libpq, libcurl, OpenSSL), and the SQL migrations `berth migrate` runs.
+# C libraries it loads (libpq, libcurl, OpenSSL, and libxml2 for FoundationXML), and the SQL
+# migrations `berth migrate` runs.
 #   docker build -t berth .            (docker-compose.yml builds it for `migrate` and `worker`)
 ARG SWIFT_VERSION=6.2
 ARG UBUNTU=jammy
@@ -7,7 +8,7 @@ ARG UBUNTU=jammy
 FROM swift:${SWIFT_VERSION}-${UBUNTU} AS build
 RUN apt-get update \
  && DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends \
-        libpq-dev libcurl4-openssl-dev libssl-dev pkg-config \
+        libpq-dev libcurl4-openssl-dev libssl-dev libxml2-dev pkg-config \
  && rm -rf /var/lib/apt/lists/*
 WORKDIR /src
 # Dependencies first, so source edits don't refetch them.
@@ -22,7 +23,7 @@ RUN swift build -c release --product berth --static-swift-stdlib \
 FROM ubuntu:22.04
 RUN apt-get update \
  && DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends \
-        libpq5 libcurl4 libssl3 ca-certificates tzdata \
+        libpq5 libcurl4 libssl3 libxml2 ca-certificates tzdata \
  && rm -rf /var/lib/apt/lists/* \
  && useradd --system --uid 10001 --no-create-home berth
 COPY --from=build /usr/local/bin/berth /usr/local/bin/berth

@@ -10,6 +10,8 @@ let package = Package(
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
         .package(url: "https://github.com/apple/swift-log", from: "1.6.0"),
+        // The CLI's config file (YAML, past a flat map).
+        .package(url: "https://github.com/jpsim/Yams", from: "6.2.2"),
     ],
     targets: [
         // System-library shims. libpq has no variadic API, so a module map suffices.
@@ -38,7 +40,11 @@ let package = Package(
             "Postgres", "Queue", "AWS", "Provisioning",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
             .product(name: "Logging", package: "swift-log"),
+            .product(name: "Yams", package: "Yams"),
         ]),
+
+        // Benchmarks (not tests): scripts/bench-xml builds and runs this one.
+        .executableTarget(name: "BenchXML", dependencies: ["AWS"], path: "Benchmarks/BenchXML"),
 
         // Shared by the test targets: per-test databases, the built binary, polling helpers.
         .target(name: "TestSupport", dependencies: ["Postgres"], path: "Tests/TestSupport"),

@@ -51,9 +51,10 @@ public final class Connection: @unchecked Sendable {
         self.url = url
         self.applicationName = applicationName
         self.statementTimeout = statementTimeout.flatMap { $0 > 0 ? $0 : nil }
+        try ConnectionString.check(url)
         conn = Connection.connect(url)
         guard PQstatus(conn) == CONNECTION_OK else {
-            let message = Connection.errorMessage(conn)
+            let message = ConnectionString.redact(Connection.errorMessage(conn), in: url)
             PQfinish(conn)
             conn = nil
             throw PostgresError(.connection, operation: "connect", message: message)
@@ -150,7 +151,7 @@ public final class Connection: @unchecked Sendable {
         PQreset(conn)
         prepared.removeAll()
         guard PQstatus(conn) == CONNECTION_OK else {
-            throw PostgresError(.connection, operation: "reconnect", message: Connection.errorMessage(conn))
+            throw PostgresError(.connection, operation: "reconnect", message: ConnectionString.redact(Connection.errorMessage(conn), in: url))
         }
         try configureSession()
         let channels = listening

@@ -30,11 +30,41 @@ enum ProvisioningSQL {
          where id = $1
         """)
 
-    /// Rekey: rows sealed under another key than the current one, a batch at a time.
-    static let tenantsToRekey = SQL("prov_tenants_to_rekey", """
+    /// Taken while a key is stored: `FOR UPDATE` conflicts with the key-share lock that the
+    /// foreign keys of a new cluster or network row take, so none can appear between the
+    /// account check and the update.
+    static let lockTenantAccount = SQL("prov_lock_tenant_account", "select aws_account_id from berth.tenants where id = $1 for update")
+
+    /// What lives in the tenant's AWS account: clusters not `stopped`, and network jobs in flight.
+    static let liveClustersOfTenant = SQL("prov_live_clusters_of_tenant", """
+        select name, state from berth.clusters where tenant_id = $1 and state <> 'stopped' order by name
+        """)
+    static let networkJobsInFlight = SQL("prov_network_jobs_in_flight", """
+        select count(*) as n from berth.jobs
+         where kind = 'network.ensure' and state in ('queued', 'running') and args ->> 'tenant_id' = $1::uuid::text
+        """)
+
+    /// The tenant moves to another AWS account: its networks and the checkpoints of its IAM and
+    /// network plans describe the old account, so they go (the next cluster builds anew).
+    static let forgetTenantNetworks = SQL("prov_forget_tenant_networks", """
+        delete from berth.networks where tenant_id = $1 returning region, outputs ->> 'vpc_id' as vpc_id
+        """)
+    static let forgetTenantCheckpoints = SQL("prov_forget_tenant_checkpoints", """
+        delete from berth.steps where scope = 'tenant:' || $1::uuid::text or scope like 'network:' || $1::uuid::text || ':%'
+        """)
+
+    /// Rekey: the next row (by id) sealed under another key than the current one. Rows another
+    /// rekey holds are skipped (it re-seals them).
+    static let nextTenantToRekey = SQL("prov_next_tenant_to_rekey", """
         select \(tenantColumns) from berth.tenants
-         where secret_ciphertext is not null and secret_key_id <> $1
-         order by id limit $2 for update skip locked
+         where secret_ciphertext is not null and secret_key_id <> $1 and id > $2
+         order by id limit 1 for update skip locked
+        """)
+
+    /// Which master keys seal tenants' secrets (for a worker's check at start).
+    static let sealingKeys = SQL("prov_sealing_keys", """
+        select secret_key_id, array_agg(name order by name) as tenants from berth.tenants
+         where secret_ciphertext is not null group by secret_key_id order by secret_key_id
         """)
 
     static let resealSecret = SQL("prov_reseal_secret", """
@@ -47,6 +77,12 @@ enum ProvisioningSQL {
     // Tenant name, cluster name and spec are not secret, and the API's messages quote them back
     // to say what is wrong ("unknown tenant 'acme'"): no redaction, or the message loses that.
     static let createCluster = SQL("prov_create_cluster", "select berth.create_cluster($1, $2, $3::jsonb) as id", redactsParameters: false)
+    /// A create from layers (the CLI's): `$4` fills keys the spec `$3` lacks, `$5` replaces
+    /// keys. A spec that is not an object goes as it is, for the API to refuse in its words.
+    static let createClusterLayered = SQL("prov_create_cluster_layered", """
+        select berth.create_cluster($1, $2, case when jsonb_typeof($3::jsonb) = 'object' then $4::jsonb || $3::jsonb || $5::jsonb
+                                                 else $3::jsonb end) as id
+        """, redactsParameters: false)
     static let deleteCluster = SQL("prov_delete_cluster", "select berth.delete_cluster($1, $2) as id", redactsParameters: false)
 
     private static let clusterColumns = """

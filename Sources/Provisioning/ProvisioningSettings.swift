@@ -46,7 +46,28 @@ public struct ProvisioningSettings: Sendable {
         return settings
     }
 
-    /// The AWS client a tenant's jobs use in `region`.
+    /// What a worker should say at start about its master keys: none at all, or none that
+    /// opens some tenants' secrets (naming the key ids it lacks, never a key). Their jobs are
+    /// retried until a worker with the key takes them.
+    public func masterKeyWarnings(store: TenantStore) throws -> [String] {
+        let sealing = try store.connection.query(ProvisioningSQL.sealingKeys).map {
+            (keyId: try $0.decode("secret_key_id", as: String.self), tenants: try $0.decode("tenants", as: [String].self))
+        }
+        func names(_ tenants: [String]) -> String {
+            tenants.count <= 5 ? tenants.joined(separator: ", ") : tenants.prefix(5).joined(separator: ", ") + " and \(tenants.count - 5) more"
+        }
+        guard let keys = masterKeys else {
+            let all = sealing.flatMap(\.tenants).sorted()
+            return ["\(masterKeyProblem ?? "BERTH_MASTER_KEY is not set"). This worker cannot open the AWS keys of own-account tenants"
+                    + (all.isEmpty ? "" : " (\(names(all)))") + "; their jobs are retried until a worker that has the key takes them"]
+        }
+        return sealing.filter { keys.key(id: $0.keyId) == nil }.map {
+            "this worker lacks master key \($0.keyId), which seals the AWS keys of tenants \(names($0.tenants)): their jobs are retried until a worker that has it takes them. Add the key to BERTH_OLD_MASTER_KEYS (and run berth tenant rekey)"
+        }
+    }
+
+    /// The AWS client a tenant's jobs use in `region`. Throws `MissingMasterKey` when this
+    /// process cannot open the tenant's key (a job retries), `StepFailure` when nobody can.
     public func awsClient(for tenant: Tenant, region: String, store: TenantStore) throws -> AWSClient {
         let credentials: AWSCredentials
         switch tenant.awsMode {
@@ -56,11 +77,11 @@ public struct ProvisioningSettings: Sendable {
             }
             credentials = managed
         case .own:
-            guard let keys = masterKeys else {
-                throw StepFailure("cannot open tenant \(tenant.name)'s AWS key: \(masterKeyProblem ?? "BERTH_MASTER_KEY is not set")")
-            }
+            guard let keys = masterKeys else { throw MissingMasterKey(tenant: tenant.name, keyId: nil, problem: masterKeyProblem) }
             do { credentials = try store.credentials(of: tenant, keys: keys) } catch let error as ProvisioningError {
                 throw StepFailure(error.description)
+            } catch SecretError.unknownKey(let keyId) {
+                throw MissingMasterKey(tenant: tenant.name, keyId: keyId, problem: nil)
             } catch let error as SecretError {
                 throw StepFailure("cannot open tenant \(tenant.name)'s AWS key: \(error)")
             }

@@ -32,12 +32,11 @@ struct AWSCommand: ParsableCommand {
             if json {
                 let object: [String: String] = ["account": identity.account, "arn": identity.arn, "user_id": identity.userId,
                                                 "region": client.region, "access_key_id": client.credentials.accessKeyId]
-                let data = try JSONSerialization.data(withJSONObject: object, options: [.sortedKeys, .withoutEscapingSlashes])
-                print(String(decoding: data, as: UTF8.self))
+                Output.jsonLine(object)
             } else {
-                print("account: \(identity.account)")
-                print("arn:     \(identity.arn)")
-                print("region:  \(client.region)")
+                Output.line("account: \(identity.account)")
+                Output.line("arn:     \(identity.arn)")
+                Output.line("region:  \(client.region)")
             }
         }
     }

@@ -42,70 +42,17 @@ struct CLIConfig: Equatable {
     static func file(environment: [String: String]) throws -> CLIConfig {
         let path = path(environment: environment)
         guard let data = FileManager.default.contents(atPath: path) else { return CLIConfig() }
-        do { return try parse(String(decoding: data, as: UTF8.self)) } catch let error as UsageError {
+        guard let text = String(data: data, encoding: .utf8) else { throw UsageError("\(path): not UTF-8 text") }
+        do { return try parse(text) } catch let error as UsageError {
             throw UsageError("\(path): \(error.description)")
         }
     }
 
-    /// The file is a small YAML subset: `key: value` lines, one nested map under
-    /// `backend-options:` (indented), `#` comments, optional quotes. Anything else is refused
-    /// with the line number, rather than half-understood.
+    /// The file's settings (YAML, read strictly: see ``CLIConfigFile``).
     static func parse(_ text: String) throws -> CLIConfig {
-        var config = CLIConfig()
-        var section: String?
-        for (index, raw) in text.components(separatedBy: .newlines).enumerated() {
-            let line = stripComment(raw)
-            if line.trimmingCharacters(in: .whitespaces).isEmpty { continue }
-            let indented = line.first == " " || line.first == "\t"
-            // Keep the empty value of `backend-options:` (split drops empty pieces by default,
-            // which made every file with that section "malformed").
-            let parts = line.split(separator: ":", maxSplits: 1, omittingEmptySubsequences: false)
-                .map { $0.trimmingCharacters(in: .whitespaces) }
-            guard parts.count == 2, !parts[0].isEmpty else {
-                throw UsageError("line \(index + 1): expected 'key: value', got '\(raw)'")
-            }
-            let key = parts[0]
-            let value = unquote(parts[1])
-            if !indented {
-                section = nil
-                switch key {
-                case "database-url", "database_url": config.databaseURL = value
-                case "backend-options", "backend_options":
-                    guard value.isEmpty else { throw UsageError("line \(index + 1): backend-options holds indented keys") }
-                    section = "backend-options"
-                default:
-                    throw UsageError("line \(index + 1): unknown key '\(key)'; allowed: database-url, backend-options")
-                }
-                continue
-            }
-            guard section == "backend-options" else { throw UsageError("line \(index + 1): unexpected indentation") }
-            switch key {
-            case "region": config.region = value
-            case "backend": config.backend = value
-            case "fargate_spot", "fargate-spot":
-                guard let flag = parseBool(value) else { throw UsageError("line \(index + 1): fargate_spot must be true or false") }
-                config.fargateSpot = flag
-            default:
-                throw UsageError("line \(index + 1): unknown backend option '\(key)'; allowed: region, fargate_spot, backend")
-            }
-        }
-        return config
-    }
-
-    private static func stripComment(_ line: String) -> String {
-        var inQuotes: Character?
-        for (offset, char) in line.enumerated() {
-            if char == "\"" || char == "'" { inQuotes = inQuotes == char ? nil : (inQuotes ?? char) }
-            if char == "#" && inQuotes == nil { return String(line.prefix(offset)) }
-        }
-        return line
-    }
-
-    private static func unquote(_ value: String) -> String {
-        if value.count >= 2, let first = value.first, first == value.last, first == "\"" || first == "'" {
-            return String(value.dropFirst().dropLast())
-        }
-        return value
+        let file = try CLIConfigFile.read(text)
+        return CLIConfig(databaseURL: file.databaseURL, region: file.backendOptions?.region,
+                         fargateSpot: file.backendOptions?.fargateSpot, backend: file.backendOptions?.backend)
     }
 
     static func parseBool(_ value: String) -> Bool? {
@@ -120,6 +67,6 @@ struct CLIConfig: Equatable {
 extension JobsCommand.Common {
     /// A connection to `--database-url`, else `DATABASE_URL`, else the config file's database-url.
     func connect(config: CLIConfig? = nil) throws -> Connection {
-        try Environment.connect(databaseURL ?? (config ?? CLIConfig.load()).databaseURL)
+        try Environment.connect(databaseURL, config: config)
     }
 }

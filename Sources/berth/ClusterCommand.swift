@@ -26,42 +26,54 @@ struct ClusterCommand: ParsableCommand {
 
         @Option(help: "Backend: ecs or vm.") var backend: String?
         @Option(help: "Region.") var region: String?
-        @Option(help: "Workers.") var workers: Int?
+        // `.unconditional`: `--workers -1` is the value -1 (refused with the SQL API's message
+        // about it), not an unknown option `-1`.
+        @Option(parsing: .unconditional, help: "Workers: 0-100.") var workers: Int?
         @Flag(inversion: .prefixedNo, help: "Fargate Spot workers (ecs).") var fargateSpot: Bool?
 
         @Flag(help: "Show progress until the cluster is ready (exit 0) or in error (exit 1).")
         var wait = false
 
-        @Option(help: "With --wait: give up after this long.")
+        @Option(parsing: .unconditional, help: "With --wait: give up after this long.")
         var timeout = DurationArgument(seconds: 1800)
 
         @Flag(help: "Print JSON.") var json = false
         @OptionGroup var common: JobsCommand.Common
 
         func run() throws {
-            guard var object = (try? JSONSerialization.jsonObject(with: Data(spec.utf8))) as? [String: Any] else {
-                throw UsageError("--spec must be a JSON object, e.g. '{\"workers\": 4}'")
-            }
+            // The spec stays text: Postgres parses it and the SQL API judges every value, so
+            // `{"workers": 1e400}` gets the API's message about workers. Parsed here only to
+            // see its backend.
+            let requested = try JSONArgument.object(spec, option: "--spec", example: #"'{"workers": 4}'"#)
             let config = try CLIConfig.load()
-            // Flags beat the spec's absence only: an explicit spec key wins over the defaults.
-            func fill(_ key: String, _ flag: Any?, _ fallback: Any?) {
-                if let flag { object[key] = flag } else if object[key] == nil, let fallback { object[key] = fallback }
-            }
-            fill("backend", backend, config.backend)
-            fill("region", region, config.region)
-            fill("workers", workers, nil)
+            // Flags replace the spec's keys; the environment and the config file fill in keys it lacks.
+            var overrides: [String: Any] = [:]
+            var defaults: [String: Any] = [:]
+            if let backend { overrides["backend"] = backend } else if let value = config.backend { defaults["backend"] = value }
+            if let region { overrides["region"] = region } else if let value = config.region { defaults["region"] = value }
+            if let workers { overrides["workers"] = workers }
             let connection = try common.connect(config: config)
             // The configured fargate_spot is an ECS default: with no backend in the request, the
             // tenant's default backend decides (a vm tenant's clusters were refused otherwise).
             // A back-office role may not read berth.tenants: then ecs is assumed, as before.
             let tenantBackend = (try? TenantStore(connection).get(name: tenant))??.defaultBackend
-            let effectiveBackend = (object["backend"] as? String) ?? tenantBackend ?? "ecs"
-            fill("fargate_spot", fargateSpot, effectiveBackend == "ecs" ? config.fargateSpot : nil)
-            let specText = String(decoding: try JSONSerialization.data(withJSONObject: object, options: [.sortedKeys]), as: UTF8.self)
-            let id = try ClusterStore(connection).create(tenant: tenant, name: name, spec: JSONText(specText))
+            let specBackend = requested?.keys.contains("backend") == true ? requested?["backend"] as? String : config.backend
+            let effectiveBackend = backend ?? specBackend ?? tenantBackend ?? "ecs"
+            if let fargateSpot {
+                overrides["fargate_spot"] = fargateSpot
+            } else if effectiveBackend == "ecs", let value = config.fargateSpot {
+                defaults["fargate_spot"] = value
+            }
+            let id: UUID
+            do {
+                id = try ClusterStore(connection).create(tenant: tenant, name: name, spec: JSONText(spec),
+                                                         defaults: JSONArgument.text(defaults), overrides: JSONArgument.text(overrides))
+            } catch let error as PostgresError {
+                throw JSONArgument.invalid(error, option: "--spec", text: spec)
+            }
             if !wait {
                 if json { Output.json(["id": id.uuidString.lowercased(), "tenant": tenant, "name": name]) }
-                else { print("cluster \(tenant)/\(name) requested: \(id.uuidString.lowercased())") }
+                else { Output.line("cluster \(tenant)/\(name) requested: \(id.uuidString.lowercased())") }
                 return
             }
             try ClusterWatch.follow(connection: connection, clusterId: id, until: ["ready", "error", "stopped"],
@@ -75,7 +87,7 @@ struct ClusterCommand: ParsableCommand {
         @Argument(help: "Cluster name.") var name: String
         @Option(help: "The tenant's name.") var tenant: String
         @Flag(help: "Show progress until the cluster is stopped.") var wait = false
-        @Option(help: "With --wait: give up after this long.") var timeout = DurationArgument(seconds: 1800)
+        @Option(parsing: .unconditional, help: "With --wait: give up after this long.") var timeout = DurationArgument(seconds: 1800)
         @Flag(help: "Print JSON.") var json = false
         @OptionGroup var common: JobsCommand.Common
 
@@ -86,7 +98,7 @@ struct ClusterCommand: ParsableCommand {
             let id = try ClusterStore(connection).delete(tenant: tenant, name: name)
             if !wait {
                 if json { Output.json(["id": id.uuidString.lowercased(), "tenant": tenant, "name": name]) }
-                else { print("cluster \(tenant)/\(name) is being deleted: \(id.uuidString.lowercased())") }
+                else { Output.line("cluster \(tenant)/\(name) is being deleted: \(id.uuidString.lowercased())") }
                 return
             }
             try ClusterWatch.follow(connection: connection, clusterId: id, after: since, until: ["stopped", "error"], success: "stopped",
@@ -122,13 +134,10 @@ struct ClusterCommand: ParsableCommand {
             let (connection, cluster) = try ClusterCommand.find(name, tenant: tenant, common: common)
             if json { Output.json(Output.clusterObject(cluster)); return }
             let object = Output.clusterObject(cluster)
-            for key in ["id", "tenant", "name", "state", "error", "backend", "region", "scheduler_address", "scheduler_public_address",
-                        "created_at", "updated_at", "spec"] {
-                guard let value = object[key], !(value is NSNull) else { continue }
-                print("\(key.padding(toLength: 25, withPad: " ", startingAt: 0)) \(Output.plain(value))")
-            }
-            print("events:")
-            for event in try EventLog(connection).last(20, filter: .init(clusterId: cluster.id)) { print("  " + Output.eventLine(event)) }
+            Output.fields(object, ["id", "tenant", "name", "state", "error", "backend", "region", "scheduler_address",
+                                   "scheduler_public_address", "created_at", "updated_at", "spec"], width: 25)
+            Output.line("events:")
+            for event in try EventLog(connection).last(20, filter: .init(clusterId: cluster.id)) { Output.line("  " + Output.eventLine(event)) }
         }
     }
 }
@@ -160,7 +169,7 @@ extension ClusterCommand {
                 return
             }
             if resources.isEmpty {
-                print("nothing in AWS (\(cluster.region)) is tagged berth:cluster=\(cluster.id.uuidString.lowercased()) or runs as its tasks")
+                Output.line("nothing in AWS (\(cluster.region)) is tagged berth:cluster=\(cluster.id.uuidString.lowercased()) or runs as its tasks")
                 return
             }
             Output.table(["KIND", "ID", "STATE"], resources.map { [$0.kind, $0.id, $0.state] })
@@ -175,8 +184,7 @@ enum ClusterWatch {
         let deadline = Date().addingTimeInterval(timeout)
         var outcome: String?
         try EventLog(connection).follow(after: after, filter: .init(clusterId: clusterId), poll: 0.5, deadline: deadline) { event in
-            if json { Output.jsonLine(Output.eventObject(event)) } else { print(Output.eventLine(event)) }
-            fflush(nil)
+            Output.event(event, json: json)
             if event.type == "state", let state = event.state, states.contains(state) {
                 // A state event carries the state after the change.
                 outcome = state

@@ -5,16 +5,26 @@ import Postgres
 enum Environment {
     static var values: [String: String] { ProcessInfo.processInfo.environment }
 
-    static func databaseURL(_ flag: String? = nil) throws -> String {
-        if let flag, !flag.isEmpty { return flag }
-        guard let url = values["DATABASE_URL"], !url.isEmpty else {
-            throw UsageError("DATABASE_URL is not set: give a libpq URI such as postgresql://user@127.0.0.1:5432/berth (or --database-url)")
+    /// The database to use: `--database-url`, else `DATABASE_URL`, else the config file's
+    /// `database-url` (the same order for every command). A string libpq cannot parse is bad
+    /// input, and no message shows its password.
+    static func databaseURL(_ flag: String? = nil, config: CLIConfig? = nil) throws -> String {
+        let (url, source): (String, String)
+        if let flag, !flag.isEmpty {
+            (url, source) = (flag, "--database-url")
+        } else if let value = values["DATABASE_URL"], !value.isEmpty {
+            (url, source) = (value, "DATABASE_URL")
+        } else if let value = try (config ?? CLIConfig.file(environment: values)).databaseURL, !value.isEmpty {
+            (url, source) = (value, "database-url in \(CLIConfig.path(environment: values))")
+        } else {
+            throw UsageError("DATABASE_URL is not set: give a libpq URI such as postgresql://user@127.0.0.1:5432/berth (or --database-url, or database-url in \(CLIConfig.path(environment: values)))")
         }
+        do { try ConnectionString.check(url) } catch { throw UsageError("\(source) is \(error.message)") }
         return url
     }
 
-    static func connect(_ flag: String? = nil) throws -> Connection {
-        try Connection(url: try databaseURL(flag), applicationName: "berth cli")
+    static func connect(_ flag: String? = nil, config: CLIConfig? = nil) throws -> Connection {
+        try Connection(url: try databaseURL(flag, config: config), applicationName: "berth cli")
     }
 
     /// Where `migrations/` is: `BERTH_MIGRATIONS_DIR`, next to the binary's package checkout

@@ -11,7 +11,7 @@ struct EventsCommand: ParsableCommand {
     @Option(help: "Only this tenant's events.") var tenant: String?
     @Option(help: "Only this cluster's events (by name).") var cluster: String?
     @Flag(help: "Keep streaming new events until interrupted.") var follow = false
-    @Option(help: "How many past events to show first.") var last = 50
+    @Option(parsing: .unconditional, help: "How many past events to show first.") var last = 50
     @Flag(help: "One JSON object per line.") var json = false
     @OptionGroup var common: JobsCommand.Common
 
@@ -33,7 +33,6 @@ struct EventsCommand: ParsableCommand {
     }
 
     private func show(_ event: Event) {
-        if json { Output.jsonLine(Output.eventObject(event)) } else { print(Output.eventLine(event)) }
-        fflush(nil)
+        Output.event(event, json: json)
     }
 }

@@ -11,7 +11,7 @@ struct IAMPolicyCommand: ParsableCommand {
     var explain = false
 
     func run() {
-        if !explain { print(IAMPolicy.document(), terminator: ""); return }
+        if !explain { Output.block(IAMPolicy.document()); return }
         Output.table(["ACTION", "STATEMENT", "WHY"], AWSActions.all.map { [$0.name, $0.statement.rawValue, $0.purpose] })
     }
 }

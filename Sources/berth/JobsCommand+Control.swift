@@ -12,8 +12,8 @@ extension JobsCommand {
         @OptionGroup var common: JobsCommand.Common
 
         func run() throws {
-            try JobQueue(try Environment.connect(common.databaseURL)).retry(id: id)
-            print("job \(id) queued")
+            try JobQueue(try common.connect()).retry(id: id)
+            Output.line("job \(id) queued")
         }
     }
 
@@ -27,8 +27,8 @@ extension JobsCommand {
         @OptionGroup var common: JobsCommand.Common
 
         func run() throws {
-            let state = try JobQueue(try Environment.connect(common.databaseURL)).cancel(id: id)
-            print(state == .cancelled ? "job \(id) cancelled" : "job \(id) is running: asked to stop at its next checkpoint")
+            let state = try JobQueue(try common.connect()).cancel(id: id)
+            Output.line(state == .cancelled ? "job \(id) cancelled" : "job \(id) is running: asked to stop at its next checkpoint")
         }
     }
 
@@ -50,9 +50,9 @@ extension JobsCommand {
         func run() throws {
             guard clear != (maxRunning != nil) else { throw UsageError("give either MAX_RUNNING (0 or more) or --clear") }
             do {
-                try JobQueue(try Environment.connect(common.databaseURL)).setTenantLimit(tenant, maxRunning: clear ? nil : maxRunning)
+                try JobQueue(try common.connect()).setTenantLimit(tenant, maxRunning: clear ? nil : maxRunning)
             } catch let error as QueueError { throw UsageError(error.description) }
-            print(clear ? "cap removed for \(tenant)" : "cap for \(tenant): \(maxRunning!) running")
+            Output.line(clear ? "cap removed for \(tenant)" : "cap for \(tenant): \(maxRunning!) running")
         }
     }
 }

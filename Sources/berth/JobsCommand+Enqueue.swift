@@ -18,19 +18,19 @@ extension JobsCommand {
         @Option(help: "Tenant the job belongs to.")
         var tenant = ""
 
-        @Option(help: "How many identical jobs to enqueue.")
+        @Option(parsing: .unconditional, help: "How many identical jobs to enqueue.")
         var count = 1
 
-        @Option(help: "0 (first) to 9 (last).")
+        @Option(parsing: .unconditional, help: "0 (first) to 9 (last).")
         var priority = 1
 
-        @Option(help: "Attempts before the job ends failed.")
+        @Option(parsing: .unconditional, help: "Attempts before the job ends failed.")
         var maxAttempts = 20
 
         @Option(help: "At most one queued or running job per key.")
         var uniqueKey: String?
 
-        @Option(help: "Run after this delay (e.g. 30s, 5m).")
+        @Option(parsing: .unconditional, help: "Run after this delay (e.g. 30s, 5m).")
         var runIn: DurationArgument?
 
         @Flag(help: "Print the ids as JSON.")
@@ -39,19 +39,21 @@ extension JobsCommand {
         @OptionGroup var common: JobsCommand.Common
 
         func run() throws {
-            let object = try? JSONSerialization.jsonObject(with: Data(args.utf8))
-            guard object is [String: Any] else { throw UsageError("--args must be a JSON object, e.g. '{\"sleep_ms\": 10}'") }
+            _ = try JSONArgument.object(args, option: "--args", example: #"'{"sleep_ms": 10}'"#)
             let job = JobQueue.NewJob(kind: kind, tenant: tenant, args: JSONText(args), priority: priority,
                                       runAt: runIn.map { Date().addingTimeInterval($0.seconds) },
                                       maxAttempts: maxAttempts, uniqueKey: uniqueKey)
             do { try job.validate(count: count) } catch { throw UsageError(String(describing: error)) }
-            let ids = try JobQueue(try Environment.connect(common.databaseURL)).enqueue(job, count: count)
+            let ids: [Int64]
+            do { ids = try JobQueue(try common.connect()).enqueue(job, count: count) } catch let error as PostgresError {
+                throw JSONArgument.invalid(error, option: "--args", text: args)
+            }
             if json {
                 Output.json(["ids": ids])
             } else if ids.count <= 20 {
-                for id in ids { print(id) }
+                for id in ids { Output.line(String(id)) }
             } else {
-                print("enqueued \(ids.count) jobs (\(ids.first!)…\(ids.last!))")
+                Output.line("enqueued \(ids.count) jobs (\(ids.first!)…\(ids.last!))")
             }
         }
     }

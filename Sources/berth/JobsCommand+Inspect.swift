@@ -15,7 +15,7 @@ extension JobsCommand {
         @Option(help: "Only jobs of this kind.")
         var kind: String?
 
-        @Option(help: "At most this many (1-10000).")
+        @Option(parsing: .unconditional, help: "At most this many (1-10000).")
         var limit = 50
 
         @Flag(help: "Print JSON.")
@@ -32,7 +32,7 @@ extension JobsCommand {
                 filter = parsed
             }
             guard (1...10_000).contains(limit) else { throw UsageError("--limit must be between 1 and 10000, got \(limit)") }
-            let jobs = try JobQueue(try Environment.connect(common.databaseURL)).list(state: filter, tenant: tenant, kind: kind, limit: limit)
+            let jobs = try JobQueue(try common.connect()).list(state: filter, tenant: tenant, kind: kind, limit: limit)
             if json { Output.json(jobs.map(Output.jobObject)); return }
             Output.table(["ID", "KIND", "TENANT", "STATE", "ATTEMPT", "RUN AT", "LAST ERROR"], jobs.map { job in
                 [String(job.id), job.kind, job.tenant, job.state.rawValue, "\(job.attempt)/\(job.maxAttempts)",
@@ -53,21 +53,18 @@ extension JobsCommand {
         @OptionGroup var common: JobsCommand.Common
 
         func run() throws {
-            guard let job = try JobQueue(try Environment.connect(common.databaseURL)).get(id: id) else {
+            guard let job = try JobQueue(try common.connect()).get(id: id) else {
                 throw QueueError.notFound(id)
             }
             let object = Output.jobObject(job)
             if json { Output.json(object); return }
-            for key in ["id", "kind", "tenant", "state", "priority", "attempt", "max_attempts", "snoozes", "run_at",
-                        "locked_by", "locked_until", "cancel_requested", "unique_key", "created_at", "attempted_at",
-                        "finished_at", "args", "output", "last_error"] {
-                guard let value = object[key], !(value is NSNull) else { continue }
-                print("\(key.padding(toLength: 17, withPad: " ", startingAt: 0)) \(Output.plain(value))")
-            }
+            Output.fields(object, ["id", "kind", "tenant", "state", "priority", "attempt", "max_attempts", "snoozes", "run_at",
+                                   "locked_by", "locked_until", "cancel_requested", "unique_key", "created_at", "attempted_at",
+                                   "finished_at", "args", "output", "last_error"], width: 17)
             if let errors = object["errors"] as? [[String: Any]], !errors.isEmpty {
-                print("errors:")
+                Output.line("errors:")
                 for entry in errors {
-                    print("  \(entry["at"] ?? "") attempt \(entry["attempt"] ?? "?"): \(entry["error"] ?? "")")
+                    Output.line("  \(entry["at"] ?? "") attempt \(entry["attempt"] ?? "?"): \(entry["error"] ?? "")")
                 }
             }
         }

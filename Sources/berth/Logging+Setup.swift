@@ -41,11 +41,12 @@ struct LineLogHandler: LogHandler {
         if json {
             var object: [String: Any] = ["ts": time, "level": level.rawValue, "msg": message.description, "logger": label]
             for (key, value) in all { object[key] = "\(value)" }
-            let data = (try? JSONSerialization.data(withJSONObject: object, options: [.sortedKeys])) ?? Data()
-            text = String(decoding: data, as: UTF8.self)
+            text = Output.jsonText(object)
         } else {
-            text = "\(time) \(level.rawValue.uppercased()) \(LineLogHandler.escaped(message.description))"
-            for key in all.keys.sorted() { text += " \(LineLogHandler.escaped(key))=\(LineLogHandler.escaped("\(all[key]!)"))" }
+            // One line per event: messages and metadata carry job errors and other values from
+            // the database, and libpq's errors span lines and indent with tabs.
+            text = "\(time) \(level.rawValue.uppercased()) \(Output.escape(message.description))"
+            for key in all.keys.sorted() { text += " \(Output.escape(key))=\(Output.escape("\(all[key]!)"))" }
         }
         text += "\n"
         FileHandle.standardError.write(Data(text.utf8))
@@ -60,30 +61,5 @@ struct LineLogHandler: LogHandler {
         gmtime_r(&seconds, &parts)
         return String(format: "%04d-%02d-%02dT%02d:%02d:%02d.%06dZ", Int(parts.tm_year) + 1900, Int(parts.tm_mon) + 1,
                       Int(parts.tm_mday), Int(parts.tm_hour), Int(parts.tm_min), Int(parts.tm_sec), Int(now.tv_usec))
-    }
-
-    /// One line per event: control characters (libpq's errors span lines and indent with tabs;
-    /// a value from the database may hold a terminal escape) become escapes, `\n`, `\r`, `\t`
-    /// or `\u{1b}`.
-    static func escaped(_ text: String) -> String {
-        guard text.unicodeScalars.contains(where: isControl) else { return text }
-        var out = ""
-        out.reserveCapacity(text.utf8.count + 8)
-        for scalar in text.unicodeScalars {
-            switch scalar {
-            case "\n": out += "\\n"
-            case "\r": out += "\\r"
-            case "\t": out += "\\t"
-            case _ where isControl(scalar):
-                out += "\\u{" + String(scalar.value, radix: 16) + "}"
-            default: out.unicodeScalars.append(scalar)
-            }
-        }
-        return out
-    }
-
-    /// C0, DEL and C1.
-    private static func isControl(_ scalar: Unicode.Scalar) -> Bool {
-        scalar.value < 0x20 || (0x7f...0x9f).contains(scalar.value)
     }
 }

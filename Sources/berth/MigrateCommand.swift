@@ -20,15 +20,15 @@ struct MigrateCommand: ParsableCommand {
         if dryRun {
             let pending = try migrator.pending(on: connection)
             if pending.isEmpty {
-                print("up to date: \(migrations.count) migrations applied")
+                Output.line("up to date: \(migrations.count) migrations applied")
                 return
             }
-            for migration in pending { print("pending \(String(format: "%04d", migration.version))_\(migration.name)") }
+            for migration in pending { Output.line("pending \(String(format: "%04d", migration.version))_\(migration.name)") }
             throw ExitCode(1)
         }
         let applied = try migrator.apply(on: connection) { migration in
-            print("applied \(String(format: "%04d", migration.version))_\(migration.name)")
+            Output.line("applied \(String(format: "%04d", migration.version))_\(migration.name)")
         }
-        if applied.isEmpty { print("up to date: \(migrations.count) migrations applied") }
+        if applied.isEmpty { Output.line("up to date: \(migrations.count) migrations applied") }
     }
 }

@@ -1,24 +1,142 @@
 import Foundation
+import Glibc
 import Postgres
 import Provisioning
 import Queue
 
-/// Printing helpers shared by the commands: JSON, aligned tables, timestamps.
+/// Everything the CLI prints goes through here: text lines, tables and JSON on standard
+/// output, messages on standard error. Values come from the database and from input (event
+/// messages, errors, specs, job args), so `escape` neutralises terminal control characters
+/// in all of it, and a closed standard output (`berth … | head -1`) ends the run quietly
+/// with exit code 0.
 enum Output {
-    static func json(_ object: Any) {
-        let data = (try? JSONSerialization.data(withJSONObject: object, options: [.sortedKeys, .prettyPrinted, .fragmentsAllowed])) ?? Data()
-        print(String(decoding: data, as: UTF8.self))
+    // MARK: escaping
+
+    /// C0 controls (including ESC, CR, LF and TAB), DEL and the C1 controls, made visible: a
+    /// value such as `\e]0;title\a` (which would retitle the terminal) prints as
+    /// `\x1b]0;title\x07`. With `keepingNewlines`, LF and TAB stay as they are (multi-line
+    /// messages); every other control character is still escaped.
+    static func escape(_ text: String, keepingNewlines: Bool = false) -> String {
+        guard text.unicodeScalars.contains(where: isControl) else { return text }
+        var out = String.UnicodeScalarView()
+        for scalar in text.unicodeScalars {
+            guard isControl(scalar), !(keepingNewlines && (scalar == "\n" || scalar == "\t")) else {
+                out.append(scalar)
+                continue
+            }
+            let visible: String
+            switch scalar {
+            case "\n": visible = "\\n"
+            case "\r": visible = "\\r"
+            case "\t": visible = "\\t"
+            default:
+                visible = scalar.value < 0x80 ? String(format: "\\x%02x", scalar.value) : String(format: "\\u%04x", scalar.value)
+            }
+            out.append(contentsOf: visible.unicodeScalars)
+        }
+        return String(out)
     }
 
+    private static func isControl(_ scalar: Unicode.Scalar) -> Bool {
+        scalar.value < 0x20 || (0x7F...0x9F).contains(scalar.value)
+    }
+
+    /// JSON text with DEL and C1 controls as `\u` escapes (JSONSerialization escapes only
+    /// C0); they can only occur inside strings, so the result is the same JSON.
+    private static func escapeJSON(_ json: String) -> String {
+        guard json.unicodeScalars.contains(where: { (0x7F...0x9F).contains($0.value) }) else { return json }
+        var out = String.UnicodeScalarView()
+        for scalar in json.unicodeScalars {
+            if (0x7F...0x9F).contains(scalar.value) {
+                out.append(contentsOf: String(format: "\\u%04x", scalar.value).unicodeScalars)
+            } else {
+                out.append(scalar)
+            }
+        }
+        return String(out)
+    }
+
+    // MARK: writing
+
+    /// One line on standard output, every control character escaped.
+    static func line(_ text: String = "") {
+        write(escape(text) + "\n")
+    }
+
+    /// Text of several lines (help, the policy document) on standard output.
+    static func block(_ text: String) {
+        write(escape(text, keepingNewlines: true))
+    }
+
+    /// A message on standard error (several lines allowed).
+    static func error(_ text: String) {
+        FileHandle.standardError.write(Data((escape(text, keepingNewlines: true) + "\n").utf8))
+    }
+
+    /// Unbuffered, so followers show each event as it arrives and standard output and
+    /// standard error keep their order.
+    private static func write(_ text: String) {
+        var bytes = Array(text.utf8)[...]
+        while !bytes.isEmpty {
+            let written = bytes.withUnsafeBytes { Glibc.write(STDOUT_FILENO, $0.baseAddress, $0.count) }
+            if written >= 0 {
+                bytes = bytes.dropFirst(written)
+            } else if errno == EPIPE {
+                // SIGPIPE is ignored (main.swift), so a reader that went away (`| head -1`)
+                // shows up here: nobody is left to tell anything, which is a quiet success.
+                exit(0)
+            } else if errno != EINTR {
+                return
+            }
+        }
+    }
+
+    // MARK: formats
+
+    static func json(_ object: Any) {
+        let data = (try? JSONSerialization.data(withJSONObject: object, options: [.sortedKeys, .prettyPrinted, .fragmentsAllowed])) ?? Data()
+        write(escapeJSON(String(decoding: data, as: UTF8.self)) + "\n")
+    }
+
+    static func jsonLine(_ object: Any) {
+        write(jsonText(object) + "\n")
+    }
+
+    /// Compact JSON, escaped like all JSON output (also for log lines).
+    static func jsonText(_ object: Any) -> String {
+        let data = (try? JSONSerialization.data(withJSONObject: object, options: [.sortedKeys, .withoutEscapingSlashes])) ?? Data()
+        return escapeJSON(String(decoding: data, as: UTF8.self))
+    }
+
+    /// Columns aligned on the escaped cells, so a value with control characters can neither
+    /// change the terminal nor break the table's lines.
     static func table(_ header: [String], _ rows: [[String]]) {
+        let rows = rows.map { $0.map { escape($0) } }
         var widths = header.map(\.count)
         for row in rows { for (i, cell) in row.enumerated() { widths[i] = max(widths[i], cell.count) } }
         func line(_ cells: [String]) -> String {
             cells.enumerated().map { i, cell in i == cells.count - 1 ? cell : cell.padding(toLength: widths[i], withPad: " ", startingAt: 0) }
                 .joined(separator: "  ")
         }
-        print(line(header))
-        for row in rows { print(line(row)) }
+        write(line(header) + "\n")
+        for row in rows { write(line(row) + "\n") }
+    }
+
+    /// `key   value` lines, in the order of `keys`; absent and null values are left out.
+    static func fields(_ object: [String: Any], _ keys: [String], width: Int) {
+        for key in keys {
+            guard let value = object[key], !(value is NSNull) else { continue }
+            line("\(key.padding(toLength: width, withPad: " ", startingAt: 0)) \(plain(value))")
+        }
+    }
+
+    static func event(_ event: Event, json: Bool) {
+        if json { jsonLine(eventObject(event)) } else { line(eventLine(event)) }
+    }
+
+    /// A value quoted in a message: in single quotes, cut to `limit` characters.
+    static func quote(_ value: String, limit: Int = 100) -> String {
+        value.count <= limit ? "'\(value)'" : "'\(value.prefix(limit))…' (\(value.count) characters)"
     }
 
     static func time(_ date: Date?) -> String {
@@ -47,11 +165,6 @@ enum Output {
             "updated_at": opt(job.updatedAt.map(time)), "attempted_at": opt(job.attemptedAt.map(time)),
             "finished_at": opt(job.finishedAt.map(time)),
         ]
-    }
-
-    static func jsonLine(_ object: Any) {
-        let data = (try? JSONSerialization.data(withJSONObject: object, options: [.sortedKeys, .withoutEscapingSlashes])) ?? Data()
-        print(String(decoding: data, as: UTF8.self))
     }
 
     static func tenantObject(_ t: Tenant) -> [String: Any] {

@@ -23,18 +23,18 @@ struct StatusCommand: ParsableCommand {
             ] as [String: Any])
             return
         }
-        print("jobs:")
-        for state in JobState.allCases { print("  \(state.rawValue.padding(toLength: 10, withPad: " ", startingAt: 0)) \(status.counts[state.rawValue] ?? 0)") }
-        print("queued: \(status.ready) ready, \(status.scheduled) scheduled for later")
+        Output.line("jobs:")
+        for state in JobState.allCases { Output.line("  \(state.rawValue.padding(toLength: 10, withPad: " ", startingAt: 0)) \(status.counts[state.rawValue] ?? 0)") }
+        Output.line("queued: \(status.ready) ready, \(status.scheduled) scheduled for later")
         if let age = status.oldestQueuedAgeSeconds, age > 0 {
-            print(String(format: "oldest ready job waiting: %.3fs", age))
+            Output.line(String(format: "oldest ready job waiting: %.3fs", age))
         } else {
-            print("oldest ready job waiting: -")
+            Output.line("oldest ready job waiting: -")
         }
-        print("running per tenant:")
-        if status.runningPerTenant.isEmpty { print("  (none)") }
+        Output.line("running per tenant:")
+        if status.runningPerTenant.isEmpty { Output.line("  (none)") }
         for (tenant, count) in status.runningPerTenant.sorted(by: { $0.value > $1.value || ($0.value == $1.value && $0.key < $1.key) }) {
-            print("  \(tenant.isEmpty ? "(none)" : tenant) \(count)")
+            Output.line("  \(tenant.isEmpty ? "(none)" : tenant) \(count)")
         }
     }
 }

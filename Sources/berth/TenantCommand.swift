@@ -47,9 +47,9 @@ struct TenantCommand: ParsableCommand {
             do { try tenant.validate() } catch { throw UsageError(error.description) }
             let created = try TenantStore(try common.connect(config: defaults)).create(tenant)
             if json { Output.json(Output.tenantObject(created)); return }
-            print("created tenant \(created.name) (\(created.id.uuidString.lowercased())), \(created.awsMode.rawValue) AWS account")
+            Output.line("created tenant \(created.name) (\(created.id.uuidString.lowercased())), \(created.awsMode.rawValue) AWS account")
             if created.awsMode == .own {
-                print("next: berth tenant credentials \(created.name) --access-key-id AKIA... --secret-access-key-stdin")
+                Output.line("next: berth tenant credentials \(created.name) --access-key-id AKIA... --secret-access-key-stdin")
             }
         }
     }
@@ -70,6 +70,9 @@ struct TenantCommand: ParsableCommand {
 
         @Option(help: "Read the secret access key from this file.")
         var secretAccessKeyFile: String?
+
+        @Flag(help: "Allow a key of another AWS account than the stored one; only while none of the tenant's clusters is live.")
+        var replaceAccount = false
 
         @Flag(help: "Print JSON.") var json = false
         @OptionGroup var common: JobsCommand.Common
@@ -94,19 +97,33 @@ struct TenantCommand: ParsableCommand {
                 throw UsageError("tenant \(name) uses the service's AWS account; only tenants created with --own hold keys")
             }
             let client = AWSClient(credentials: credentials, region: tenant.defaultRegion ?? Regions.fallback)
-            let check: CredentialCheck.Outcome
-            do { check = try CredentialCheck.check(client) } catch let error as ProvisioningError { throw UsageError(error.description) }
-            try store.setCredentials(tenant: tenant, credentials: credentials, accountId: check.accountId, keys: keys)
+            // Bad input (a key AWS refuses, another account while clusters live) exits 2; an
+            // endpoint that ignored DryRun, or AWS failing, exits 1.
+            func badInput<T>(_ body: () throws -> T) throws -> T {
+                do { return try body() } catch let error as ProvisioningError {
+                    if case .invalid = error { throw UsageError(error.description) }
+                    throw error
+                }
+            }
+            let identity = try badInput { try CredentialCheck.identity(client) }
+            try badInput { try store.checkAccount(of: tenant, newAccount: identity.account, replaceAccount: replaceAccount) }
+            let missing = try badInput { try CredentialCheck.missingActions(client) }
+            let change = try badInput {
+                try store.setCredentials(tenant: tenant, credentials: credentials, accountId: identity.account, keys: keys,
+                                         replaceAccount: replaceAccount)
+            }
             if json {
-                Output.json(["tenant": name, "account": check.accountId, "arn": check.arn, "access_key_id": accessKeyId,
-                             "missing_actions": check.missingActions, "master_key_id": keys.current.id])
+                Output.json(["tenant": name, "account": identity.account, "arn": identity.arn, "access_key_id": accessKeyId,
+                             "missing_actions": missing, "master_key_id": keys.current.id,
+                             "previous_account": change.map { $0.from as Any } ?? NSNull()])
                 return
             }
-            print("stored the key of \(check.arn) (account \(check.accountId)) for tenant \(name), sealed with master key \(keys.current.id)")
-            if check.missingActions.isEmpty {
-                print("permission preflight: nothing missing")
+            Output.line("stored the key of \(identity.arn) (account \(identity.account)) for tenant \(name), sealed with master key \(keys.current.id)")
+            if let change { Output.line(change.description) }
+            if missing.isEmpty {
+                Output.line("permission preflight: nothing missing")
             } else {
-                print("permission preflight: the key may not call \(check.missingActions.joined(separator: ", ")); grant the policy `berth iam-policy` prints")
+                Output.line("permission preflight: the key may not call \(missing.joined(separator: ", ")); grant the policy `berth iam-policy` prints")
             }
         }
 
@@ -144,14 +161,19 @@ struct TenantCommand: ParsableCommand {
     struct Rekey: ParsableCommand {
         static let configuration = CommandConfiguration(
             abstract: "Re-seal every stored secret under BERTH_MASTER_KEY.",
-            discussion: "Rotation: set the new key as BERTH_MASTER_KEY and the old one in BERTH_OLD_MASTER_KEYS (comma-separated), run this, then drop the old key.")
+            discussion: "Rotation: set the new key as BERTH_MASTER_KEY and the old one in BERTH_OLD_MASTER_KEYS (comma-separated), run this, then drop the old key. Each row is re-sealed in its own transaction; tenants whose secret none of the keys opens are named, and the exit code is 1.")
         @OptionGroup var common: JobsCommand.Common
 
         func run() throws {
             let keys: MasterKeys
             do { keys = try MasterKeys.fromEnvironment() } catch { throw UsageError(error.description) }
-            let count = try TenantStore(try common.connect()).rekey(keys: keys)
-            print("re-sealed \(count) secret\(count == 1 ? "" : "s") under master key \(keys.current.id)")
+            let report = try TenantStore(try common.connect()).rekey(keys: keys)
+            let count = report.resealed
+            Output.line("re-sealed \(count) secret\(count == 1 ? "" : "s") under master key \(keys.current.id)")
+            guard !report.failed.isEmpty else { return }
+            for failure in report.failed { Output.error("berth: tenant \(failure.tenant): \(failure.reason)") }
+            let names = report.failed.map(\.tenant).sorted().joined(separator: ", ")
+            throw ExitCodeError(code: 1, message: "could not re-seal the secrets of \(report.failed.count) tenant\(report.failed.count == 1 ? "" : "s"): \(names). Give the key they were sealed with in BERTH_OLD_MASTER_KEYS and run again")
         }
     }
 }

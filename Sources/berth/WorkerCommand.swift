@@ -1,6 +1,8 @@
 import ArgumentParser
 import Foundation
 import Logging
+import Postgres
+import Provisioning
 import Queue
 
 struct WorkerCommand: ParsableCommand {
@@ -9,37 +11,37 @@ struct WorkerCommand: ParsableCommand {
         abstract: "Run jobs until SIGTERM or SIGINT, then drain gracefully and exit 0.",
         discussion: "Durations take ms, s, m or h suffixes (bare numbers are seconds). Connections per process: 4 + --handler-connections (one only while a vacuum runs).")
 
-    @Option(help: "Worker threads: jobs run at once in this process (1-1024).")
+    @Option(parsing: .unconditional, help: "Worker threads: jobs run at once in this process (1-1024).")
     var concurrency = 8
 
-    @Option(help: "Database connections lent to job handlers (1-256).")
+    @Option(parsing: .unconditional, help: "Database connections lent to job handlers (1-256).")
     var handlerConnections = 4
 
-    @Option(help: "Lease: how long a job stays claimed without a heartbeat.")
+    @Option(parsing: .unconditional, help: "Lease: how long a job stays claimed without a heartbeat.")
     var lease = DurationArgument(seconds: 30)
 
-    @Option(help: "How often running jobs' leases are extended.")
+    @Option(parsing: .unconditional, help: "How often running jobs' leases are extended.")
     var heartbeat = DurationArgument(seconds: 10)
 
-    @Option(help: "How often expired leases are rescued.")
+    @Option(parsing: .unconditional, help: "How often expired leases are rescued.")
     var rescueInterval = DurationArgument(seconds: 5)
 
-    @Option(help: "Fallback poll when no NOTIFY arrives.")
+    @Option(parsing: .unconditional, help: "Fallback poll when no NOTIFY arrives.")
     var pollInterval = DurationArgument(seconds: 1)
 
-    @Option(help: "On SIGTERM, how long running jobs may finish before they are released.")
+    @Option(parsing: .unconditional, help: "On SIGTERM, how long running jobs may finish before they are released.")
     var gracePeriod = DurationArgument(seconds: 30)
 
-    @Option(help: "Retry backoff base (attempt n waits up to base * 2^(n-1), full jitter).")
+    @Option(parsing: .unconditional, help: "Retry backoff base (attempt n waits up to base * 2^(n-1), full jitter).")
     var backoffBase = DurationArgument(seconds: 1)
 
-    @Option(help: "Retry backoff cap.")
+    @Option(parsing: .unconditional, help: "Retry backoff cap.")
     var backoffCap = DurationArgument(seconds: 600)
 
-    @Option(help: "Statement timeout for claims, completions, heartbeats and rescues (at most half the lease).")
+    @Option(parsing: .unconditional, help: "Statement timeout for claims, completions, heartbeats and rescues (at most half the lease).")
     var statementTimeout = DurationArgument(seconds: 10)
 
-    @Option(help: "Vacuum berth.jobs after this many jobs claimed by this process (0: never).")
+    @Option(parsing: .unconditional, help: "Vacuum berth.jobs after this many jobs claimed by this process (0: never).")
     var vacuumEvery = 20_000
 
     @Option(help: "Name shown in locked_by (default host:pid:random).")
@@ -64,9 +66,25 @@ struct WorkerCommand: ParsableCommand {
         do { try config.validate() } catch { throw UsageError(String(describing: error)) }
 
         let signals = SignalWatcher(signals: [SIGTERM, SIGINT])
-        let pool = try WorkerPool(config: config, databaseURL: try Environment.databaseURL(databaseURL),
-                                  handlers: JobKinds.all(), logger: Logger(label: "berth.worker"))
+        let url = try Environment.databaseURL(databaseURL)
+        let logger = Logger(label: "berth.worker")
+        let settings = ProvisioningSettings.fromEnvironment()
+        warnAboutMasterKeys(settings, url: url, logger: logger)
+        let pool = try WorkerPool(config: config, databaseURL: url, handlers: JobKinds.all(settings: settings), logger: logger)
         signals.start { count in pool.requestStop(immediate: count > 1) }
         pool.run()
+    }
+
+    /// A worker without the master key some tenants' secrets are sealed under runs, but says so
+    /// at start (those jobs wait for a worker that has it). Best effort: a database that is
+    /// not up yet is the pool's to wait for.
+    private func warnAboutMasterKeys(_ settings: ProvisioningSettings, url: String, logger: Logger) {
+        do {
+            let connection = try Connection(url: url, applicationName: "berth worker")
+            for warning in try settings.masterKeyWarnings(store: TenantStore(connection)) { logger.warning("\(warning)") }
+        } catch {
+            if settings.masterKeys == nil { logger.warning("\(settings.masterKeyProblem ?? "BERTH_MASTER_KEY is not set"): this worker cannot open own-account tenants' AWS keys") }
+            logger.warning("could not check the master keys against the database: \(error)")
+        }
     }
 }

@@ -8,12 +8,13 @@ struct Berth: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "berth",
         abstract: "Provision Dask clusters in AWS through a Postgres job queue.",
-        discussion: "Environment: DATABASE_URL, BERTH_LOG_LEVEL, BERTH_LOG_FORMAT (text|json). Exit codes: 0 success, 2 bad input, 1 other errors.",
+        discussion: "Environment: DATABASE_URL, BERTH_LOG_LEVEL, BERTH_LOG_FORMAT (text|json). Exit codes: 0 success (also when standard output closes early), 2 bad input, 1 other errors.",
         subcommands: [MigrateCommand.self, WorkerCommand.self, TenantCommand.self, ClusterCommand.self, EventsCommand.self,
                       JobsCommand.self, StatusCommand.self, IAMPolicyCommand.self, AWSCommand.self])
 }
 
-/// Exit codes are part of the CLI contract: 0 success, 2 bad input, 1 anything else.
+/// Exit codes are part of the CLI contract: 0 success, 2 bad input, 1 anything else; 0 when
+/// standard output closes early (`berth … | head -1`: see `Output`).
 func runBerth() -> Int32 {
     let command: ParsableCommand
     do {
@@ -21,10 +22,10 @@ func runBerth() -> Int32 {
     } catch {
         let code = Berth.exitCode(for: error)
         if code == .success {
-            print(Berth.fullMessage(for: error))
+            Output.block(Berth.fullMessage(for: error) + "\n")
             return 0
         }
-        FileHandle.standardError.write(Data((Berth.fullMessage(for: error) + "\n").utf8))
+        Output.error(Berth.fullMessage(for: error))
         return 2
     }
     do {
@@ -35,13 +36,13 @@ func runBerth() -> Int32 {
     } catch let error as ExitCode {
         return error.rawValue
     } catch let error as ExitCodeError {
-        FileHandle.standardError.write(Data("berth: \(error.message)\n".utf8))
+        Output.error("berth: \(error.message)")
         return error.code
     } catch where Berth.exitCode(for: error) == .success {
-        print(Berth.fullMessage(for: error))  // `berth` alone, or a group without a subcommand: help
+        Output.block(Berth.fullMessage(for: error) + "\n")  // `berth` alone, or a group without a subcommand: help
         return 0
     } catch {
-        FileHandle.standardError.write(Data("berth: \(error)\n".utf8))
+        Output.error("berth: \(error)")
         return isBadInput(error) ? 2 : 1
     }
 }
@@ -49,12 +50,19 @@ func runBerth() -> Int32 {
 func isBadInput(_ error: Error) -> Bool {
     switch error {
     case is UsageError, is ValidationError: return true
-    case let error as QueueError: if case .invalid = error { return true } else { return false }
+    case let error as QueueError:
+        switch error {
+        case .invalid, .notFound: return true  // no job with that id is bad input, like `cluster show <missing>`
+        }
     case let error as ProvisioningError: if case .invalid = error { return true } else { return false }
     case is SecretError: return true
-    case let error as PostgresError: return error.isInvalidParameter || error.sqlState?.hasPrefix("22") == true
+    case let error as PostgresError:
+        return error.isInvalidParameter || error.sqlState?.hasPrefix("22") == true || error.isMalformedConnectionString
     default: return false
     }
 }
 
+// A closed standard output must not kill the process (SIGPIPE's default): Output sees EPIPE
+// instead and exits 0.
+signal(SIGPIPE, SIG_IGN)
 exit(runBerth())

@@ -170,4 +170,47 @@ import Testing
             try raw.deleteVpc(id: rawVpc.vpcId)
         }
     }
+
+    /// AWS answers a DryRun with 412 DryRunOperation and makes nothing. Raw moto runs
+    /// CreateVpc (and CreateSubnet, CreateRouteTable, …) for real and answers 200; through the
+    /// proxy every EC2 DryRun is answered like AWS, including the actions moto honours itself.
+    @Test func dryRunMakesNothing() async throws {
+        guard let emulator = Emulator.current(), let (patched, raw) = clients(emulator) else { return }
+        try await onThread {
+            func dryRun(_ client: AWSClient, _ action: String, _ parameters: [(String, String)]) -> Result<Void, AWSError> {
+                var p = QueryParameters()
+                p.set("DryRun", true)
+                for (name, value) in parameters { p.set(name, value) }
+                return Result { () throws(AWSError) in _ = try client.query(.ec2, action: action, p) }
+            }
+            let vpcsBefore = try patched.describeVpcs().count
+            for (action, parameters) in [("CreateVpc", [("CidrBlock", "10.6.0.0/16")]),
+                                         ("CreateInternetGateway", []),
+                                         ("CreateRouteTable", [("VpcId", "vpc-00000000000000000")]),
+                                         ("RunInstances", [("ImageId", "ami-00000000000000000"), ("InstanceType", "t3.micro"),
+                                                           ("MinCount", "1"), ("MaxCount", "1")])] {
+                guard case .failure(let error) = dryRun(patched, action, parameters) else {
+                    Issue.record("\(action): a DryRun succeeded through the proxy")
+                    continue
+                }
+                #expect(error.code == "DryRunOperation" && error.httpStatus == 412, "\(action): \(error)")
+                #expect(error.message == "Request would have succeeded, but DryRun flag is set.")
+            }
+            #expect(try patched.describeVpcs().count == vpcsBefore, "a DryRun made a VPC")
+            #expect(try patched.describeInstances().isEmpty)
+
+            // Raw moto: CreateVpc ignores DryRun and makes a VPC; RunInstances honours it.
+            guard case .success = dryRun(raw, "CreateVpc", [("CidrBlock", "10.6.0.0/16")]) else {
+                Issue.record("raw moto honours DryRun on CreateVpc now: the patch may go for this action")
+                return
+            }
+            #expect(try raw.describeVpcs().count == vpcsBefore + 1)
+            if case .failure(let error) = dryRun(raw, "RunInstances", [("ImageId", "ami-00000000000000000"), ("InstanceType", "t3.micro"),
+                                                                      ("MinCount", "1"), ("MaxCount", "1")]) {
+                #expect(error.code == "DryRunOperation" && error.httpStatus == 412)
+            } else {
+                Issue.record("raw moto ran RunInstances despite DryRun")
+            }
+        }
+    }
 }

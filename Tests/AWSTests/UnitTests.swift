@@ -122,10 +122,40 @@ import Testing
         #expect(root.attributes["xmlns"] == "http://ec2.amazonaws.com/doc/2016-11-15/")
     }
 
-    @Test func rejectsBrokenDocuments() {
-        #expect(throws: XMLDocument.ParseError.self) { try XMLDocument.parse("<a><b></a>") }
-        #expect(throws: XMLDocument.ParseError.self) { try XMLDocument.parse("<a>") }
-        #expect(throws: XMLDocument.ParseError.self) { try XMLDocument.parse("not xml") }
+    @Test func keepsLocalNamesAttributesAndText() throws {
+        let root = try XMLDocument.parse("""
+            <ec2:Response xmlns:ec2="http://ec2.amazonaws.com/doc/2016-11-15/" note="a &amp; b"><ec2:Code>X</ec2:Code> tail</ec2:Response>
+            """)
+        #expect(root.name == "Response")
+        #expect(root.attributes == ["xmlns:ec2": "http://ec2.amazonaws.com/doc/2016-11-15/", "note": "a & b"])
+        #expect(root.string("Code") == "X")
+        #expect(root.text == " tail")
+    }
+
+    @Test(arguments: [
+        ("<a><b></a>", XMLDocument.ParseError.Kind.malformed), ("<Response><x>1</x>", .malformed), ("not xml", .malformed),
+        ("<a/><b/>", .malformed), ("<a>x&undeclared;</a>", .malformed), ("<a>", .empty), ("", .empty), ("   ", .empty),
+    ])
+    func rejectsBrokenDocuments(_ text: String, _ kind: XMLDocument.ParseError.Kind) {
+        let result = Result { () throws(XMLDocument.ParseError) in try XMLDocument.parse(text) }
+        guard case .failure(let error) = result else { Issue.record("parsed \(text)"); return }
+        #expect(error.kind == kind, "\(text): \(error)")
+    }
+
+    @Test func findsADoctypeAnywhere() {
+        for text in ["<!DOCTYPE a><a/>", "<a/><!DOCTYPE", "<a>x</a>\n<!DOCTYPE a [<!ENTITY e 'x'>]>", "!!<!DOCTYPE"] {
+            #expect(XMLDocument.hasDoctype(Array(text.utf8)), "\(text)")
+        }
+        for text in ["", "!", "<!", "<!DOCTYP", "<a>Hi! <!-- DOCTYPE --></a>", "<a>!DOCTYPE</a>", "<!doctype html>"] {
+            #expect(!XMLDocument.hasDoctype(Array(text.utf8)), "\(text)")
+        }
+    }
+
+    @Test func malformedNamesWhereAndWhat() {
+        let result = Result { () throws(XMLDocument.ParseError) in try XMLDocument.parse("<a>\n<b></a>") }
+        guard case .failure(let error) = result else { Issue.record("parsed"); return }
+        #expect(error.line == 2)
+        #expect(error.description.contains("line 2") && error.description.contains("an end tag that does not match its start tag (libxml2 error 76)"), "\(error)")
     }
 }
 

@@ -7,29 +7,22 @@ import TestSupport
 /// Least privilege for back offices: a login role that is a member of `berth_client` may use
 /// the SQL API and read clusters, events and job progress, and nothing else.
 @Suite struct ClientRoleTests {
-    /// A test database plus a login role of its own (roles are cluster-wide: a random name,
-    /// dropped at the end) granted `berth_client`. The server trusts local connections.
+    /// A test database plus a login role of its own granted `berth_client`.
     final class World: @unchecked Sendable {
         let db: TestDatabase
         let admin: Connection
-        let role: String
+        let login: TestRole
+        var role: String { login.name }
 
         init() throws {
             db = try TestDatabase.create()
             admin = try db.connect()
-            role = "berth_app_" + UUID().uuidString.prefix(8).lowercased()
-            try admin.executeScript("create role \(role) login; grant berth_client to \(role)", operation: "test_create_role")
-        }
-
-        deinit {
-            try? admin.executeScript("drop role if exists \(role)", operation: "test_drop_role")
+            login = try TestRole("berth_app", in: db, setup: "grant berth_client to %r")
         }
 
         /// A connection as the role (what a back office would hold).
         func client() throws -> Connection {
-            var url = try #require(URLComponents(string: db.url))
-            url.user = role
-            return try Connection(url: url.string!, applicationName: "berth client test")
+            try login.connect()
         }
 
         func tenant(_ name: String) throws {
@@ -71,6 +64,16 @@ import TestSupport
             .decode("state", as: String.self) == "stopping")
         // The jobs the API made belong to the schema's owner, not to the client.
         #expect(try client.query(SQL("test_client_jobs_after", "select id from berth.jobs")).count == 2)
+
+        // berth.cancel_job: the queued delete ends `cancelled`, which leaves the cluster in
+        // `error` (a delete that did not finish), as `berth jobs cancel` does.
+        let deleteJob = try client.queryRow(SQL("test_client_delete_job", "select id from berth.jobs where kind = 'cluster.delete'"))!
+            .decode("id", as: Int64.self)
+        let state = try client.queryRow(SQL("test_client_cancel", "select berth.cancel_job($1) as state"), [deleteJob])!
+            .decode("state", as: String.self)
+        #expect(state == "cancelled")
+        #expect(try client.queryRow(SQL("test_client_state", "select state from berth.clusters where id = $1"), [id])!
+            .decode("state", as: String.self) == "error")
     }
 
     static let forbidden: [(label: String, sql: String)] = [
@@ -97,6 +100,11 @@ import TestSupport
         ("cancel a job", "select berth.cancel_job_quietly(1)"),
         ("raise a spec error", "select berth.spec_error('x')"),
         ("list regions", "select berth.supported_regions()"),
+        ("read tenant grants", "select * from berth.tenant_grants"),
+        ("grant a tenant", "select berth.grant_tenant(current_user, 'acme')"),
+        ("revoke a tenant", "select berth.revoke_tenant(current_user, 'acme')"),
+        ("check tenant access", "select berth.check_tenant_access('acme')"),
+        ("quote input", "select berth.quote_input('x'::text)"),
         ("create a table in the schema", "create table berth.mine (id int)"),
         ("create a function in the schema", "create function berth.mine() returns int language sql as 'select 1'"),
     ]

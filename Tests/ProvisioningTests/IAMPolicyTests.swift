@@ -18,17 +18,23 @@ import TestSupport
         let document = try #require(try JSONSerialization.jsonObject(with: Data(result.output.utf8)) as? [String: Any])
         #expect(document["Version"] as? String == "2012-10-17")
         let statements = try #require(document["Statement"] as? [[String: Any]])
-        #expect(statements.compactMap { $0["Sid"] as? String } == ["Setup", "Ongoing"])
+        #expect(statements.compactMap { $0["Sid"] as? String } == ["Setup", "Ongoing", "PassRole"])
         var printed: [String] = []
         for statement in statements {
             #expect(statement["Effect"] as? String == "Allow")
-            #expect(statement["Resource"] as? String == "*")
             let actions = try #require(statement["Action"] as? [String])
             #expect(actions == Array(Set(actions)).sorted(), "each statement's actions: sorted, each once")
             let sid = try #require(statement["Sid"] as? String)
             #expect(Set(actions) == Set(AWSActions.all.filter { $0.statement.rawValue == sid }.map(\.name)))
+            #expect(statement["Resource"] as? String == (sid == "PassRole" ? "arn:aws:iam::*:role/berth-*" : "*"), "\(sid)")
+            let condition = statement["Condition"] as? [String: [String: [String]]]
+            #expect(condition == (sid == "PassRole" ? ["StringEquals": ["iam:PassedToService": ["ecs-tasks.amazonaws.com", "ec2.amazonaws.com"]]] : nil),
+                    "\(sid)")
             printed += actions
         }
+        // iam:PassRole is never granted on every role (a key that may pass any role to any
+        // service can hand itself an administrator's role).
+        #expect(statements.first { ($0["Action"] as? [String])?.contains("iam:PassRole") == true }?["Resource"] as? String != "*")
         // Every table action once, in one statement only.
         let table = AWSActions.all.map(\.name)
         #expect(table.count == Set(table).count, "an action appears twice in AWSActions.all")
@@ -57,16 +63,12 @@ import TestSupport
     /// GetCallerIdentity is always allowed, as in AWS. It does not check implied permissions:
     /// tags given at creation (ec2:CreateTags, ecs/logs/ecr:TagResource, iam:TagRole,
     /// iam:TagInstanceProfile) and iam:PassRole. Those are held to the table by the rule that
-    /// one of their implying calls ran, not by moto.
+    /// one of their implying calls ran, not by moto; the PassRole statement's Resource is held
+    /// to the ARNs of the roles Berth passed. moto takes only `sts:ExternalId` from a request to
+    /// test conditions against, and a condition on any other key (`iam:PassedToService` here)
+    /// counts as met: the condition is not tested by this run, and does not get in its way.
     @Test func restrictedUserCreatesAndDeletesACluster() throws {
-        let env = ProcessInfo.processInfo.environment
-        guard let proxy = env["BERTH_EMULATOR_AUTH_URL"], !proxy.isEmpty, let moto = env["BERTH_MOTO_AUTH_URL"], !moto.isEmpty else {
-            throw SetupError("BERTH_EMULATOR_AUTH_URL / BERTH_MOTO_AUTH_URL are not set: run the tests with scripts/test, which starts the emulator")
-        }
-        try AuthEmulatorLock.with {
-            try Self.setChecks(moto, on: false)
-            try restrictedRun(proxy: proxy, moto: moto)
-        }
+        try Self.withAuthEmulator(restrictedRun)
     }
 
     /// The steps whose resumed attempt adopts what the crashed one made (by tag, or after
@@ -75,16 +77,7 @@ import TestSupport
     static let adoptingSteps = ["instance_profile", "vpc", "subnets", "internet_gateway", "route_table", "ecr_repository"]
 
     private func restrictedRun(proxy: String, moto: String) throws {
-        // Setup, checks off: a fresh account reached through a bootstrap key the proxy maps to it.
-        let account = ProvisioningHarness.newAccount()
-        let bootstrapKey = ProvisioningHarness.newAccessKeyId()
-        try ProvisioningHarness.registerAccount(endpoint: proxy, key: bootstrapKey, account: account)
-        let bootstrap = Self.client(proxy, bootstrapKey, "unchecked")
-        // The proxy's own calls (its DescribeClusters, ListTasks, ... behind RunTask and
-        // DeleteSecurityGroup) are emulator business: they go as an allow-all user.
-        let emulator = try Self.createUser(bootstrap, "berth-emulator-proxy",
-                                           policy: #"{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":"*","Resource":"*"}]}"#)
-        try ProvisioningHarness.registerAccount(endpoint: proxy, key: emulator.id, account: account, secret: emulator.secret, proxyCalls: true)
+        let (account, bootstrap, _) = try Self.freshAccount(proxy)
         let restricted = try Self.createUser(bootstrap, "berth-restricted", policy: IAMPolicy.document())
         let nothing = try Self.createUser(bootstrap, "berth-no-policy", policy: nil)
         for user in [restricted, nothing] {
@@ -163,9 +156,80 @@ import TestSupport
                     "\(action.name): none of \(action.impliedBy) was called, so nothing needs it")
         }
         #expect(try h.leftovers(of: stopped).isEmpty)
+
+        // moto does not check iam:PassRole, so the scoped statement is held to the roles Berth
+        // passed here: the execution role (to ECS tasks) and the instance role (in the instance
+        // profile, to EC2) must fall under its Resource pattern. (The condition's two services
+        // are the ones TenantIAMPlan's trust policies name.)
+        // IAM's wildcard: `*` is any run of characters.
+        let passRole = "^" + NSRegularExpression.escapedPattern(for: AWSAction.Statement.passRole.resource)
+            .replacingOccurrences(of: "\\*", with: ".*") + "$"
+        let roles = try h.connection.query(SQL("test_passed_roles", """
+            select step, outputs ->> (step || '_arn') as arn from berth.steps
+             where scope = 'tenant:' || $1 and step in ('execution_role', 'instance_role') order by step
+            """), [tenant.id.uuidString.lowercased()]).map { (try $0.decode("step", as: String.self), try $0.decode("arn", as: String.self)) }
+        #expect(roles.map(\.0) == ["execution_role", "instance_role"])
+        for (step, arn) in roles {
+            #expect(arn.range(of: passRole, options: .regularExpression) != nil,
+                    "\(step): \(arn) is not covered by \(AWSAction.Statement.passRole.resource)")
+            #expect(arn.range(of: #"^arn:aws:iam::[0-9]{12}:role/berth-[a-z0-9-]+$"#, options: .regularExpression) != nil, "\(arn)")
+        }
+    }
+
+    // MARK: - The preflight's refusals
+
+    /// With the emulator's checks on, a key whose policy lacks ec2:CreateVpc and
+    /// ec2:RunInstances is told so by the preflight: the emulator answers its DryRun calls
+    /// UnauthorizedOperation, as AWS does, and makes nothing.
+    @Test func preflightNamesWhatAKeyMayNotCall() throws {
+        try Self.withAuthEmulator { proxy, moto in
+            let (account, bootstrap, admin) = try Self.freshAccount(proxy)
+            let lacking: Set = ["ec2:CreateVpc", "ec2:RunInstances"]
+            let partial = try Self.createUser(bootstrap, "berth-partial", policy: IAMPolicy.document(AWSActions.all.filter { !lacking.contains($0.name) }))
+            try ProvisioningHarness.registerAccount(endpoint: proxy, key: partial.id, account: account, secret: partial.secret)
+
+            try Self.setChecks(moto, on: true)
+            defer { try? Self.setChecks(moto, on: false) }
+            let h = try ProvisioningHarness(endpoint: proxy, key: admin, account: account)
+            let own = try h.tenant(own: true)
+            let check = try h.berth(["tenant", "credentials", own.name, "--access-key-id", partial.id, "--secret-access-key-stdin"],
+                                    stdin: partial.secret)
+            #expect(check.status == 0, "\(check.output)")
+            #expect(check.output.contains("permission preflight: the key may not call ec2:CreateVpc, ec2:RunInstances;"), "\(check.output)")
+            let stats = try h.proxyStats(key: partial.id)
+            #expect(Set((stats.denied ?? [:]).keys) == lacking, "\(stats)")
+            #expect(try Self.client(proxy, admin.id, admin.secret).describeVpcs().filter { !$0.isDefault }.isEmpty, "a dry run made a VPC")
+        }
     }
 
     // MARK: - Helpers
+
+    /// Runs `body` with the auth emulator (its proxy and its moto) to itself, checks off at first.
+    static func withAuthEmulator(_ body: (_ proxy: String, _ moto: String) throws -> Void) throws {
+        let env = ProcessInfo.processInfo.environment
+        guard let proxy = env["BERTH_EMULATOR_AUTH_URL"], !proxy.isEmpty, let moto = env["BERTH_MOTO_AUTH_URL"], !moto.isEmpty else {
+            throw SetupError("BERTH_EMULATOR_AUTH_URL / BERTH_MOTO_AUTH_URL are not set: run the tests with scripts/test, which starts the emulator")
+        }
+        try AuthEmulatorLock.with {
+            try setChecks(moto, on: false)
+            try body(proxy, moto)
+        }
+    }
+
+    /// With checks off: a fresh account reached through a bootstrap key the proxy maps to it,
+    /// and an allow-all user the proxy signs its own calls with (its DescribeClusters, ListTasks,
+    /// ... behind RunTask and DeleteSecurityGroup, and its IAM reads for dry runs are emulator
+    /// business, never the caller's permissions).
+    static func freshAccount(_ proxy: String) throws -> (account: String, bootstrap: AWSClient, admin: (id: String, secret: String)) {
+        let account = ProvisioningHarness.newAccount()
+        let bootstrapKey = ProvisioningHarness.newAccessKeyId()
+        try ProvisioningHarness.registerAccount(endpoint: proxy, key: bootstrapKey, account: account)
+        let bootstrap = client(proxy, bootstrapKey, "unchecked")
+        let admin = try createUser(bootstrap, "berth-emulator-proxy",
+                                   policy: #"{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":"*","Resource":"*"}]}"#)
+        try ProvisioningHarness.registerAccount(endpoint: proxy, key: admin.id, account: account, secret: admin.secret, proxyCalls: true)
+        return (account, bootstrap, admin)
+    }
 
     /// Switches the auth moto's signature and IAM checks (server-wide: callers hold AuthEmulatorLock).
     static func setChecks(_ moto: String, on: Bool) throws {

@@ -90,15 +90,15 @@ import TestSupport
     static let regions = "supported regions: us-east-1, us-east-2, us-west-1, eu-central-1, eu-west-2"
 
     static let badCases: [BadCase] = [
-        BadCase(label: "unknown key", spec: #"{"wrokers": 3}"#, phrases: ["unknown spec key(s): wrokers", allowedKeys]),
-        BadCase(label: "two unknown keys", spec: #"{"zone": "a", "nodes": 3, "workers": 1}"#, phrases: ["nodes, zone", allowedKeys]),
+        BadCase(label: "unknown key", spec: #"{"wrokers": 3}"#, phrases: ["unknown spec key(s): 'wrokers'", allowedKeys]),
+        BadCase(label: "two unknown keys", spec: #"{"zone": "a", "nodes": 3, "workers": 1}"#, phrases: ["'nodes', 'zone'", allowedKeys]),
         BadCase(label: "spec not an object", spec: "[1]", phrases: ["spec must be a JSON object, got array"]),
         BadCase(label: "unsupported region", spec: #"{"region": "ap-south-1"}"#,
-                phrases: ["region ap-south-1 is not supported", regions]),
+                phrases: ["region 'ap-south-1' is not supported", regions]),
         BadCase(label: "region not a string", spec: #"{"region": 2}"#, phrases: ["region must be a string"]),
         BadCase(label: "unknown backend", spec: #"{"backend": "k8s"}"#, phrases: [#"backend must be "ecs" or "vm""#]),
-        BadCase(label: "workers as a string", spec: #"{"workers": "3"}"#, phrases: [#"workers must be a number, got "3""#]),
-        BadCase(label: "fargate_spot as a number", spec: #"{"fargate_spot": 1}"#, phrases: ["fargate_spot must be true or false, got 1"]),
+        BadCase(label: "workers as a string", spec: #"{"workers": "3"}"#, phrases: ["workers must be a number, got '3' (string)"]),
+        BadCase(label: "fargate_spot as a number", spec: #"{"fargate_spot": 1}"#, phrases: ["fargate_spot must be true or false, got 1 (number)"]),
         BadCase(label: "fargate_spot as a string", spec: #"{"fargate_spot": "true"}"#, phrases: ["fargate_spot must be true or false"]),
         BadCase(label: "ingress_cidrs not a list", spec: #"{"ingress_cidrs": "10.0.0.0/8"}"#,
                 phrases: ["ingress_cidrs must be a list of IPv4 CIDRs"]),
@@ -133,7 +133,14 @@ import TestSupport
         BadCase(label: "empty CIDR list", spec: #"{"ingress_cidrs": []}"#,
                 phrases: ["ingress_cidrs must hold at least one CIDR"]),
         BadCase(label: "CIDR with host bits", spec: #"{"ingress_cidrs": ["10.0.0.1/8"]}"#,
-                phrases: [#"ingress_cidrs entries must be IPv4 CIDRs such as "203.0.113.0/24", got "10.0.0.1/8""#]),
+                phrases: ["ingress_cidrs entry '10.0.0.1/8' is not a CIDR in canonical form", "did you mean '10.0.0.0/8'?"]),
+        BadCase(label: "CIDR with leading zeros", spec: #"{"ingress_cidrs": ["010.0.0.0/8"]}"#,
+                phrases: ["ingress_cidrs entry '010.0.0.0/8' is not a CIDR in canonical form", "no leading zeros", "did you mean '10.0.0.0/8'?"]),
+        BadCase(label: "CIDR without a prefix", spec: #"{"ingress_cidrs": ["203.0.113.7"]}"#,
+                phrases: ["'203.0.113.7' is not a CIDR in canonical form", "did you mean '203.0.113.7/32'?"]),
+        BadCase(label: "CIDR abbreviated", spec: #"{"ingress_cidrs": ["10/8"]}"#, phrases: ["'10/8'", "did you mean '10.0.0.0/8'?"]),
+        BadCase(label: "CIDR with a space", spec: #"{"ingress_cidrs": ["10.0.0.0/8 "]}"#,
+                phrases: ["ingress_cidrs entries must be IPv4 CIDRs such as '203.0.113.0/24', got '10.0.0.0/8 '"]),
         BadCase(label: "CIDR octet over 255", spec: #"{"ingress_cidrs": ["203.0.113.0/24", "300.0.0.0/8"]}"#,
                 phrases: [#"ingress_cidrs entries must be IPv4 CIDRs"#, "300.0.0.0/8"]),
         BadCase(label: "IPv6 CIDR", spec: #"{"ingress_cidrs": ["::/0"]}"#, phrases: ["ingress_cidrs entries must be IPv4 CIDRs", "::/0"]),
@@ -141,11 +148,32 @@ import TestSupport
         BadCase(label: "uppercase cluster name", spec: "{}", phrases: ["cluster name 'Big_Cluster' is not allowed", "lowercase letters"],
                 name: "Big_Cluster"),
         BadCase(label: "cluster name starting with a dash", spec: "{}", phrases: ["cluster name '-c1' is not allowed"], name: "-c1"),
-        BadCase(label: "cluster name of 64 characters", spec: "{}", phrases: ["is not allowed", "1-63"],
+        BadCase(label: "cluster name of 64 characters", spec: "{}", phrases: ["(64 characters) is not allowed", "use 1-63"],
                 name: String(repeating: "a", count: 64)),
         BadCase(label: "unknown tenant", spec: "{}", phrases: ["unknown tenant 'nobody-here'"], tenant: "nobody-here"),
+        BadCase(label: "region with a trailing space", spec: #"{"region": "us-east-2 "}"#,
+                phrases: ["region 'us-east-2 ' is not supported", regions]),
+        BadCase(label: "image that is no reference", spec: #"{"image": "a::::@@@"}"#,
+                phrases: ["image must be a container image reference [registry[:port]/]name[:tag][@digest]", "got 'a::::@@@'"]),
+        BadCase(label: "image with an uppercase path", spec: #"{"image": "ghcr.io/Dask/dask:latest"}"#,
+                phrases: ["image must be a container image reference", "lowercase", "got 'ghcr.io/Dask/dask:latest'"]),
+        BadCase(label: "image with a space", spec: #"{"image": "dask "}"#, phrases: ["image must be a container image reference", "got 'dask '"]),
+        BadCase(label: "image tag starting with a dot", spec: #"{"image": "dask:.x"}"#, phrases: ["image must be a container image reference"]),
+        BadCase(label: "image tag of 129 characters", spec: #"{"image": "dask:\#(String(repeating: "t", count: 129))"}"#,
+                phrases: ["image must be a container image reference"]),
+        BadCase(label: "image digest too short", spec: #"{"image": "dask@sha256:abc"}"#, phrases: ["image must be a container image reference"]),
+        BadCase(label: "image of 256 characters", spec: #"{"image": "\#(String(repeating: "a", count: 256))"}"#,
+                phrases: ["of at most 255 characters", "(256 characters)"]),
+        BadCase(label: "cluster name with control characters", spec: "{}",
+                phrases: [#"cluster name 'a\u001b]0;pwned\u0007' is not allowed"#], name: "a\u{1b}]0;pwned\u{7}"),
+        BadCase(label: "tenant name too short", spec: "{}", phrases: ["tenant name 'a' (1 character) is not allowed", "use 2-32 lowercase"],
+                tenant: "a"),
+        BadCase(label: "tenant name with capitals", spec: "{}", phrases: ["tenant name 'Acme' is not allowed", "2-32"], tenant: "Acme"),
+        BadCase(label: "workers 1e400", spec: #"{"workers": 1e400}"#,
+                phrases: ["workers must be between 0 and 100, got '1000", "…' (401 characters)"]),
+
         BadCase(label: "duplicate live name", spec: "{}",
-                phrases: ["tenant taken already has a cluster named c1", "delete it first or pick another name"], tenant: "taken"),
+                phrases: ["tenant 'taken' already has a cluster named 'c1'", "delete it first or pick another name"], tenant: "taken"),
     ]
 
     @Test(arguments: badCases)
@@ -162,6 +190,49 @@ import TestSupport
             #expect(error.message.contains(phrase), "expected \(phrase) in: \(error.message)")
         }
         #expect(try w.counts() == before, "nothing written")
+    }
+
+    /// A megabyte of input gives a short error: the value is cut to 100 characters and its
+    /// length named (`'aaaa…' (1048576 characters)`).
+    @Test func hugeInputGivesAShortError() throws {
+        let w = try World.forBadCases()
+        let tenant = try w.tenant("huge-\(UUID().uuidString.prefix(8).lowercased())")
+        let huge = String(repeating: "a", count: 1 << 20)
+        let cases: [(tenant: String, name: String, spec: String, phrase: String)] = [
+            (huge, "c1", "{}", "tenant name '"),
+            (tenant.name, huge, "{}", "cluster name '"),
+            (tenant.name, "c1", #"{"region": "\#(huge)"}"#, "region '"),
+            (tenant.name, "c1", #"{"image": "\#(huge)"}"#, "image must be"),
+            (tenant.name, "c1", #"{"\#(huge)": 1}"#, "unknown spec key(s): '"),
+            (tenant.name, "c1", #"{"workers": "\#(huge)"}"#, "workers must be a number"),
+            (tenant.name, "c1", #"{"ingress_cidrs": ["\#(huge)"]}"#, "ingress_cidrs entries must be IPv4 CIDRs"),
+        ]
+        for c in cases {
+            let error = try #require(throws: PostgresError.self) { try w.createCluster(tenant: c.tenant, name: c.name, spec: c.spec) }
+            #expect(error.sqlState == "22023")
+            #expect(error.message.contains(c.phrase), "\(error.message.prefix(200))")
+            #expect(error.message.contains(String(repeating: "a", count: 99) + "…' (1048576 characters)"), "\(error.message.prefix(300))")
+            #expect(error.message.count < 600, "\(c.phrase): \(error.message.count) characters")
+        }
+        let unknown = try #require(throws: PostgresError.self) {
+            try w.createCluster(tenant: tenant.name, name: "c1", spec: "{" + (1...25).map { #""k\#($0)": 1"# }.joined(separator: ", ") + "}")
+        }
+        #expect(unknown.message.contains("'k18' and 15 more; allowed keys"), "\(unknown.message)")
+    }
+
+    /// References in the grammar of github.com/distribution/reference are taken as given.
+    @Test func imageReferencesFollowTheRegistryGrammar() throws {
+        let w = try World()
+        let tenant = try w.tenant("images")
+        let digest = "sha256:" + String(repeating: "0123456789abcdef", count: 4)
+        let good = ["dask", "python:3.12-slim", "docker.io/library/python:3.12", "ghcr.io/dask/dask:2024.1.0",
+                    "localhost:5000/team/dask_base__v2:latest", "registry.example.com:443/a.b/c-d---e/f__g@\(digest)",
+                    "Registry.Example.COM/dask:TAG_1.x", "[::1]:5000/dask", "dask:\(String(repeating: "t", count: 128))",
+                    "dask:latest@\(digest)"]
+        for (index, image) in good.enumerated() {
+            let id = try w.createCluster(tenant: tenant.name, name: "c\(index)", spec: #"{"image": "\#(image)"}"#)
+            #expect(try w.spec(of: id)["image"] as? String == image)
+        }
     }
 
     /// Keys of a resolved ECS spec (nulls are stripped: no instance types, `spot` or
@@ -256,7 +327,7 @@ import TestSupport
             (["--spec", #"{"worker_gpus": 2}"#], "workers currently have access to a single GPU"),
             (["--spec", #"{"worker_gpus": 1}"#], "GPU workers need the vm backend"),
             (["--backend", "vm", "--spec", #"{"worker_gpus": 1}"#], "has no GPU access"),
-            (["--region", "mars-1"], "region mars-1 is not supported; " + Self.regions),
+            (["--region", "mars-1"], "region 'mars-1' is not supported; " + Self.regions),
             (["--spec", #"{"ingress_cidrs": ["::/0"]}"#], "ingress_cidrs entries must be IPv4 CIDRs"),
             (["--spec", "[1]"], "--spec must be a JSON object"),
             (["--workers", "500"], "workers must be between 0 and 100"),

@@ -221,13 +221,34 @@ import TestSupport
             #expect(ecs.backend == "ecs" && ecs.fargateSpot == true)
         }
 
+        /// Real YAML, so other spellings and flow style work too.
+        @Test func fileSpellingsAndFlowStyle() throws {
+            let w = try World()
+            try w.tenant("plain")
+            try w.writeConfig("database_url: '\(w.db.url)'\nbackend_options: {region: eu-central-1, fargate-spot: on}\n")
+            let got = try w.create("y1", tenant: "plain", [], ["DATABASE_URL": ""])
+            #expect(got.region == "eu-central-1" && got.fargateSpot == true)
+        }
+
         static let malformed: [(text: String, phrase: String)] = [
-            ("backend-options:\n  region: us-west-1\n  colour blue\n", "line 3: expected 'key: value'"),
-            ("database-url: x\nregion: us-west-1\n", "line 2: unknown key 'region'"),
-            ("# defaults\n\nbackend-options:\n  fargate_spot: sometimes\n", "line 4: fargate_spot must be true or false"),
-            ("backend-options:\n  zone: a\n", "line 2: unknown backend option 'zone'"),
-            ("  region: us-west-1\n", "line 1: unexpected indentation"),
-            ("backend-options: us-west-1\n", "line 1: backend-options holds indented keys"),
+            ("backend-options:\n  region: us-west-1\n  colour blue\n", "line 3: while scanning a simple key, could not find expected ':' (line 4, column 1)"),
+            ("database-url: x\nregion: us-west-1\n", "line 2: unknown key 'region'; allowed: database-url, backend-options"),
+            ("# defaults\n\nbackend-options:\n  fargate_spot: sometimes\n", "line 4: fargate_spot must be true or false, got 'sometimes'"),
+            ("backend-options:\n  zone: a\n", "line 2: unknown backend option 'zone'; allowed: region, fargate_spot, backend"),
+            // Indenting the top level is valid YAML: the key is still unknown there.
+            ("  region: us-west-1\n", "line 1: unknown key 'region'; allowed: database-url, backend-options"),
+            ("backend-options: us-west-1\n", "line 1: backend-options holds indented keys (region, fargate_spot, backend), got 'us-west-1'"),
+            // A typo is never ignored.
+            ("backend-option:\n  region: us-west-1\n", "line 1: unknown key 'backend-option'; allowed: database-url, backend-options"),
+            // Wrong types name the key and what it takes.
+            ("database-url:\n  host: db\n", "line 1: database-url must be text, got a map"),
+            ("backend-options:\n  region: [us-east-1, us-west-1]\n", "line 2: region must be text, got a list"),
+            ("backend-options:\n  fargate_spot: [true]\n", "line 2: fargate_spot must be true or false, got a list"),
+            ("- region\n", "line 1: the file must be a map of keys (database-url, backend-options), got a list"),
+            // A key given twice, under one spelling or two.
+            ("backend-options:\n  region: us-east-1\n  region: us-west-1\n", "line 2: 'region' given twice"),
+            ("backend-options:\n  fargate_spot: true\n  fargate-spot: false\n", "line 3: fargate_spot is given twice (as fargate_spot and fargate-spot)"),
+            ("backend-options:\n  region: us-east-1\n---\nbackend-options: {}\n", "line 1: expected a single document in the stream, but found another document (line 3, column 1)"),
         ]
 
         @Test(arguments: 0..<malformed.count)
@@ -239,6 +260,33 @@ import TestSupport
             #expect(result.status == 2, "\(result.output)")
             #expect(result.output.contains("config.yaml: " + Self.malformed[index].phrase), "\(result.output)")
             #expect(try w.connection.queryRow(SQL("test_cli_count", "select count(*) as n from berth.clusters"))!.decode("n", as: Int.self) == 0)
+        }
+
+        /// "Billion laughs" in YAML: ten lists of ten aliases, nine levels deep. Yams shares
+        /// aliased nodes while composing, so as values they are refused by counting; as mapping
+        /// keys Yams hashes them while composing, which only the deadline stops.
+        static func aliasBomb(keys: Bool) -> String {
+            var text = "a0: &a0 [" + Array(repeating: "lol", count: 10).joined(separator: ", ") + "]\n"
+            for level in 1...8 {
+                text += "a\(level): &a\(level) [" + Array(repeating: "*a\(level - 1)", count: 10).joined(separator: ", ") + "]\n"
+            }
+            return text + (keys ? "b:\n  ? *a8\n  : 1\n  ? *a7\n  : 2\n" : "backend-options:\n  region: *a8\n")
+        }
+
+        @Test(arguments: [false, true])
+        func anAliasBombIsRefusedInBoundedTime(keys: Bool) throws {
+            let w = try World()
+            try w.tenant("plain")
+            try w.writeConfig(Self.aliasBomb(keys: keys))
+            let clock = ContinuousClock()
+            let start = clock.now
+            let result = try runBerth(["cluster", "create", "c1", "--tenant", "plain"],
+                                      environment: ["XDG_CONFIG_HOME": w.home.path, "DATABASE_URL": w.db.url], timeout: 60)
+            // Loose: the key case waits out the 5 s compose deadline; a debug build on a loaded machine.
+            #expect(clock.now - start < .seconds(50))
+            #expect(result.status == 2, "\(result.output)")
+            let phrase = keys ? "reading it took over 5 s (YAML aliases used as keys?); refused" : "its YAML aliases expand to more than 10000 values; refused"
+            #expect(result.output.contains("config.yaml: " + phrase), "\(result.output)")
         }
     }
 }

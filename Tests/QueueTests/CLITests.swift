@@ -45,7 +45,7 @@ import TestSupport
         let retried = try runBerth(["jobs", "retry", String(ids[0])], environment: env)
         #expect(retried.status == 0)
         let notFound = try runBerth(["jobs", "show", "987654"], environment: env)
-        #expect(notFound.status == 1 && notFound.output.contains("no job with id 987654"))
+        #expect(notFound.status == 2 && notFound.output.contains("no job with id 987654"))
         let shown = try runBerth(["jobs", "show", String(ids[1]), "--json"], environment: env)
         #expect((try JSONText(shown.output).object() as? [String: Any])?["tenant"] as? String == "acme")
         let listed = try runBerth(["jobs", "list", "--tenant", "acme"], environment: env)

@@ -45,8 +45,11 @@ public final class ChildProcess: @unchecked Sendable {
     }
 }
 
-/// Runs `berth ARGS` to completion and returns (exit status, stdout+stderr).
-public func runBerth(_ arguments: [String], environment: [String: String] = [:], stdin: String? = nil) throws -> (status: Int32, output: String) {
+/// Runs `berth ARGS` to completion and returns (exit status, stdout+stderr). A run that takes
+/// longer than `timeout` seconds is killed (a command that should end but does not fails its
+/// test instead of hanging the suite).
+public func runBerth(_ arguments: [String], environment: [String: String] = [:], stdin: String? = nil,
+                     timeout: Double = 120) throws -> (status: Int32, output: String) {
     let process = Process()
     process.executableURL = URL(fileURLWithPath: try Project.berthBinary())
     process.arguments = arguments
@@ -59,9 +62,19 @@ public func runBerth(_ arguments: [String], environment: [String: String] = [:],
     let input = Pipe()
     process.standardInput = input
     try process.run()
+    let watchdog = Thread { [process] in
+        let deadline = Date().addingTimeInterval(timeout)
+        while process.isRunning && Date() < deadline { Thread.sleep(forTimeInterval: 0.05) }
+        if process.isRunning { kill(process.processIdentifier, SIGKILL) }
+    }
+    watchdog.start()
     if let stdin { input.fileHandleForWriting.write(Data(stdin.utf8)) }
     try input.fileHandleForWriting.close()
     let data = out.fileHandleForReading.readDataToEndOfFile()
     process.waitUntilExit()
-    return (process.terminationStatus, String(decoding: data, as: UTF8.self))
+    let output = String(decoding: data, as: UTF8.self)
+    if process.terminationReason == .uncaughtSignal && process.terminationStatus == SIGKILL {
+        throw SetupError("berth \(arguments) still ran after \(timeout)s and was killed:\n\(output.suffix(2000))")
+    }
+    return (process.terminationStatus, output)
 }

@@ -10,11 +10,19 @@ extension AWSClient {
         let response = try send(service, operation: action,
                                 contentType: "application/x-www-form-urlencoded; charset=utf-8",
                                 body: parameters.body(action: action, version: version))
+        return try Self.queryRoot(response, service: service, action: action)
+    }
+
+    /// The root element of a Query answer; a document the XML parser refuses (malformed, too
+    /// large or deep, a DTD) is an `UnparseableResponse` that says why.
+    static func queryRoot(_ response: HTTPResponse, service: AWSService, action: String) throws(AWSError) -> XMLElement {
         do {
             return try XMLDocument.parse(response.body)
         } catch {
+            // Only the start of the body: an excerpt of a 30 MiB answer would cost more than it tells.
+            let start = String(decoding: response.body.prefix(1024), as: UTF8.self)
             throw AWSError(service: service, operation: action, httpStatus: response.status, code: "UnparseableResponse",
-                           message: "\(error); body starts: \(AWSErrorDecoder.excerpt(response.bodyText))",
+                           message: "\(error); body starts: \(AWSErrorDecoder.excerpt(start))",
                            requestId: response.header("x-amzn-RequestId"), classification: .other)
         }
     }

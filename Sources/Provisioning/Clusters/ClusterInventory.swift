@@ -40,6 +40,8 @@ public enum ClusterInventory {
         guard let tenant = try store.get(id: cluster.tenantId) else { throw ProvisioningError.notFound("tenant \(cluster.tenant) no longer exists") }
         do { return try settings.awsClient(for: tenant, region: cluster.region, store: store) } catch let error as StepFailure {
             throw ProvisioningError.failed(error.message)
+        } catch let error as MissingMasterKey {
+            throw ProvisioningError.failed(error.description)
         }
     }
 }

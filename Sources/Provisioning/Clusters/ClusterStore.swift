@@ -15,6 +15,13 @@ public struct ClusterStore {
         try connection.queryRow(ProvisioningSQL.createCluster, [tenant, name, spec])!.decode("id")
     }
 
+    /// `create` with the spec merged in the database: `defaults` fill the keys `spec` lacks and
+    /// `overrides` replace keys. The spec stays text until Postgres parses it, so any valid
+    /// JSON reaches the SQL API's checks (a number no Double can hold, such as 1e400, too).
+    public func create(tenant: String, name: String, spec: JSONText, defaults: JSONText, overrides: JSONText) throws -> UUID {
+        try connection.queryRow(ProvisioningSQL.createClusterLayered, [tenant, name, spec, defaults, overrides])!.decode("id")
+    }
+
     public func delete(tenant: String, name: String) throws -> UUID {
         try connection.queryRow(ProvisioningSQL.deleteCluster, [tenant, name])!.decode("id")
     }

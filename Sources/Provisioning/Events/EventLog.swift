@@ -1,5 +1,7 @@
 import Foundation
+import Logging
 import Postgres
+import Queue
 
 /// Reading events, and following them live with LISTEN `berth_events`.
 public struct EventLog {
@@ -8,6 +10,8 @@ public struct EventLog {
     public init(_ connection: Connection) {
         self.connection = connection
     }
+
+    static let logger = Logger(label: "berth.events")
 
     public struct Filter: Sendable {
         public var tenant: String?
@@ -41,32 +45,51 @@ public struct EventLog {
     /// than one already seen appear. The follower re-reads a window behind the highest id
     /// it has seen and skips the ids it has handled; a gap older than `gapGrace` seconds is
     /// a rolled-back insert and stops being looked for.
+    ///
+    /// A lost connection (the server restarted, the network dropped) is reconnected with
+    /// backoff, LISTEN included. The watermark and the handled ids are kept, so the next read
+    /// carries on where the last one stopped: nothing is handled twice and nothing is missed.
     /// Returns when `handle` returns false or `deadline` passes.
     public func follow(after: Int64, filter: Filter, poll: Double = 1, gapGrace: Double = 5, deadline: Date = .distantFuture,
-                       _ handle: (Event) throws -> Bool) throws {
-        try connection.listen("berth_events")
+                       reconnectBackoff: Backoff = Backoff(base: 0.1, cap: 5), _ handle: (Event) throws -> Bool) throws {
         var watermark = after
         var seen: Set<Int64> = []
         var gapsSince: [Int64: Date] = [:]
+        var lost: (since: Date, attempts: Int)?
         while true {
-            // Unfiltered, so the only gaps are transactions in flight or rolled back.
-            for event in try self.after(watermark, filter: Filter()) where !seen.contains(event.id) {
-                seen.insert(event.id)
-                if filter.matches(event), try !handle(event) { return }
+            do {
+                if let since = lost?.since {
+                    try connection.reconnectIfNeeded()
+                    Self.logger.info("reconnected to the database after \(Int(Date().timeIntervalSince(since).rounded())) s; following on from event \(watermark)")
+                    lost = nil
+                }
+                if !connection.listening.contains("berth_events") { try connection.listen("berth_events") }
+                // Unfiltered, so the only gaps are transactions in flight or rolled back.
+                for event in try self.after(watermark, filter: Filter()) where !seen.contains(event.id) {
+                    seen.insert(event.id)
+                    if filter.matches(event), try !handle(event) { return }
+                }
+                // Move the watermark over ids that are seen, or missing for longer than the grace.
+                let now = Date()
+                while true {
+                    let next = watermark + 1
+                    if seen.remove(next) != nil { watermark = next; gapsSince[next] = nil; continue }
+                    guard let highest = seen.max(), highest > next else { break }
+                    let since = gapsSince[next] ?? now
+                    gapsSince[next] = since
+                    if now.timeIntervalSince(since) > gapGrace { watermark = next; gapsSince[next] = nil; continue }
+                    break
+                }
+                if Date() >= deadline { return }
+                _ = try connection.waitForNotifications(timeout: min(poll, max(0.001, deadline.timeIntervalSinceNow)))
+            } catch let error as PostgresError where error.isConnectionError {
+                let attempts = (lost?.attempts ?? 0) + 1
+                if lost == nil { Self.logger.warning("lost the database connection (\(error.message)); reconnecting") }
+                lost = (lost?.since ?? Date(), attempts)
+                let pause = reconnectBackoff.delay(attempt: attempts)
+                if Date().addingTimeInterval(pause) >= deadline { return }
+                Thread.sleep(forTimeInterval: pause)  // waiting for the server to come back: nothing else to do
             }
-            // Move the watermark over ids that are seen, or missing for longer than the grace.
-            let now = Date()
-            while true {
-                let next = watermark + 1
-                if seen.remove(next) != nil { watermark = next; gapsSince[next] = nil; continue }
-                guard let highest = seen.max(), highest > next else { break }
-                let since = gapsSince[next] ?? now
-                gapsSince[next] = since
-                if now.timeIntervalSince(since) > gapGrace { watermark = next; gapsSince[next] = nil; continue }
-                break
-            }
-            if Date() >= deadline { return }
-            _ = try connection.waitForNotifications(timeout: min(poll, max(0.001, deadline.timeIntervalSinceNow)))
         }
     }
 }

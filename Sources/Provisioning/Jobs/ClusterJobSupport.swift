@@ -63,6 +63,8 @@ struct ClusterJobSupport {
             } catch let error as StepFailure {
                 try cluster.events.add(on: connection, jobId: context.job.id, type: "step.failed", message: error.message)
                 throw JobError(error.message, retryable: false)
+            } catch let error as MissingMasterKey {
+                throw try error.retry(cluster.events, on: connection, jobId: context.job.id)
             }
         }
     }

@@ -27,6 +27,8 @@ public struct NetworkJob: JobHandler {
             } catch let error as StepFailure {
                 try finish(connection, context, tenantId: tenantId, region: region, state: "error", outputs: [:], error: error.message)
                 throw JobError(error.message, retryable: false)
+            } catch let error as MissingMasterKey {
+                throw try error.retry(EventTarget(tenant: tenant.name, clusterId: nil, clusterName: nil), on: connection, jobId: context.job.id)
             }
         }
         let events = EventTarget(tenant: tenant.name, clusterId: nil, clusterName: nil)

@@ -9,6 +9,26 @@ public struct AWSAction: Sendable, Hashable {
         case setup = "Setup"
         /// Every cluster create and delete, and the credential check.
         case ongoing = "Ongoing"
+        /// Handing Berth's own roles to ECS tasks and EC2 instances, and nothing else.
+        case passRole = "PassRole"
+
+        /// Which resources the statement covers. Only `iam:PassRole` can be scoped usefully:
+        /// the roles Berth creates are all named `berth-<tenant>-…` (`Names`), with path `/`.
+        public var resource: String {
+            switch self {
+            case .setup, .ongoing: return "*"
+            case .passRole: return "arn:aws:iam::*:role/berth-*"
+            }
+        }
+
+        /// The statement's `Condition` (operator → key → values), if any: a Berth role may be
+        /// passed to the two services that run Berth's work, not to Lambda or anything else.
+        public var condition: [String: [String: [String]]]? {
+            switch self {
+            case .setup, .ongoing: return nil
+            case .passRole: return ["StringEquals": ["iam:PassedToService": ["ecs-tasks.amazonaws.com", "ec2.amazonaws.com"]]]
+            }
+        }
     }
 
     public let name: String
@@ -74,7 +94,7 @@ public enum AWSActions {
         AWSAction("ecs:DeregisterTaskDefinition", .ongoing, "delete"),
         AWSAction("ecs:TagResource", .ongoing, "tags on clusters, task definitions and tasks",
                   impliedBy: ["ecs:CreateCluster", "ecs:RegisterTaskDefinition", "ecs:RunTask"]),
-        AWSAction("iam:PassRole", .ongoing, "give the execution role to ECS tasks and the instance profile to instances",
+        AWSAction("iam:PassRole", .passRole, "give the execution role to ECS tasks and the instance role (in its profile) to instances",
                   impliedBy: ["ecs:RegisterTaskDefinition", "ec2:RunInstances"]),
         AWSAction("ecs:RunTask", .ongoing, "scheduler and worker tasks"),
         AWSAction("ecs:DescribeTasks", .ongoing, "wait for RUNNING; wait for STOPPED on delete"),

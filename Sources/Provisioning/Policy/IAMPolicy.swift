@@ -1,22 +1,33 @@
 import Foundation
 
-/// The IAM policy a tenant grants Berth, generated from `AWSActions.all`: a Setup and an
-/// Ongoing statement, each action once, sorted.
+/// The IAM policy a tenant grants Berth, generated from `AWSActions.all`: one statement per
+/// `AWSAction.Statement` (Setup, Ongoing, PassRole), each action once, sorted.
 public enum IAMPolicy {
     public static func document(_ actions: [AWSAction] = AWSActions.all) -> String {
         let statements = AWSAction.Statement.allCases.map { statement -> String in
             let names = Set(actions.filter { $0.statement == statement }.map(\.name)).sorted()
             let list = names.map { "        \"\($0)\"" }.joined(separator: ",\n")
-            return """
-                {
-                  "Sid": "\(statement.rawValue)",
-                  "Effect": "Allow",
-                  "Resource": "*",
-                  "Action": [
-            \(list)
-                  ]
+            var lines = [
+                "    {",
+                "      \"Sid\": \"\(statement.rawValue)\",",
+                "      \"Effect\": \"Allow\",",
+                "      \"Resource\": \"\(statement.resource)\",",
+                "      \"Action\": [",
+                list,
+                statement.condition == nil ? "      ]" : "      ],",
+            ]
+            if let condition = statement.condition {
+                let operators = condition.keys.sorted().map { op -> String in
+                    let keys = condition[op]!.keys.sorted().map { key -> String in
+                        let values = condition[op]![key]!.map { "\"\($0)\"" }.joined(separator: ", ")
+                        return "          \"\(key)\": [\(values)]"
+                    }
+                    return "        \"\(op)\": {\n\(keys.joined(separator: ",\n"))\n        }"
                 }
-            """
+                lines += ["      \"Condition\": {", operators.joined(separator: ",\n"), "      }"]
+            }
+            lines.append("    }")
+            return lines.joined(separator: "\n")
         }
         return "{\n  \"Version\": \"2012-10-17\",\n  \"Statement\": [\n" + statements.joined(separator: ",\n") + "\n  ]\n}\n"
     }

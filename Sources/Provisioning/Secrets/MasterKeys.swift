@@ -63,3 +63,21 @@ public enum SecretError: Error, CustomStringConvertible, Equatable {
         }
     }
 }
+
+/// A tenant's secret is sealed under a master key this process lacks (or it has no
+/// `BERTH_MASTER_KEY` at all). Not the tenant's fault and not for good: another worker may
+/// hold the key, so a job retries with backoff instead of failing.
+public struct MissingMasterKey: Error, CustomStringConvertible {
+    public let tenant: String
+    /// The key the secret is sealed under; nil when this process has no master key at all.
+    public let keyId: String?
+    /// Why there is no master key (unset, or not 32 bytes of base64).
+    public let problem: String?
+
+    public var description: String {
+        if let keyId {
+            return "cannot open tenant \(tenant)'s AWS key: it is sealed with master key \(keyId), which this process lacks (neither BERTH_MASTER_KEY nor in BERTH_OLD_MASTER_KEYS)"
+        }
+        return "cannot open tenant \(tenant)'s AWS key: \(problem ?? "BERTH_MASTER_KEY is not set")"
+    }
+}

@@ -14,30 +14,26 @@ public enum CredentialCheck {
         }
     }
 
-    public struct Outcome: Sendable {
-        public var accountId: String
-        public var arn: String
-        /// Actions the preflight found missing, e.g. `ec2:CreateVpc`.
-        public var missingActions: [String]
-    }
-
-    /// STS GetCallerIdentity (a bad key fails here), then one harmless probe per service:
-    /// EC2 DryRun calls and reads that succeed or fail on permission alone.
-    public static func check(_ client: AWSClient) throws -> Outcome {
-        let identity: CallerIdentity
+    /// STS GetCallerIdentity: whose key this is (a key AWS does not accept fails here).
+    public static func identity(_ client: AWSClient) throws -> CallerIdentity {
         switch Swift.Result(catching: { () throws(AWSError) in try client.getCallerIdentity() }) {
-        case .success(let found): identity = found
+        case .success(let found): return found
         case .failure(let error) where error.classification == .auth:
             throw ProvisioningError.invalid("AWS does not accept this access key (\(error.code)): check the key id and secret")
         case .failure(let error): throw error
         }
+    }
+
+    /// One harmless probe per service: EC2 DryRun calls and reads that succeed or fail on
+    /// permission alone. Returns the actions the key may not call, e.g. `ec2:CreateVpc`.
+    public static func missingActions(_ client: AWSClient) throws -> [String] {
         var missing: [String] = []
         for action in ["CreateVpc", "CreateSecurityGroup", "RunInstances"] {
             if try !ec2DryRunAllowed(client, action: action) { missing.append("ec2:\(action)") }
         }
         if !permitted({ _ = try client.listClusters() }) { missing.append("ecs:ListClusters") }
         if !permitted({ _ = try client.getRole(name: Names.ecsServiceLinkedRole) }) { missing.append("iam:GetRole") }
-        return Outcome(accountId: identity.account, arn: identity.arn, missingActions: missing)
+        return missing
     }
 
     /// False only when AWS refused the call for lack of permission ("not found" is permitted).
@@ -53,7 +49,8 @@ public enum CredentialCheck {
     }
 
     /// DryRun answers `DryRunOperation` when the key may call the action and
-    /// `UnauthorizedOperation` when it may not, without doing anything.
+    /// `UnauthorizedOperation` when it may not, without doing anything. A success means the
+    /// endpoint ignored DryRun and may have made the resource: an error, never "allowed".
     private static func ec2DryRunAllowed(_ client: AWSClient, action: String) throws -> Bool {
         var p = QueryParameters()
         p.set("DryRun", true)
@@ -70,7 +67,8 @@ public enum CredentialCheck {
         default: break
         }
         switch Swift.Result(catching: { () throws(AWSError) in try client.query(.ec2, action: action, p) }) {
-        case .success: return true
+        case .success:
+            throw ProvisioningError.failed("the endpoint ignored DryRun: the permission check's dry-run \(action) succeeded, so it may have created a resource (look for one made just now, untagged). Real AWS never does this; check AWS_ENDPOINT_URL. Nothing was stored")
         case .failure(let error) where error.code == "DryRunOperation": return true
         case .failure(let error) where error.code == "UnauthorizedOperation" || error.code == "AccessDenied": return false
         case .failure(let error) where error.classification == .auth:

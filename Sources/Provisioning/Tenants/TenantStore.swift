@@ -2,6 +2,27 @@ import AWS
 import Foundation
 import Postgres
 
+/// A tenant's AWS account changed (`berth tenant credentials --replace-account`).
+public struct AccountChange: Sendable, CustomStringConvertible {
+    public struct Network: Sendable {
+        public var region: String
+        public var vpcId: String?
+    }
+
+    public var from: String
+    public var to: String
+    /// The networks Berth had built in the old account; they stay there, unused.
+    public var leftBehind: [Network]
+
+    public var description: String {
+        let networks = leftBehind.map { "\($0.vpcId ?? "the network") in \($0.region)" }
+        return "AWS account changed from \(from) to \(to): the next cluster builds the network and IAM roles anew there. Left in \(from), "
+            + "no longer managed by Berth: "
+            + (networks.isEmpty ? "" : "\(networks.joined(separator: ", ")) (with its subnets, gateway, ECS cluster, log group and repository), and ")
+            + "the tenant's berth-* IAM roles"
+    }
+}
+
 /// Tenants in the database: creation, listing, sealed credentials and key rotation.
 public struct TenantStore {
     public let connection: Connection
@@ -70,17 +91,67 @@ public struct TenantStore {
     }
 
     /// Seals and stores a tenant's long-lived key. The caller checks the key first
-    /// (`CredentialCheck`); this only refuses what can never work.
-    public func setCredentials(tenant: Tenant, credentials: AWSCredentials, accountId: String?, keys: MasterKeys) throws {
+    /// (`CredentialCheck`); this only refuses what can never work, and a key of another AWS
+    /// account while that would orphan what lives in the old one (`checkAccount`). Returns
+    /// the account change, if any.
+    @discardableResult
+    public func setCredentials(tenant: Tenant, credentials: AWSCredentials, accountId: String?, keys: MasterKeys,
+                               replaceAccount: Bool = false) throws -> AccountChange? {
         try CredentialCheck.refuseTemporary(credentials)
         guard tenant.awsMode == .own else {
             throw ProvisioningError.invalid("tenant \(tenant.name) uses the service's AWS account; create it with --own to give it keys")
         }
         let sealed = try SecretBox.seal(Array(credentials.revealSecretForSealing().utf8), key: keys.current,
                                         associatedData: Tenant.associatedData(tenantId: tenant.id, accessKeyId: credentials.accessKeyId))
-        try connection.execute(ProvisioningSQL.setCredentials, [
-            tenant.id, credentials.accessKeyId, Data(sealed).base64EncodedString(), keys.current.id, accountId,
-        ])
+        return try connection.transaction { connection in
+            let stored: String? = try connection.queryRow(ProvisioningSQL.lockTenantAccount, [tenant.id])?.decodeIfPresent("aws_account_id")
+            var change: AccountChange?
+            if let from = stored, let to = accountId,
+               try Self.refuseAccountChange(on: connection, tenant: tenant, from: from, to: to, replaceAccount: replaceAccount) {
+                let networks = try connection.query(ProvisioningSQL.forgetTenantNetworks, [tenant.id]).map {
+                    AccountChange.Network(region: try $0.decode("region"), vpcId: try $0.decodeIfPresent("vpc_id"))
+                }
+                try connection.execute(ProvisioningSQL.forgetTenantCheckpoints, [tenant.id])
+                let moved = AccountChange(from: from, to: to, leftBehind: networks)
+                try EventTarget(tenant: tenant.name, clusterId: nil, clusterName: nil)
+                    .add(on: connection, jobId: nil, type: "info", message: moved.description, data: ["from_account": from, "to_account": to])
+                change = moved
+            }
+            try connection.execute(ProvisioningSQL.setCredentials, [
+                tenant.id, credentials.accessKeyId, Data(sealed).base64EncodedString(), keys.current.id, accountId,
+            ])
+            return change
+        }
+    }
+
+    /// A key of another AWS account than the one the tenant's resources live in would leave
+    /// them behind, unmanaged: refused while any of its clusters is not `stopped` (or a network
+    /// job runs), and otherwise allowed only with `replaceAccount`. `setCredentials` checks
+    /// again under a lock; this is the early look, before any other AWS call.
+    public func checkAccount(of tenant: Tenant, newAccount: String, replaceAccount: Bool) throws {
+        guard let from = tenant.awsAccountId else { return }
+        _ = try Self.refuseAccountChange(on: connection, tenant: tenant, from: from, to: newAccount, replaceAccount: replaceAccount)
+    }
+
+    /// True when the account changes and may; throws when it may not.
+    private static func refuseAccountChange(on connection: Connection, tenant: Tenant, from: String, to: String,
+                                            replaceAccount: Bool) throws -> Bool {
+        guard from != to else { return false }
+        let live = try connection.query(ProvisioningSQL.liveClustersOfTenant, [tenant.id]).map {
+            "\(try $0.decode("name", as: String.self)) (\(try $0.decode("state", as: String.self)))"
+        }
+        let networkJobs: Int = try connection.queryRow(ProvisioningSQL.networkJobsInFlight, [tenant.id])?.decode("n") ?? 0
+        let what = "tenant \(tenant.name)'s resources live in AWS account \(from), and this key belongs to account \(to)"
+        if !live.isEmpty || networkJobs > 0 {
+            var busy: [String] = []
+            if !live.isEmpty { busy.append("clusters not stopped: \(live.joined(separator: ", "))") }
+            if networkJobs > 0 { busy.append("\(networkJobs) network job\(networkJobs == 1 ? "" : "s") still running") }
+            throw ProvisioningError.invalid("\(what); refused while anything of it lives there (\(busy.joined(separator: "; "))), because those resources would be left behind unmanaged. Delete the clusters first (berth cluster delete NAME --tenant \(tenant.name) --wait), then store the key with --replace-account")
+        }
+        if !replaceAccount {
+            throw ProvisioningError.invalid("\(what). No cluster of it is live, so it may move: run again with --replace-account (Berth then builds its network and IAM roles anew in \(to); what it made in \(from) stays there)")
+        }
+        return true
     }
 
     /// Opens a tenant's stored secret.
@@ -95,24 +166,40 @@ public struct TenantStore {
         return AWSCredentials(accessKeyId: accessKeyId, secretAccessKey: String(decoding: plain, as: UTF8.self))
     }
 
-    /// Re-seals every secret under the current master key. Returns how many rows changed.
-    public func rekey(keys: MasterKeys, batchSize: Int = 100) throws -> Int {
-        var total = 0
+    /// What `rekey` did: how many rows it re-sealed, and which tenants' secrets it could not
+    /// open (with why; never key material).
+    public struct RekeyReport: Sendable {
+        public var resealed = 0
+        public var failed: [(tenant: String, reason: String)] = []
+    }
+
+    /// Re-seals every secret under the current master key, each row in its own transaction, so
+    /// a row that does not open (sealed under a key this process lacks) is named and skipped
+    /// while the others are re-sealed.
+    public func rekey(keys: MasterKeys) throws -> RekeyReport {
+        var report = RekeyReport()
+        var after = UUID(uuid: (0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0))
         while true {
-            let changed: Int = try connection.transaction { connection in
-                let rows = try connection.query(ProvisioningSQL.tenantsToRekey, [keys.current.id, batchSize]).map(Tenant.init(row:))
-                for tenant in rows {
-                    let credentials = try self.credentials(of: tenant, keys: keys)
-                    let sealed = try SecretBox.seal(Array(credentials.revealSecretForSealing().utf8), key: keys.current,
-                                                    associatedData: Tenant.associatedData(tenantId: tenant.id, accessKeyId: credentials.accessKeyId))
-                    try connection.execute(ProvisioningSQL.resealSecret, [
-                        tenant.id, Data(sealed).base64EncodedString(), keys.current.id, tenant.secretKeyId,
-                    ])
+            let next: (tenant: Tenant, failure: String?)? = try connection.transaction { connection in
+                guard let tenant = try connection.queryRow(ProvisioningSQL.nextTenantToRekey, [keys.current.id, after]).map(Tenant.init(row:)) else {
+                    return nil
                 }
-                return rows.count
+                let credentials: AWSCredentials
+                do { credentials = try self.credentials(of: tenant, keys: keys) } catch let error as SecretError {
+                    return (tenant, error.description)
+                } catch let error as ProvisioningError {
+                    return (tenant, error.description)
+                }
+                let sealed = try SecretBox.seal(Array(credentials.revealSecretForSealing().utf8), key: keys.current,
+                                                associatedData: Tenant.associatedData(tenantId: tenant.id, accessKeyId: credentials.accessKeyId))
+                try connection.execute(ProvisioningSQL.resealSecret, [
+                    tenant.id, Data(sealed).base64EncodedString(), keys.current.id, tenant.secretKeyId,
+                ])
+                return (tenant, nil)
             }
-            total += changed
-            if changed < batchSize { return total }
+            guard let next else { return report }
+            after = next.tenant.id
+            if let failure = next.failure { report.failed.append((next.tenant.name, failure)) } else { report.resealed += 1 }
         }
     }
 }

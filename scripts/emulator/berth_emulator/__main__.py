@@ -1,0 +1,20 @@
+"""python3 -m berth_emulator --port P --upstream http://127.0.0.1:MOTO_PORT [--host H] [--verbose]"""
+
+import argparse
+
+from . import __doc__ as package_doc
+from .server import serve
+
+
+def main():
+    parser = argparse.ArgumentParser(prog="berth_emulator", description=package_doc.splitlines()[0])
+    parser.add_argument("--port", type=int, required=True)
+    parser.add_argument("--host", default="127.0.0.1", help="address to listen on (0.0.0.0 in a container)")
+    parser.add_argument("--upstream", required=True, help="moto's base URL, http://127.0.0.1:PORT")
+    parser.add_argument("--verbose", action="store_true")
+    args = parser.parse_args()
+    serve(args.host, args.port, args.upstream, args.verbose)
+
+
+if __name__ == "__main__":
+    main()
