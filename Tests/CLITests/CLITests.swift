@@ -71,3 +71,72 @@ import TestSupport
         #expect(clean.status == 0 && clean.output.contains("up to date"))
     }
 }
+
+@Suite struct StatusTests {
+    /// `berth status` counts finished jobs in one pass over the table and reads queued and
+    /// running jobs from their partial indexes, whatever the table holds.
+    @Test func statusScansTheTableOnceAndReadsTheRestFromPartialIndexes() throws {
+        let h = try QueueHarness()
+        try h.connection.executeScript("""
+            insert into berth.jobs (kind, state, finished_at) select 'noop', 'succeeded', now() from generate_series(1, 20000);
+            insert into berth.jobs (kind, state, finished_at) select 'noop', 'failed', now() from generate_series(1, 30);
+            insert into berth.jobs (kind, state, finished_at) select 'noop', 'cancelled', now() from generate_series(1, 20);
+            insert into berth.jobs (kind, tenant) select 'noop', 'acme' from generate_series(1, 12);
+            insert into berth.jobs (kind, run_at) select 'noop', now() + interval '1 hour' from generate_series(1, 3);
+            insert into berth.jobs (kind, tenant, state, attempt, lease_token, locked_by, locked_until)
+                select 'noop', 'acme', 'running', 1, gen_random_uuid(), 'w', now() + interval '1 minute' from generate_series(1, 4);
+            insert into berth.jobs (kind, tenant, state, attempt, lease_token, locked_by, locked_until)
+                values ('noop', 'zeta', 'running', 1, gen_random_uuid(), 'w', now() + interval '1 minute');
+            analyze berth.jobs;
+            """, operation: "test_seed")
+        let scans = SQL("test_scans", """
+            select seq_scan, coalesce(idx_scan, 0) as idx_scan from pg_stat_xact_user_tables where relid = 'berth.jobs'::regclass
+            """)
+        let (status, seq, idx) = try h.connection.transaction { tx in
+            let before = try tx.queryRow(scans)
+            let status = try JobQueue(tx).status()
+            let after = try tx.queryRow(scans)
+            return (status, try after!.decode("seq_scan", as: Int.self) - before!.decode("seq_scan", as: Int.self),
+                    try after!.decode("idx_scan", as: Int.self) - before!.decode("idx_scan", as: Int.self))
+        }
+        #expect(seq <= 1, "status scanned berth.jobs \(seq) times")
+        #expect(idx >= 2, "status used the partial indexes \(idx) times")
+        #expect(status.counts == ["succeeded": 20000, "failed": 30, "cancelled": 20, "queued": 15, "running": 5])
+        #expect(status.ready == 12 && status.scheduled == 3)
+        #expect(status.runningPerTenant == ["acme": 4, "zeta": 1])
+    }
+
+    /// With the server frozen (SIGSTOP: the kernel accepts the connection, nothing answers),
+    /// `berth status` fails at the connect timeout (10 s by default) instead of hanging.
+    @Test func statusAgainstAFrozenServerFailsAtTheConnectTimeout() throws {
+        let server = try PrivateServer()
+        server.freeze()
+        defer { server.thaw() }
+        let started = Date()
+        let status = try ChildProcess(arguments: ["status"], environment: ["DATABASE_URL": server.url])
+        let code = try status.waitForExit(timeout: 25)
+        let waited = Date().timeIntervalSince(started)
+        #expect(code == 1, "\(status.log)")
+        #expect(waited >= 9 && waited < 16, "status ended after \(waited)s")
+        #expect(status.log.contains("timeout expired"), "\(status.log)")
+    }
+}
+
+@Suite struct LogFormatTests {
+    /// libpq's errors span lines (`...failed: Connection refused\n\tIs the server running...`):
+    /// in text logs every event stays on one line, its control characters escaped.
+    @Test func textLogsKeepOneLinePerEvent() throws {
+        let worker = try ChildProcess(arguments: ["worker", "--concurrency", "1"],
+                                      environment: ["DATABASE_URL": "postgresql://berth@127.0.0.1:1/berth", "BERTH_LOG_LEVEL": "info",
+                                                    "BERTH_LOG_FORMAT": "text"])
+        try poll(timeout: 10, "two connection failures logged") { worker.log.components(separatedBy: "Connection refused").count > 2 }
+        worker.signal(SIGTERM)
+        #expect(try worker.waitForExit() == 0)
+        let lines = worker.log.split(separator: "\n", omittingEmptySubsequences: false).dropLast()
+        #expect(lines.count >= 3)
+        let stamp = try Regex(#"^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{6}Z (TRACE|DEBUG|INFO|NOTICE|WARNING|ERROR|CRITICAL) "#)
+        let broken = lines.filter { $0.firstMatch(of: stamp) == nil }
+        #expect(broken.isEmpty, "\(broken.count) lines are not events of their own, e.g. \(broken.first ?? "")")
+        #expect(worker.log.contains(#"Connection refused\n\tIs the server running"#), "\(worker.log)")
+    }
+}
