@@ -30,6 +30,12 @@ public enum VMUserData {
         }
     }
 
+    /// The port whose `/health` the script probes (Dask's dashboard port, scheduler and workers).
+    public static let healthPort = 8787
+
+    /// The console line that says the instance's Dask process serves.
+    public static func healthyLine(_ role: String) -> String { "berth: the Dask \(role) is healthy" }
+
     public static func script(_ launch: Launch) -> String {
         let run = ["docker", "run", "--rm", "--net=host"] + (launch.gpu ? ["--gpus", "all"] : []) + ["--name", "dask"]
         let words = run.map(quote) + ([launch.image] + launch.command).map { $0 == instanceID ? "\"$instance_id\"" : quote($0) }
@@ -44,7 +50,15 @@ public enum VMUserData {
         fi
         systemctl enable --now docker
         echo "berth: starting the Dask \(launch.role) on $instance_id"
-        \(words.joined(separator: " "))
+        \(words.joined(separator: " ")) &
+        dask_pid=$!
+        # The console line Berth's readiness step waits for (GetConsoleOutput): Dask serves.
+        until curl -fsS -m 4 -o /dev/null http://localhost:\(healthPort)/health; do
+            kill -0 "$dask_pid" 2>/dev/null || break
+            sleep 2
+        done
+        kill -0 "$dask_pid" 2>/dev/null && echo "\(healthyLine(launch.role))"
+        wait "$dask_pid"
         status=$?
         echo "berth: Dask exited with status $status; shutting down"
         shutdown -h now
