@@ -44,6 +44,27 @@ struct ComputeClusterTests {
         #expect(left.isEmpty, "tasks still running: \(left)")
     }
 
+    @Test func aVMClusterComputesWithARealDaskClient() throws {
+        let h = try ProvisioningHarness()
+        try Self.compute(h, on: true)
+        let tenant = try h.tenant()
+        let worker = try h.worker()
+        defer { worker.signal(SIGKILL) }
+        let id = try h.create(tenant, "vm", spec: #"{"backend": "vm", "workers": 1}"#)
+        let ready = try h.waitFor(id, .ready, timeout: 240, worker: worker)
+        let answer = try Self.client(try #require(ready.schedulerAddress), workers: 1)
+        #expect(answer.first == "4950")
+        #expect(answer.count == 3 && answer[1] == "1" && answer[2].hasPrefix("i-"), "\(answer)")
+
+        _ = try ClusterStore(h.connection).delete(tenant: tenant.name, name: "vm")
+        let stopped = try h.waitFor(id, .stopped, timeout: 120, worker: worker)
+        #expect(try h.leftovers(of: stopped).isEmpty)
+        let instances = try Self.status(h)["instances"] as? [[String: Any]] ?? []
+        let ids = Set(try h.aws().describeInstances(filters: [EC2Filter.tag(Tags.cluster, id.uuidString.lowercased())]).map(\.instanceId))
+        let left = instances.filter { ids.contains($0["instanceId"] as? String ?? "") && $0["state"] as? String != "terminated" }
+        #expect(left.isEmpty, "instances still running: \(left)")
+    }
+
     @Test func aBadImageEndsInErrorWithThePullFailureAndLeavesNothing() throws {
         let h = try ProvisioningHarness()
         try Self.compute(h, on: true)
