@@ -19,6 +19,8 @@ let package = Package(
         // libcurl's curl_easy_setopt is variadic: tiny C helpers make it callable from Swift.
         .target(name: "CCurl", linkerSettings: [.linkedLibrary("curl")]),
         .target(name: "COpenSSL", linkerSettings: [.linkedLibrary("crypto")]),
+        // X.509 and PEM for the clusters' certificate authorities (Provisioning/TLS).
+        .target(name: "CX509", linkerSettings: [.linkedLibrary("crypto")]),
 
         .target(name: "Postgres", dependencies: [
             "CLibPQ",
@@ -33,7 +35,7 @@ let package = Package(
             .product(name: "Logging", package: "swift-log"),
         ]),
         .target(name: "Provisioning", dependencies: [
-            "Postgres", "Queue", "AWS", "COpenSSL",
+            "Postgres", "Queue", "AWS", "COpenSSL", "CX509",
             .product(name: "Logging", package: "swift-log"),
         ]),
         .executableTarget(name: "berth", dependencies: [
@@ -55,7 +57,7 @@ let package = Package(
         .testTarget(name: "PostgresTests", dependencies: ["Postgres", "TestSupport"]),
         .testTarget(name: "QueueTests", dependencies: ["Queue", "Postgres", "TestSupport"]),
         .testTarget(name: "AWSTests", dependencies: ["AWS", "TestSupport"]),
-        .testTarget(name: "ProvisioningTests", dependencies: ["Provisioning", "Queue", "Postgres", "AWS", "TestSupport"]),
+        .testTarget(name: "ProvisioningTests", dependencies: ["Provisioning", "Queue", "Postgres", "AWS", "TestSupport", "CX509"]),
         // The `berth` command line, run as a child process: exit codes, output, the config file.
         .testTarget(name: "CLITests", dependencies: ["Provisioning", "Queue", "Postgres", "TestSupport"]),
     ]

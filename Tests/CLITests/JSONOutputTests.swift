@@ -38,6 +38,7 @@ import TestSupport
         #expect(shown["id"] as? String == id && shown["state"] as? String == "pending" && shown["desired"] as? String == "running")
         #expect(shown["error"] is NSNull && shown["scheduler_address"] is NSNull && (shown["spec"] as? [String: Any])?["backend"] as? String == "ecs")
         #expect((shown["created_at"] as? String)?.hasSuffix("Z") == true)
+        #expect(shown["dask_image"] as? String == DaskImage.default && shown["dashboard_url"] is NSNull)
         let listed = try #require(try JSONText(try runBerth(["cluster", "list", "--json"], environment: env).output).object() as? [[String: Any]])
         #expect(listed.count == 1 && Set(listed[0].keys) == Set(shown.keys))
         let tenants = try #require(try JSONText(try runBerth(["tenant", "list", "--json"], environment: env).output).object() as? [[String: Any]])

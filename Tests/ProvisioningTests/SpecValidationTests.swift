@@ -251,7 +251,8 @@ import TestSupport
         #expect(spec["workers"] as? Int == 2)
         #expect(spec["worker_gpus"] as? Int == 0)
         #expect(spec["worker_cpu"] as? Double == 1 && spec["worker_memory"] as? Double == 4)
-        #expect(spec["image"] as? String == "ghcr.io/dask/dask:latest")
+        // The SQL default (migration 0008) and the Swift side name the same pinned image.
+        #expect(spec["image"] as? String == DaskImage.default)
         #expect(try w.counts() == [1, 1, 1])
     }
 

@@ -17,10 +17,13 @@ public struct RunInstancesRequest: Sendable {
     public var spot: Bool
     /// Instance metadata only with session tokens (IMDSv2): a stolen-URL SSRF cannot read credentials.
     public var requireIMDSv2: Bool
+    /// What `shutdown` inside the instance does: "stop" (AWS's default) or "terminate".
+    public var shutdownBehavior: String?
 
     public init(imageId: String, instanceType: String, count: Int = 1, subnetId: String? = nil,
                 securityGroupIds: [String] = [], instanceProfileArn: String? = nil, userData: String? = nil,
-                clientToken: String? = nil, tags: [Tag] = [], spot: Bool = false, requireIMDSv2: Bool = true) {
+                clientToken: String? = nil, tags: [Tag] = [], spot: Bool = false, requireIMDSv2: Bool = true,
+                shutdownBehavior: String? = nil) {
         self.imageId = imageId
         self.instanceType = instanceType
         self.count = count
@@ -32,6 +35,7 @@ public struct RunInstancesRequest: Sendable {
         self.tags = tags
         self.spot = spot
         self.requireIMDSv2 = requireIMDSv2
+        self.shutdownBehavior = shutdownBehavior
     }
 }
 
@@ -82,6 +86,7 @@ extension AWSClient {
         p.set("IamInstanceProfile.Arn", request.instanceProfileArn)
         p.set("UserData", request.userData.map { Data($0.utf8).base64EncodedString() })
         p.set("ClientToken", request.clientToken)
+        p.set("InstanceInitiatedShutdownBehavior", request.shutdownBehavior)
         if request.spot {
             p.set("InstanceMarketOptions.MarketType", "spot")
             p.set("InstanceMarketOptions.SpotOptions.SpotInstanceType", "one-time")

@@ -75,6 +75,24 @@ public struct ResourceRequirement: Sendable, Hashable, Codable {
     }
 }
 
+/// A container's health check as Docker runs it (ECS `HealthCheck`): `["CMD", argv…]` or
+/// `["CMD-SHELL", "command"]`; seconds, with ECS's defaults where nil.
+public struct ContainerHealthCheck: Sendable, Hashable, Codable {
+    public var command: [String]
+    public var interval: Int?
+    public var timeout: Int?
+    public var retries: Int?
+    public var startPeriod: Int?
+
+    public init(command: [String], interval: Int? = nil, timeout: Int? = nil, retries: Int? = nil, startPeriod: Int? = nil) {
+        self.command = command
+        self.interval = interval
+        self.timeout = timeout
+        self.retries = retries
+        self.startPeriod = startPeriod
+    }
+}
+
 public struct ContainerDefinition: Sendable, Hashable, Codable {
     public var name: String
     public var image: String
@@ -87,10 +105,14 @@ public struct ContainerDefinition: Sendable, Hashable, Codable {
     public var cpu: Int?
     public var logConfiguration: LogConfiguration?
     public var resourceRequirements: [ResourceRequirement]?
+    public var healthCheck: ContainerHealthCheck?
+    /// Seconds between SIGTERM and SIGKILL when the task stops (ECS's default is 30).
+    public var stopTimeout: Int?
 
     public init(name: String, image: String, essential: Bool? = true, command: [String]? = nil,
                 environment: [KeyValuePair]? = nil, portMappings: [PortMapping]? = nil, memory: Int? = nil,
-                cpu: Int? = nil, logConfiguration: LogConfiguration? = nil, resourceRequirements: [ResourceRequirement]? = nil) {
+                cpu: Int? = nil, logConfiguration: LogConfiguration? = nil, resourceRequirements: [ResourceRequirement]? = nil,
+                healthCheck: ContainerHealthCheck? = nil, stopTimeout: Int? = nil) {
         self.name = name
         self.image = image
         self.essential = essential
@@ -101,6 +123,8 @@ public struct ContainerDefinition: Sendable, Hashable, Codable {
         self.cpu = cpu
         self.logConfiguration = logConfiguration
         self.resourceRequirements = resourceRequirements
+        self.healthCheck = healthCheck
+        self.stopTimeout = stopTimeout
     }
 }
 
@@ -212,6 +236,13 @@ public struct ECSTask: Sendable, Hashable, Codable {
         public var status: String?
         public var details: [KeyValuePair]?
     }
+    public struct Container: Sendable, Hashable, Codable {
+        public var name: String?
+        public var lastStatus: String?
+        public var healthStatus: String?
+        public var exitCode: Int?
+        public var reason: String?
+    }
     public var taskArn: String
     public var clusterArn: String?
     public var taskDefinitionArn: String?
@@ -222,6 +253,10 @@ public struct ECSTask: Sendable, Hashable, Codable {
     public var startedBy: String?
     public var group: String?
     public var stoppedReason: String?
+    public var stopCode: String?
+    /// HEALTHY once every essential container with a health check passes it; UNKNOWN before.
+    public var healthStatus: String?
+    public var containers: [Container]?
     public var attachments: [Attachment]?
     public var tags: [ECSTag]?
 

@@ -27,7 +27,8 @@ public struct Cluster: Sendable, Encodable {
         case id, tenantId = "tenant_id", tenant, name, state, desired, error, backend, region, spec,
              schedulerAddress = "scheduler_address", schedulerPublicAddress = "scheduler_public_address",
              activeJob = "active_job", createJob = "create_job", deleteJob = "delete_job", keepError = "keep_error",
-             createdAt = "created_at", updatedAt = "updated_at"
+             createdAt = "created_at", updatedAt = "updated_at",
+             daskImage = "dask_image", dashboardURL = "dashboard_url"
     }
 
     public func encode(to encoder: any Encoder) throws {
@@ -44,6 +45,8 @@ public struct Cluster: Sendable, Encodable {
         try c.encode(spec, forKey: .spec)
         try c.encode(schedulerAddress, forKey: .schedulerAddress)
         try c.encode(schedulerPublicAddress, forKey: .schedulerPublicAddress)
+        try c.encode(daskImage, forKey: .daskImage)
+        try c.encode(dashboardURL, forKey: .dashboardURL)
         try c.encode(activeJob, forKey: .activeJob)
         try c.encode(createJob, forKey: .createJob)
         try c.encode(deleteJob, forKey: .deleteJob)

@@ -12,8 +12,10 @@ def main():
     parser.add_argument("--host", default="127.0.0.1", help="address to listen on (0.0.0.0 in a container)")
     parser.add_argument("--upstream", required=True, help="moto's base URL, http://127.0.0.1:PORT")
     parser.add_argument("--verbose", action="store_true")
+    parser.add_argument("--compute", action="store_true",
+                        help="run tasks and instances for every account (compute emulation; off by default)")
     args = parser.parse_args()
-    serve(args.host, args.port, args.upstream, args.verbose)
+    serve(args.host, args.port, args.upstream, args.verbose, args.compute)
 
 
 if __name__ == "__main__":

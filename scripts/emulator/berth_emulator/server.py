@@ -4,14 +4,17 @@ An AWS request goes: parsed into a Call → routed to its key's moto account →
 fault, if the key has one planned → the patches' hooks (registry.py) around the forward to
 moto → the answer, counted. `/__berth/...` goes to the control API instead."""
 
+import signal
 import socket
 import struct
 import sys
 import time
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
-from . import control, faults, sigv4, upstream
+from . import compute, control, faults, sigv4, upstream
 from . import patches  # noqa: F401  (importing it registers every patch)
+from .compute import control as compute_control  # noqa: F401  (registers /__berth/compute...)
+from .compute.supervisor import SUPERVISOR
 from .accounts import ACCOUNTS
 from .faults import FAULTS
 from .registry import REGISTRY
@@ -111,7 +114,16 @@ class Server(ThreadingHTTPServer):
         self.verbose = verbose
 
 
-def serve(host, port, upstream_url, verbose=False):
+def serve(host, port, upstream_url, verbose=False, compute_everywhere=False):
     upstream.configure(upstream_url)
-    Server((host, port), verbose).serve_forever()
+    server = Server((host, port), verbose)
+    compute.configure(f"http://127.0.0.1:{server.server_address[1]}", compute_everywhere)
+    # SIGTERM (scripts/emulator/stop) ends the emulator cleanly: its sandboxes go first. Even a
+    # SIGKILL leaves none behind (compute/sandbox.py).
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(0))
+    try:
+        server.serve_forever()
+    finally:
+        SUPERVISOR.shutdown()
+        compute.SETTINGS.remove_files()
 

@@ -26,13 +26,14 @@ enum ECSClusterPlan {
                     let memory = role == "scheduler" ? spec.schedulerMemory : spec.workerMemory
                     let memoryMiB = Int(memory * 1024)
                     let container = ContainerDefinition(
-                        name: role, image: spec.image ?? "ghcr.io/dask/dask:latest",
+                        name: role, image: cluster.daskImage,
                         command: role == "scheduler" ? DaskScheduler.command : ["dask", "worker"],
                         portMappings: role == "scheduler"
                             ? [PortMapping(containerPort: DaskScheduler.port), PortMapping(containerPort: DaskScheduler.dashboardPort)] : nil,
                         memory: memoryMiB,
                         logConfiguration: .awslogs(group: try ctx.require("log_group"), region: cluster.region,
-                                                   streamPrefix: cluster.id.uuidString.lowercased()))
+                                                   streamPrefix: cluster.id.uuidString.lowercased()),
+                        healthCheck: DaskHealth.containerCheck)
                     let definition = try ctx.aws.registerTaskDefinition(RegisterTaskDefinitionRequest(
                         family: family, containers: [container], cpu: Int(cpu * 1024), memoryMiB: memoryMiB,
                         executionRoleArn: try ctx.require("execution_role_arn"), tags: ctx.tags.tags(name: family)))
@@ -60,11 +61,19 @@ enum ECSClusterPlan {
                     guard let ip = task.privateIPv4Address else {
                         return .wait(seconds: ctx.pollInterval, reason: "the scheduler task's network interface")
                     }
+                    // RUNNING is the container started; HEALTHY is Dask serving (its /health).
+                    switch health(task) {
+                    case "HEALTHY": break
+                    case "UNHEALTHY":
+                        throw StepFailure("the scheduler failed its health check (Dask's /health)\(containerReasons(task))")
+                    default:
+                        return .wait(seconds: ctx.pollInterval, reason: "the scheduler to pass its health check\(containerReasons(task))")
+                    }
                     // The public IP is a convenience: a failed look-up does not fail the step.
                     let publicIP = task.networkInterfaceId.flatMap { eni in try? ctx.aws.describeNetworkInterfaces(ids: [eni]).first?.publicIp }
                     return .done(DaskScheduler.outputs(privateIP: ip, publicIP: publicIP))
                 case "STOPPED", "DEPROVISIONING":
-                    throw StepFailure("the scheduler task stopped before it ran: \(task.stoppedReason ?? "no reason given")")
+                    throw StepFailure("the scheduler task stopped before it ran: \(task.stoppedReason ?? "no reason given")\(containerReasons(task))")
                 default:
                     return .wait(seconds: ctx.pollInterval, reason: "the scheduler task to be RUNNING (now \(task.lastStatus ?? "unknown"))")
                 }
@@ -88,8 +97,7 @@ enum ECSClusterPlan {
                         networkConfiguration: try networkConfiguration(ctx),
                         overrides: TaskOverride(containerOverrides: [ContainerOverride(
                             name: "worker",
-                            command: ["dask", "worker", scheduler, "--nthreads", "\(max(1, Int(spec.workerCpu)))",
-                                      "--memory-limit", "\(Int(spec.workerMemory * 1024))MiB"])]),
+                            command: workerCommand(scheduler: scheduler, spec: spec))]),
                         clientToken: ctx.clientToken("workers-from-\(arns.count)-\(emptyAnswers)"), startedBy: startedBy,
                         tags: ctx.tags.tags(name: "\(Names.securityGroup(cluster: cluster.id))-worker")))
                     if result.tasks.isEmpty {
@@ -116,17 +124,46 @@ enum ECSClusterPlan {
                 for chunk in arns.chunks(of: describeTasksBatch) {
                     for task in try ctx.aws.describeTasks(cluster: ecsCluster, tasks: chunk).tasks {
                         if task.lastStatus == "STOPPED" {
-                            throw StepFailure("a worker task stopped before it ran: \(task.stoppedReason ?? "no reason given")")
+                            throw StepFailure("a worker task stopped before it ran: \(task.stoppedReason ?? "no reason given")\(containerReasons(task))")
                         }
-                        if task.lastStatus != "RUNNING" { pending += 1 }
+                        if health(task) == "UNHEALTHY" {
+                            throw StepFailure("a worker failed its health check (Dask's /health)\(containerReasons(task))")
+                        }
+                        if task.lastStatus != "RUNNING" || health(task) != "HEALTHY" { pending += 1 }
                     }
                 }
                 if pending > 0 {
-                    return .wait(seconds: ctx.pollInterval, reason: "\(pending) of \(arns.count) worker tasks to be RUNNING")
+                    return .wait(seconds: ctx.pollInterval, reason: "\(pending) of \(arns.count) worker tasks to be RUNNING and HEALTHY")
                 }
                 return .done(["workers_running": "\(arns.count)"])
             },
         ]
+    }
+
+    /// Up to 10 workers share one RunTask's override, so the name each gets is a value of its
+    /// own task at run time: the container's hostname (the task's, on awsvpc).
+    static func workerCommand(scheduler: String, spec: ClusterSpec) -> [String] {
+        let words = DaskWorker.command(scheduler: scheduler, name: "{hostname}", spec: spec)
+            .map { $0 == "{hostname}" ? "\"$HOSTNAME\"" : VMUserData.quote($0) }
+        return ["sh", "-c", "exec " + words.joined(separator: " ")]
+    }
+
+    /// The task's healthStatus; where an answer leaves it out (moto does), its containers' own:
+    /// HEALTHY when all are, UNHEALTHY when one is, else UNKNOWN.
+    static func health(_ task: ECSTask) -> String {
+        if let status = task.healthStatus { return status }
+        let statuses = (task.containers ?? []).map { $0.healthStatus ?? "UNKNOWN" }
+        if statuses.contains("UNHEALTHY") { return "UNHEALTHY" }
+        return !statuses.isEmpty && statuses.allSatisfy { $0 == "HEALTHY" } ? "HEALTHY" : "UNKNOWN"
+    }
+
+    /// The containers' own reasons (CannotPullContainerError, an exit code), for the step's message.
+    private static func containerReasons(_ task: ECSTask) -> String {
+        let reasons = (task.containers ?? []).compactMap { c -> String? in
+            let parts = [c.reason, c.exitCode.map { "exit code \($0)" }].compactMap { $0 }
+            return parts.isEmpty ? nil : "\(c.name ?? "container"): \(parts.joined(separator: ", "))"
+        }
+        return reasons.isEmpty ? "" : " (\(reasons.joined(separator: "; ")))"
     }
 
     private static func networkConfiguration(_ ctx: StepContext) throws -> NetworkConfiguration {

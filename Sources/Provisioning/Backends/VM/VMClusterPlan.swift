@@ -30,8 +30,9 @@ enum VMClusterPlan {
                 let instances = try ctx.aws.runInstances(RunInstancesRequest(
                     imageId: try ctx.require("scheduler_image_id"), instanceType: try ctx.require("scheduler_instance_type"),
                     subnetId: ctx.list("subnet_ids").first, securityGroupIds: [try ctx.require("security_group_id")],
-                    instanceProfileArn: try ctx.require("instance_profile_arn"), userData: VMInstances.schedulerUserData(),
-                    clientToken: ctx.clientToken(), tags: ctx.tags.tags(name: "\(Names.securityGroup(cluster: cluster.id))-scheduler")))
+                    instanceProfileArn: try ctx.require("instance_profile_arn"), userData: VMInstances.schedulerUserData(cluster: cluster),
+                    clientToken: ctx.clientToken(), tags: ctx.tags.tags(name: "\(Names.securityGroup(cluster: cluster.id))-scheduler"),
+                    shutdownBehavior: "terminate"))
                 guard let instance = instances.first else { throw RetryableStepError("RunInstances started no scheduler instance") }
                 return .done(["scheduler_instance_id": instance.instanceId])
             },
@@ -63,9 +64,9 @@ enum VMClusterPlan {
                     imageId: try ctx.require("worker_image_id"), instanceType: try ctx.require("worker_instance_type"),
                     count: spec.workers, subnetId: ctx.list("subnet_ids").first, securityGroupIds: [try ctx.require("security_group_id")],
                     instanceProfileArn: try ctx.require("instance_profile_arn"),
-                    userData: VMInstances.workerUserData(scheduler: try ctx.require("scheduler_address"), spec: spec),
+                    userData: VMInstances.workerUserData(scheduler: try ctx.require("scheduler_address"), cluster: cluster),
                     clientToken: ctx.clientToken(), tags: ctx.tags.tags(name: "\(Names.securityGroup(cluster: cluster.id))-worker"),
-                    spot: spec.spot == true))
+                    spot: spec.spot == true, shutdownBehavior: "terminate"))
                 guard instances.count == spec.workers else {
                     throw RetryableStepError("RunInstances started \(instances.count) of \(spec.workers) workers")
                 }

@@ -83,26 +83,17 @@ enum VMInstances {
         return newest.imageId
     }
 
-    /// Boot scripts: install Dask and run the scheduler or a worker. They hold no secret: the
-    /// only input is the scheduler's private address.
-    static func schedulerUserData() -> String {
-        """
-        #!/bin/bash
-        set -euo pipefail
-        dnf install -y python3-pip
-        pip3 install 'dask[distributed]'
-        exec \(DaskScheduler.command.joined(separator: " "))
-        """
+    /// Boot scripts (VMUserData): no secret, the only input is the scheduler's private address.
+    /// The scheduler's boot script: Docker runs the cluster's image (VMUserData).
+    static func schedulerUserData(cluster: Cluster) -> String {
+        VMUserData.script(.init(role: "scheduler", clusterID: cluster.id.uuidString.lowercased(), image: cluster.daskImage,
+                                command: DaskScheduler.command, gpu: false))
     }
 
-    static func workerUserData(scheduler: String, spec: ClusterSpec) -> String {
-        let gpu = spec.workerGpus > 0
-        return """
-        #!/bin/bash
-        set -euo pipefail
-        dnf install -y python3-pip
-        pip3 install 'dask[distributed]'\(gpu ? " dask-cuda" : "")
-        exec dask \(gpu ? "cuda worker" : "worker") \(scheduler)
-        """
+    /// A worker's boot script, the worker named by its instance id.
+    static func workerUserData(scheduler: String, cluster: Cluster) -> String {
+        VMUserData.script(.init(role: "worker", clusterID: cluster.id.uuidString.lowercased(), image: cluster.daskImage,
+                                command: DaskWorker.command(scheduler: scheduler, name: VMUserData.instanceID, spec: cluster.spec),
+                                gpu: cluster.spec.workerGpus > 0))
     }
 }

@@ -1,0 +1,15 @@
+/// The Dask worker every backend runs: its command line, and the HTTP `/health` it serves (as
+/// the scheduler does) on the dashboard port, which is each worker's own on ECS (a task per
+/// worker) and on VMs (an instance per worker).
+enum DaskWorker {
+    /// A worker that cannot reach its scheduler for this long exits, and its task or instance
+    /// with it, instead of idling on a bill.
+    static let deathTimeout = 60
+
+    /// `dask worker …`; `name` ties the worker to its task or instance in the scheduler's view.
+    static func command(scheduler: String, name: String, spec: ClusterSpec) -> [String] {
+        ["dask", "worker", scheduler, "--name", name, "--nthreads", "\(max(1, Int(spec.workerCpu)))",
+         "--memory-limit", "\(Int(spec.workerMemory * 1024))MiB", "--death-timeout", "\(deathTimeout)",
+         "--dashboard-address", ":\(DaskScheduler.dashboardPort)"]
+    }
+}
