@@ -21,29 +21,31 @@ import TestSupport
     }
 
     /// Jobs are claimed ahead only during a backlog of jobs shorter than a claim: four no-op
-    /// jobs first, then the jobs under test, `count` of them (the last of them claimed while the
-    /// no-ops still set the process's recent run time). Returns their ids once the first of
-    /// them runs and the others are claimed ahead.
-    private func backlog(_ h: QueueHarness, _ args: JSONText, count: Int = 3, tenant: String = "") throws -> [Int64] {
+    /// jobs first, then the jobs under test, one per entry of `jobs` (claimed while the no-ops
+    /// still set the process's recent run time).
+    private func backlog(_ h: QueueHarness, _ jobs: [JSONText], tenant: String = "") throws -> [Int64] {
         try h.queue.enqueue(.init(kind: "noop", tenant: tenant), count: 4)
-        return try h.queue.enqueue(.init(kind: "noop", tenant: tenant, args: args), count: count)
+        return try jobs.map { try #require(try h.queue.enqueue(.init(kind: "noop", tenant: tenant, args: $0)).first) }
     }
 
-    private func waitForOneRunningTwoAhead(_ h: QueueHarness, _ handler: CountingNoop) throws {
+    /// Three jobs after the no-ops, and a pool of one worker: returns once the first of the three
+    /// runs and the other two are claimed ahead.
+    private func startWithTwoAhead(_ h: QueueHarness, _ config: WorkerConfig, _ jobs: [JSONText]) throws -> (ids: [Int64], handler: CountingNoop, pool: QueueHarness.RunningPool) {
+        let ids = try backlog(h, jobs)
+        let handler = CountingNoop()
+        let pool = try h.startPool(config, handlers: [NoopJob.kind: handler])
         try poll(timeout: 10, "the no-ops done, one job running and two claimed ahead") {
             try running(h) == 3 && handler.started == 5
         }
+        return (ids, handler, pool)
     }
 
     @Test func jobsClaimedAheadKeepTheirLeaseAndRunOnce() throws {
         let h = try QueueHarness()
         var config = config(prefetch: 2)
         config.lease = 1
-        let handler = CountingNoop()
-        let ids = try backlog(h, JSONText(#"{"sleep_ms": 1200}"#))
-        let pool = try h.startPool(config, handlers: [NoopJob.kind: handler])
+        let (ids, handler, pool) = try startWithTwoAhead(h, config, Array(repeating: JSONText(#"{"sleep_ms": 1200}"#), count: 3))
         defer { try? pool.stop(immediate: true) }
-        try waitForOneRunningTwoAhead(h, handler)
         // The last waits more than two leases for the worker: heartbeats keep its lease.
         for id in ids {
             let job = try h.waitFor(id, .succeeded, timeout: 20)
@@ -55,12 +57,9 @@ import TestSupport
 
     @Test func aCancelledJobClaimedAheadEndsWithoutRunning() throws {
         let h = try QueueHarness()
-        let handler = CountingNoop()
-        let long = try backlog(h, JSONText(#"{"sleep_ms": 60000}"#), count: 1)[0]
-        let ahead = try h.queue.enqueue(.init(kind: "noop"), count: 2)
-        let pool = try h.startPool(config(prefetch: 2), handlers: [NoopJob.kind: handler])
+        let (ids, handler, pool) = try startWithTwoAhead(h, config(prefetch: 2), [JSONText(#"{"sleep_ms": 60000}"#), JSONText("{}"), JSONText("{}")])
         defer { try? pool.stop(immediate: true) }
-        try waitForOneRunningTwoAhead(h, handler)
+        let (long, ahead) = (ids[0], Array(ids.dropFirst()))
         #expect(try h.queue.cancel(id: ahead[0]) == .running)
         // Ends now, while the only worker is still busy with the long job.
         let job = try h.waitFor(ahead[0], .cancelled, timeout: 5)
@@ -74,10 +73,7 @@ import TestSupport
         let h = try QueueHarness()
         var config = config(prefetch: 2)
         config.gracePeriod = 20
-        let handler = CountingNoop()
-        let ids = try backlog(h, JSONText(#"{"sleep_ms": 500}"#))
-        let pool = try h.startPool(config, handlers: [NoopJob.kind: handler])
-        try waitForOneRunningTwoAhead(h, handler)
+        let (ids, handler, pool) = try startWithTwoAhead(h, config, Array(repeating: JSONText(#"{"sleep_ms": 500}"#), count: 3))
         try pool.stop()
         // The started job finishes within the grace period; the two that never started go back.
         #expect(try h.job(ids[0]).state == .succeeded)
@@ -92,7 +88,7 @@ import TestSupport
     @Test func tenantCapsCountJobsClaimedAhead() throws {
         let h = try QueueHarness()
         try h.queue.setTenantLimit("capped", maxRunning: 2)
-        let ids = try backlog(h, JSONText(#"{"sleep_ms": 300}"#), count: 6, tenant: "capped")
+        let ids = try backlog(h, Array(repeating: JSONText(#"{"sleep_ms": 300}"#), count: 6), tenant: "capped")
         let pool = try h.startPool(config(prefetch: 8))
         defer { try? pool.stop(immediate: true) }
         var most = 0
