@@ -47,6 +47,14 @@ final class JobChannel: @unchecked Sendable {
         condition.signal()
     }
 
+    /// Takes back the waiting jobs that `predicate` picks: no worker will run them.
+    func takeBack(where predicate: (JobContext) -> Bool) -> [JobContext] {
+        condition.lock(); defer { condition.unlock() }
+        let picked = items.filter(predicate)
+        items.removeAll(where: predicate)
+        return picked
+    }
+
     /// Closes the channel and returns the jobs no worker took.
     func close() -> [JobContext] {
         condition.lock(); defer { condition.unlock() }

@@ -26,6 +26,9 @@ public final class JobContext: @unchecked Sendable {
     /// the worker pool's `state` lock. A job whose outcome waited longer than a lease is no
     /// longer heartbeated (another process rescues it).
     var outcomeSubmittedAt: Double?
+    /// Claimed while no worker was free (`WorkerConfig.prefetch`): released, not run, if the
+    /// process stops before a worker takes it. Set once, before the job is handed over.
+    var claimedAhead = false
     /// Until when (monotonic seconds) the job's lease surely holds: the local time its claim or
     /// its last successful heartbeat was sent, plus the lease. The server stamped the lease
     /// later than that, so past this moment another worker may own the job, whatever this

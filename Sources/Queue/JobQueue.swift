@@ -100,8 +100,8 @@ public struct JobQueue {
             hint.soleTenant = jobs.allSatisfy { $0.tenant == tenant } ? tenant : nil
         }
         for index in jobs.indices { jobs[index].lockedBy = worker }
-        // The batch starts at once (never more jobs than free workers), so its order matters
-        // little; within a tenant it is the order the jobs would run in.
+        // Workers take the batch in this order (the jobs claimed ahead of busy workers last);
+        // within a tenant it is the order the jobs would run in.
         return jobs.sorted { ($0.priority, $0.runAt, $0.id) < ($1.priority, $1.runAt, $1.id) }
     }
 

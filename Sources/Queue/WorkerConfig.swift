@@ -5,6 +5,14 @@ import Foundation
 public struct WorkerConfig: Sendable {
     /// Worker threads: at most this many jobs run at once in the process.
     public var concurrency = 8
+    /// Jobs a process may claim ahead of its busy workers while it has a backlog of short jobs
+    /// (the last claim got every job it asked for, and recent jobs ran shorter than a claim's
+    /// round trip), so that the next claim's round trip overlaps the jobs running. Such a job
+    /// holds its lease (heartbeated) until a worker takes it; other processes cannot take it
+    /// meanwhile. nil: twice `concurrency`; 0: claim only for free workers. See docs/queue.md.
+    public var prefetch: Int?
+    /// `prefetch`, or its default.
+    public var prefetchDepth: Int { prefetch ?? 2 * concurrency }
     /// Database connections lent to job handlers (checkpoints); the producer, the completer,
     /// the maintenance thread and a running vacuum have one each on top. One handler connection
     /// is opened with the others before the process claims anything. See docs/queue.md.
@@ -42,6 +50,7 @@ public struct WorkerConfig: Sendable {
         }
         guard (1...1024).contains(concurrency) else { throw QueueError.invalid("concurrency must be between 1 and 1024, got \(concurrency)") }
         guard (1...256).contains(handlerConnections) else { throw QueueError.invalid("handler connections must be between 1 and 256, got \(handlerConnections)") }
+        guard (0...4096).contains(prefetchDepth) else { throw QueueError.invalid("prefetch must be between 0 and 4096 jobs, got \(prefetchDepth)") }
         guard vacuumEvery >= 0 else { throw QueueError.invalid("vacuum-every must be 0 (never) or a number of claimed jobs, got \(vacuumEvery)") }
         try positive(lease, "lease")
         try positive(heartbeatInterval, "heartbeat interval")

@@ -5,7 +5,9 @@ extension WorkerPool {
     /// A worker thread: takes claimed jobs, runs their handler, reports the outcome.
     func workerLoop() {
         while let context = channel.take() {
+            let started = Monotonic.now()
             let result = Result { try execute(context) }
+            let ran = Monotonic.now() - started
             var completion: Completion?
             var abandoned = false
             if context.markFinished() {
@@ -17,10 +19,12 @@ extension WorkerPool {
             if let completion { submitLocked(completion, context) }
             if abandoned { forgetLocked(context) }
             busy -= 1
+            // A moving average over about the last 8 jobs (the first one sets it).
+            jobSeconds = jobSeconds.isFinite ? jobSeconds + (ran - jobSeconds) / 8 : ran
             // Only the shutdown drain waits on `state` for this; the producer hears it through its
-            // pipe, at once unless it is gathering freed slots and others are still busy.
+            // pipe, at once unless it is gathering freed slots or has jobs claimed ahead waiting.
             if stopping { state.broadcast() }
-            let wake = !gathering || busy == 0
+            let wake = busy <= wakeProducerAtBusy
             state.unlock()
             if abandoned { logStateChange("job attempt abandoned: lease lost", job: context.job, state: .running) }
             if wake { producerWake.wake() }
@@ -37,6 +41,21 @@ extension WorkerPool {
             throw JobError("no handler for job kind '\(context.job.kind)' in this worker", retryable: true)
         }
         return try handler.run(context)
+    }
+
+    /// A confirmed cancel: the handler stops at its next checkpoint, and a job claimed ahead
+    /// that no worker has taken yet ends `cancelled` at once, without running.
+    func cancel(_ context: JobContext) {
+        context.interrupt(.cancelled)
+        guard context.claimedAhead, !channel.takeBack(where: { $0 === context }).isEmpty, context.markFinished() else { return }
+        let outcome = Completion.from(result: .failure(JobInterrupted(reason: .cancelled)), job: context.job,
+                                      token: context.leaseToken, backoff: config.backoff)
+        state.lock()
+        if let outcome { submitLocked(outcome, context) }
+        busy -= 1
+        let wake = busy <= wakeProducerAtBusy
+        state.unlock()
+        if wake { producerWake.wake() }
     }
 
     /// Hands an attempt's outcome to the completer. The caller holds `state`.

@@ -67,7 +67,7 @@ extension WorkerPool {
         state.unlock()
         guard !targets.isEmpty else { return }
         let requested = try queue.cancelRequested(targets.map { ($0.job.id, $0.leaseToken) })
-        for context in targets where requested.contains(context.job.id) { context.interrupt(.cancelled) }
+        for context in targets where requested.contains(context.job.id) { cancel(context) }
     }
 
     private func isVacuumDue() -> Bool {
@@ -149,7 +149,7 @@ extension WorkerPool {
                 continue
             }
             item.context.leaseRenewed(sentAt: sent, lease: config.lease)
-            if cancelRequested { item.context.interrupt(.cancelled) }
+            if cancelRequested { cancel(item.context) }
         }
     }
 }

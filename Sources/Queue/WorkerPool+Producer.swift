@@ -3,8 +3,9 @@ import Postgres
 
 extension WorkerPool {
     /// Claims jobs for free slots: after a NOTIFY, when a slot frees up, when a requeued job
-    /// comes due, and on the fallback poll. It never claims more than there are free workers,
-    /// nor while outcomes cannot be written or leases cannot be extended. A claim commits
+    /// comes due, and on the fallback poll. It claims more than there are free workers only
+    /// during a backlog of short jobs (`WorkerConfig.prefetch`), and nothing while outcomes
+    /// cannot be written or leases cannot be extended. A claim commits
     /// durably (the session's default `synchronous_commit`), so no handler starts on a claim a
     /// server crash could undo.
     func producerLoop(_ connection: Connection) {
@@ -21,6 +22,8 @@ extension WorkerPool {
         // With caps set, the completer asks for a claim once outcomes are written (a finished
         // job frees its tenant's cap).
         var drained = false
+        // The last claim got every job it asked for (a backlog): claim ahead (`prefetch`).
+        var backlog = false
         var failures = 0
         while !isStopping() {
             do {
@@ -36,19 +39,34 @@ extension WorkerPool {
                     continue
                 }
                 if needClaim {
-                    let (free, busyNow) = slots()
                     needClaim = false
-                    // Short jobs free their slots one by one while a claim is in flight. Claiming
-                    // each as it frees makes many small claims, each paying a claim's fixed cost
-                    // while the other slots idle. So while jobs that just started are finishing,
-                    // freed slots gather for at most one claim's round trip, then go in one claim.
-                    // New work (NOTIFY, poll, a job due) and a fully idle pool claim at once.
-                    if free > 0 && busyNow > 0 && !urgent {
+                    // With a backlog (the last claim got every job it asked for) of jobs shorter
+                    // than a claim's round trip, up to `prefetch` jobs are claimed ahead of the
+                    // workers: the next claim's round trip then runs while the jobs claimed before
+                    // it do, instead of after them. Longer jobs gain little from it, and a job
+                    // claimed ahead waits for a worker (other processes cannot take it meanwhile):
+                    // with short jobs, only for a few of their run times.
+                    let (free, busyNow, recentJobSeconds) = slots()
+                    let ahead = backlog && recentJobSeconds < claimSeconds ? config.prefetchDepth : 0
+                    // A claim is made at full size: once no more than `ahead` of the jobs held are
+                    // unfinished. Short jobs free their slots one by one while a claim is in flight,
+                    // and claiming each as it frees makes many small claims, each paying a claim's
+                    // fixed cost. So once a worker is idle, the others may finish for at most one
+                    // claim's round trip (never more than 2 ms) before the claim goes anyway. New
+                    // work (NOTIFY, poll, a job due) with a worker idle claims at once.
+                    if busyNow > ahead && !(urgent && free > 0) {
+                        guard free > 0 else {
+                            // Every worker is busy: woken when one frees, or when enough did.
+                            setWakeProducerAtBusy(max(ahead, config.concurrency - 1))
+                            if slots().busy > max(ahead, config.concurrency - 1) { continue }
+                            needClaim = true
+                            continue
+                        }
                         let deadline = gatherUntil ?? Date().addingTimeInterval(min(claimSeconds, WorkerPool.maxGather))
                         if Date() < deadline {
                             gatherUntil = deadline
-                            setGathering(true)
-                            if slots().busy > 0 {
+                            setWakeProducerAtBusy(ahead)
+                            if slots().busy > ahead {
                                 let result = try connection.waitForNotifications(timeout: deadline.timeIntervalSinceNow, alsoWatching: producerWake.readFD)
                                 if result.woken { producerWake.drain() }
                                 handle(result.notifications, needClaim: &needClaim, urgent: &urgent)
@@ -57,17 +75,19 @@ extension WorkerPool {
                             }
                         }
                     }
-                    setGathering(false)
+                    setWakeProducerAtBusy(.max)
                     gatherUntil = nil
                     urgent = false
-                    if free > 0 {
+                    let limit = config.concurrency + ahead - slots().busy
+                    if limit > 0 {
                         let started = Monotonic.now()
-                        let jobs = try queue.claim(worker: config.workerName, limit: free, leaseSeconds: config.lease, hint: &hint)
+                        let jobs = try queue.claim(worker: config.workerName, limit: limit, leaseSeconds: config.lease, hint: &hint)
                         claimSeconds = Monotonic.now() - started
                         dispatch(jobs, leaseHeldUntil: started + config.lease)
-                        drained = jobs.count < free
-                        // A batch that filled every slot it asked for may mean more is waiting.
-                        if !drained && slots().free > 0 { needClaim = true; continue }
+                        backlog = jobs.count == limit
+                        drained = !backlog
+                        // A batch that got every job it asked for may mean more is waiting.
+                        if backlog { needClaim = true; continue }
                     }
                 }
                 let result = try connection.waitForNotifications(timeout: waitTimeout(), alsoWatching: producerWake.readFD)
@@ -87,6 +107,19 @@ extension WorkerPool {
                 needClaim = true
             }
         }
+        releaseClaimedAhead()
+    }
+
+    /// At shutdown, jobs claimed ahead that no worker has taken are released at once rather than
+    /// run: they did not start, and the grace period is for jobs that did.
+    private func releaseClaimedAhead() {
+        let ahead = channel.takeBack { $0.claimedAhead }
+        guard !ahead.isEmpty else { return }
+        state.lock()
+        busy -= ahead.count
+        state.unlock()
+        let released = release(ahead)
+        logger.info("worker stopping: released jobs claimed ahead", metadata: ["jobs": "\(released)"])
     }
 
     /// The longest the producer lets freed slots gather before claiming them.
@@ -127,14 +160,14 @@ extension WorkerPool {
         return requested
     }
 
-    private func slots() -> (free: Int, busy: Int) {
+    private func slots() -> (free: Int, busy: Int, jobSeconds: Double) {
         state.lock(); defer { state.unlock() }
-        return (config.concurrency - busy, busy)
+        return (config.concurrency - busy, busy, jobSeconds)
     }
 
-    private func setGathering(_ value: Bool) {
+    private func setWakeProducerAtBusy(_ value: Int) {
         state.lock()
-        gathering = value
+        wakeProducerAtBusy = value
         state.unlock()
     }
 
@@ -147,8 +180,12 @@ extension WorkerPool {
         guard !jobs.isEmpty else { return }
         var contexts: [JobContext] = []
         state.lock()
-        for job in jobs {
+        // Jobs beyond the free workers were claimed ahead: they wait for a worker, and at
+        // shutdown they are released rather than run.
+        let free = config.concurrency - busy
+        for (index, job) in jobs.enumerated() {
             let context = JobContext(job: job, logger: logger, pool: handlerPool, leaseHeldUntil: leaseHeldUntil)
+            context.claimedAhead = index >= free
             running[job.id] = context
             busy += 1
             contexts.append(context)

@@ -20,15 +20,7 @@ extension WorkerPool {
         busy -= untaken.count
         let held = Array(running.values)
         state.unlock()
-        var released = 0
-        for context in held {
-            context.interrupt(.shutdown)
-            guard context.markFinished() else { continue }
-            state.lock()
-            submitLocked(Completion.release(job: context.job, token: context.leaseToken), context)
-            state.unlock()
-            released += 1
-        }
+        let released = release(held)
         if released > 0 {
             logger.warning("grace period over: released unfinished jobs to the queue", metadata: ["jobs": "\(released)"])
         }
@@ -43,5 +35,20 @@ extension WorkerPool {
         // wait only for the completer and maintenance threads, which finish promptly.
         _ = finished.wait(timeout: .now() + 10)
         handlerPool.close()
+    }
+
+    /// Stops these attempts and gives their jobs back to the queue (attempt refunded), except
+    /// those already finished. Returns how many it released.
+    func release(_ contexts: [JobContext]) -> Int {
+        var released = 0
+        for context in contexts {
+            context.interrupt(.shutdown)
+            guard context.markFinished() else { continue }
+            state.lock()
+            submitLocked(Completion.release(job: context.job, token: context.leaseToken), context)
+            state.unlock()
+            released += 1
+        }
+        return released
     }
 }

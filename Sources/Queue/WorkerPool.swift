@@ -22,9 +22,13 @@ public final class WorkerPool: @unchecked Sendable {
     var running: [Int64: JobContext] = [:]
     /// Jobs handed to worker threads and not yet finished by them.
     var busy = 0
-    /// The producer is letting freed slots gather before it claims (see `producerLoop`):
-    /// workers wake it only when the last busy slot frees.
-    var gathering = false
+    /// A worker that finishes a job wakes the producer only when `busy` has dropped to this:
+    /// any (`Int.max`); 0 while the producer lets freed slots gather; `concurrency` while jobs
+    /// claimed ahead wait for a worker (see `producerLoop`).
+    var wakeProducerAtBusy = Int.max
+    /// How long this process's recent jobs ran (seconds, a moving average; infinite until one
+    /// finished): jobs are claimed ahead only while they are shorter than a claim's round trip.
+    var jobSeconds = Double.infinity
     /// Jobs this process claimed since it last vacuumed `berth.jobs` (see `vacuumEvery`).
     var claimedSinceVacuum = 0
     var vacuumRunning = false

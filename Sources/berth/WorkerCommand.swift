@@ -14,6 +14,9 @@ struct WorkerCommand: ParsableCommand {
     @Option(parsing: .unconditional, help: "Worker threads: jobs run at once in this process (1-1024).")
     var concurrency = 8
 
+    @Option(parsing: .unconditional, help: "Jobs claimed ahead of busy workers during a backlog of short jobs (0-4096; default twice --concurrency; 0: only for free workers).")
+    var prefetch: Int?
+
     @Option(parsing: .unconditional, help: "Database connections lent to job handlers (1-256).")
     var handlerConnections = 4
 
@@ -53,6 +56,7 @@ struct WorkerCommand: ParsableCommand {
     func run() throws {
         var config = WorkerConfig()
         config.concurrency = concurrency
+        config.prefetch = prefetch
         config.handlerConnections = handlerConnections
         config.lease = lease.seconds
         config.heartbeatInterval = heartbeat.seconds

@@ -27,6 +27,34 @@ import TestSupport
         #expect(try h.errors(of: id).first.flatMap { $0["error"] as? String }?.contains("lease expired") == true)
     }
 
+    @Test func aKilledWorkersJobsClaimedAheadAreRescuedAndRunOnce() throws {
+        let h = try QueueHarness()
+        // Claimed ahead only during a backlog of short jobs: four no-ops first.
+        try h.queue.enqueue(.init(kind: "noop"), count: 4)
+        let ids = try h.queue.enqueue(.init(kind: "noop", args: JSONText(#"{"sleep_ms": 1500}"#)), count: 3)
+        let victim = try worker(h, ["--concurrency", "1", "--prefetch", "2"])
+        try poll(timeout: 10, "one job running and two claimed ahead") {
+            try h.count("select count(*) as n from berth.jobs where state = 'running'") == 3 && starts(victim.log, ids[0]) == 1
+        }
+        victim.signal(SIGKILL)
+        #expect(try victim.waitForExit() != 0)
+        let rescuer = try worker(h)
+        defer { rescuer.signal(SIGKILL) }
+        for id in ids {
+            let job = try h.waitFor(id, .succeeded, timeout: 20)
+            #expect(job.attempt == 2)
+            #expect(try h.errors(of: id).map { $0["error"] as? String ?? "" }.filter { $0.contains("lease expired") }.count == 1)
+        }
+        // Started once by the victim (the job it ran), and once each by the rescuer.
+        #expect(ids.map { starts(victim.log, $0) } == [1, 0, 0], "\(victim.log)")
+        #expect(ids.map { starts(rescuer.log, $0) } == [1, 1, 1], "\(rescuer.log)")
+    }
+
+    /// How many times a worker's log shows the job's handler starting.
+    private func starts(_ log: String, _ id: Int64) -> Int {
+        log.split(separator: "\n").filter { $0.contains("job running") && $0.split(separator: " ").contains("job=\(id)") }.count
+    }
+
     @Test func sigtermDrainsAndExitsZero() throws {
         let h = try QueueHarness()
         let quick = try h.queue.enqueue(.init(kind: "noop", args: JSONText(#"{"sleep_ms": 200}"#)), count: 2)
