@@ -53,12 +53,14 @@ import TestSupport
     @Test func heartbeatsKeepLongJobsAlive() throws {
         let h = try QueueHarness()
         var config = QueueHarness.fastConfig(concurrency: 1)
-        config.lease = 0.3
-        config.heartbeatInterval = 0.05
+        // A lease of 1 s: the queue's statements get at most half a lease, and a lease of
+        // 0.3 s gave a heartbeat 150 ms, which a loaded 2-core machine sometimes exceeded.
+        config.lease = 1
+        config.heartbeatInterval = 0.1
         let pool = try h.startPool(config)
         defer { try? pool.stop() }
         // Runs for 4 leases: only heartbeats keep another rescuer from taking it.
-        let id = try #require(try h.queue.enqueue(.init(kind: "noop", args: JSONText(#"{"sleep_ms": 1200}"#))).first)
+        let id = try #require(try h.queue.enqueue(.init(kind: "noop", args: JSONText(#"{"sleep_ms": 4000}"#))).first)
         let job = try h.waitFor(id, .succeeded)
         #expect(job.attempt == 1)
         #expect(try h.errors(of: id).isEmpty)
