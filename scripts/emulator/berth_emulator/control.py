@@ -2,7 +2,7 @@
 scripts:
 
   POST   /__berth/faults    {"key": AKID, "plan": ["throttle", "reset", "500", "503", "slow", "auth",
-                             "dependency", "ok"], "rates": {"throttle": 0.2}, "slow_seconds": 2.0,
+                             "dependency", "lost", "lost-reset", "ok"], "rates": {"throttle": 0.2}, "slow_seconds": 2.0,
                              "actions": ["DescribeVpcs"]}       (see faults.py)
   DELETE /__berth/faults?key=AKID
   GET    /__berth/stats?key=AKID  -> {"requests": n, "forwarded": n, "faults": {...},
