@@ -81,7 +81,9 @@ extension AWSClient {
         p.list("SecurityGroupId", request.securityGroupIds)
         p.set("IamInstanceProfile.Arn", request.instanceProfileArn)
         p.set("UserData", request.userData.map { Data($0.utf8).base64EncodedString() })
-        p.set("ClientToken", request.clientToken)
+        // Always a token: then a retry of this call can never launch twice (a random one when the
+        // caller has none, as the AWS SDKs do; steps pass a deterministic one).
+        p.set("ClientToken", request.clientToken ?? AWSClient.randomClientToken())
         if request.spot {
             p.set("InstanceMarketOptions.MarketType", "spot")
             p.set("InstanceMarketOptions.SpotOptions.SpotInstanceType", "one-time")
