@@ -35,14 +35,8 @@ public struct RunInstancesRequest: Sendable {
     }
 }
 
-/// EC2 zones, images, instance types, instances.
+/// EC2 images, instance types, instances.
 extension AWSClient {
-    public func describeAvailabilityZones() throws(AWSError) -> [AvailabilityZone] {
-        var p = QueryParameters()
-        p.filters([EC2Filter("region-name", region)])
-        return try query(.ec2, action: "DescribeAvailabilityZones", p).items("availabilityZoneInfo").map(AvailabilityZone.init(xml:))
-    }
-
     public func describeImages(ids: [String] = [], owners: [String] = [], filters: [EC2Filter] = []) throws(AWSError) -> [Image] {
         var p = QueryParameters()
         p.list("ImageId", ids)
