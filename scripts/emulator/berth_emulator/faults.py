@@ -74,6 +74,12 @@ class Faults:
             stats["faults"][fault] = stats["faults"].get(fault, 0) + 1
             return fault, float(config.get("slow_seconds", 2.0))
 
+    def count(self, call, fault):
+        """Counts a fault a patch injected (a realism behaviour's lost answer)."""
+        with self.lock:
+            faults = self.stats.setdefault(call.access_key, new_stats())["faults"]
+            faults[fault] = faults.get(fault, 0) + 1
+
     def answered(self, call, status):
         """Counts the calls refused for authentication or permission, per action."""
         if status not in (401, 403) or not call.access_key:
