@@ -57,6 +57,17 @@ struct Emulator: Sendable {
         #expect(response.status == 200)
     }
 
+    /// Changes the emulator's AWS realism for one access key (the behaviours named replace the
+    /// default's; see scripts/emulator/berth_emulator/realism.py).
+    func setRealism(for client: AWSClient, _ config: [String: Any]) throws {
+        var body = config
+        body["key"] = client.credentials.accessKeyId
+        let response = try HTTPClient().perform(HTTPRequest(method: "POST", url: endpoint + "/__berth/realism",
+                                                            headers: [HTTPHeader("Content-Type", "application/json")],
+                                                            body: Array(try JSONSerialization.data(withJSONObject: body))))
+        #expect(response.status == 200, "realism refused: \(response.bodyText)")
+    }
+
     struct Stats: Decodable {
         let requests: Int
         let forwarded: Int
