@@ -59,13 +59,8 @@ import Testing
         guard let emulator = Emulator.current() else { return }
         let client = emulator.client()
         try await onThread { () throws in
-            _ = try client.createCluster(name: "f")
-            let definition = try ECSTests.taskDefinition(client)
-            let net = try ECSTests.network(client)
+            let request = try ECSTests.fargateTask(client, cluster: "f").request
             try emulator.setRealism(for: client, ["quotas": ["fargate_vcpus": 0.5]])
-            let request = RunTaskRequest(cluster: "f", taskDefinition: definition.taskDefinitionArn, launchType: "FARGATE",
-                                         networkConfiguration: NetworkConfiguration(subnets: [net.subnet], securityGroups: [net.group],
-                                                                                    assignPublicIp: true))
             let quota = try client.runTask(request)
             #expect(quota.tasks.isEmpty)
             #expect(quota.failures.first?.cause() == .quota(.fargateOnDemandVCPU))
@@ -105,15 +100,10 @@ import Testing
         let client = emulator.client()
         try emulator.setRealism(for: client, ["eni_linger": long])
         try await onThread { () throws in
-            _ = try client.createCluster(name: "l")
-            let definition = try ECSTests.taskDefinition(client)
-            let net = try ECSTests.network(client)
-            let task = try #require(try client.runTask(RunTaskRequest(
-                cluster: "l", taskDefinition: definition.taskDefinitionArn, launchType: "FARGATE",
-                networkConfiguration: NetworkConfiguration(subnets: [net.subnet], securityGroups: [net.group], assignPublicIp: true)))
-                .tasks.first)
+            let fargate = try ECSTests.fargateTask(client, cluster: "l")
+            let task = try #require(try client.runTask(fargate.request).tasks.first)
             _ = try client.stopTask(cluster: "l", task: task.taskArn, reason: "test")
-            let error = #expect(throws: AWSError.self) { try client.deleteSecurityGroup(id: net.group) }
+            let error = #expect(throws: AWSError.self) { try client.deleteSecurityGroup(id: fargate.group) }
             #expect(error?.classification == .dependencyViolation)
         }
     }

@@ -46,22 +46,25 @@ def lock_for(call, what):
         return LOCKS.setdefault((call.account, call.region, what), threading.Lock())
 
 
+def count_then_create(call, forward, setting, describe, items, code, message):
+    """Refuses the create when the account and Region already hold the quota's worth."""
+    limit = REALISM.settings(call, "quotas")[setting]
+    with lock_for(call, setting):
+        if len(ec2_query(call, describe, {}).findall(items)) >= limit:
+            return aws_error(call, 400, code, message)
+        return forward()
+
+
 @around("ec2", "CreateVpc", when=on)
 def vpcs_per_region(call, forward):
-    limit = REALISM.settings(call, "quotas")["vpcs"]
-    with lock_for(call, "vpcs"):
-        if len(ec2_query(call, "DescribeVpcs", {}).findall("vpcSet/item")) >= limit:
-            return aws_error(call, 400, "VpcLimitExceeded", "The maximum number of VPCs has been reached.")
-        return forward()
+    return count_then_create(call, forward, "vpcs", "DescribeVpcs", "vpcSet/item", "VpcLimitExceeded",
+                             "The maximum number of VPCs has been reached.")
 
 
 @around("ec2", "CreateInternetGateway", when=on)
 def internet_gateways_per_region(call, forward):
-    limit = REALISM.settings(call, "quotas")["internet_gateways"]
-    with lock_for(call, "igws"):
-        if len(ec2_query(call, "DescribeInternetGateways", {}).findall("internetGatewaySet/item")) >= limit:
-            return aws_error(call, 400, "InternetGatewayLimitExceeded", "The maximum number of internet gateways has been reached.")
-        return forward()
+    return count_then_create(call, forward, "internet_gateways", "DescribeInternetGateways", "internetGatewaySet/item",
+                             "InternetGatewayLimitExceeded", "The maximum number of internet gateways has been reached.")
 
 
 def bucket(instance_type):
