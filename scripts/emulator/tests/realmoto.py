@@ -4,6 +4,7 @@ first use (about a second); each test gets a fresh moto account and access key, 
 see each other's resources or realism settings."""
 
 import json
+import logging
 import threading
 import time
 import unittest
@@ -30,6 +31,7 @@ def servers():
     with _LOCK:
         if not _STARTED:
             from moto.server import ThreadedMotoServer
+            logging.getLogger("werkzeug").setLevel(logging.ERROR)  # not a line per request
             moto = ThreadedMotoServer(ip_address="127.0.0.1", port=0, verbose=False)
             moto.start()
             moto_url = f"http://127.0.0.1:{moto._server.server_address[1]}"

@@ -219,9 +219,8 @@ class CapacityTests(RealMotoTest):
         self.assertIn("us-east-2a", [o["Location"] for o in offered], "offered, just not available now")
 
     def test_unsupported_in_a_zone_and_for_a_while(self):
-        self.realism({"capacity": {"instances": [
-            {"instance_type": "m5.*", "zone": "us-east-2c", "code": "Unsupported"},
-            {"instance_type": "t3.micro", "zone": "*", "seconds": 1.5}]}})
+        unsupported = {"instance_type": "m5.*", "zone": "us-east-2c", "code": "Unsupported"}
+        self.realism({"capacity": {"instances": [unsupported]}})
         ec2 = self.patched("ec2")
         message = self.assertAWSError("Unsupported", self.launch, ec2, "us-east-2c")
         self.assertEqual(message, "Your requested instance type (m5.large) is not supported in your requested Availability Zone "
@@ -233,6 +232,8 @@ class CapacityTests(RealMotoTest):
         raw_offered = self.raw("ec2").describe_instance_type_offerings(LocationType="availability-zone", Filters=[
             {"Name": "instance-type", "Values": ["m5.large"]}])["InstanceTypeOfferings"]
         self.assertEqual(len(raw_offered), 3, "moto offers every type in every zone")
+        # A shortage for a while: set just before the launch, so a slow machine does not outlast it.
+        self.realism({"capacity": {"instances": [unsupported, {"instance_type": "t3.micro", "zone": "*", "seconds": 3}]}})
         self.assertAWSError("InsufficientInstanceCapacity", self.launch, ec2, "us-east-2a", "t3.micro")
         self.eventually(lambda: self.launch(ec2, "us-east-2a", "t3.micro"), message="capacity coming back")
 
