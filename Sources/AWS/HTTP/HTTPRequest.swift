@@ -23,11 +23,13 @@ public struct HTTPRequest: Sendable {
 
 /// Connect and total timeouts of one request, in seconds. Short on purpose: an AWS API call
 /// answers in well under a second, and a longer wait belongs to the step engine (which
-/// requeues the job) rather than to a blocked thread. 3 s lets one lost SYN be resent.
+/// requeues the job) rather than to a blocked thread. 3 s lets one lost SYN be resent; 20 s
+/// leaves room for the slowest calls Berth makes (a first IAM call in a new moto account takes
+/// seconds, more on a loaded machine).
 public struct HTTPTimeouts: Sendable, Hashable {
     public var connect: Double
     public var total: Double
-    public init(connect: Double = 3, total: Double = 15) {
+    public init(connect: Double = 3, total: Double = 20) {
         self.connect = connect
         self.total = total
     }

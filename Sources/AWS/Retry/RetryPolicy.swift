@@ -12,8 +12,9 @@ public struct RetryPolicy: Sendable, Hashable {
     public var baseDelay: Double
     /// Seconds; the cap on one delay.
     public var maxBackoff: Double
-    /// Seconds; no retry starts after the call has spent this long. With the default 15 s
-    /// request timeout, one timed-out attempt may be retried once, not twice.
+    /// Seconds; no retry starts after the call has spent this long. With the default 20 s
+    /// request timeout, an attempt that timed out is not retried inside the call: the error
+    /// goes up at once, and the step engine retries (and says so).
     public var maxElapsed: Double
 
     public init(maxAttempts: Int = 3, baseDelay: Double = 1, maxBackoff: Double = 2, maxElapsed: Double = 20) {
