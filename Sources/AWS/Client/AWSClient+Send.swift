@@ -51,7 +51,9 @@ extension AWSClient {
             let elapsed = ProcessInfo.processInfo.systemUptime - callStarted
             guard failure.isRetryable, attempt < configuration.retry.maxAttempts, elapsed < configuration.retry.maxElapsed,
                   let cost = limits.quota.acquire(timeout: failure.code == "Timeout") else {
-                logger.debug("aws call failed", metadata: meta)
+                // A timeout or a dropped connection is news (AWS unreachable); an AWS error answer
+                // is the caller's to report.
+                logger.log(level: failure.httpStatus == nil ? .info : .debug, "aws call failed", metadata: meta)
                 throw failure
             }
             spent += cost
