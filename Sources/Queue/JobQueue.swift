@@ -130,7 +130,7 @@ public struct JobQueue {
             batch.map { $0.snooze }, batch.map { $0.output },
         ])
         return try rows.map { row in
-            Written(id: try row.decode("id"), state: JobState(rawValue: try row.decode("state")) ?? .queued,
+            Written(id: try row.decode("id"), state: try JobState(stored: try row.decode("state"), operation: QueueSQL.complete.name),
                     runAt: try row.decode("run_at"))
         }
     }
@@ -165,7 +165,7 @@ public struct JobQueue {
     public func rescue(limit: Int = 1000) throws -> [Rescued] {
         try connection.query(QueueSQL.rescue, [limit]).map { row in
             Rescued(id: try row.decode("id"), kind: try row.decode("kind"), tenant: try row.decode("tenant"),
-                    attempt: try row.decode("attempt"), state: JobState(rawValue: try row.decode("state")) ?? .queued)
+                    attempt: try row.decode("attempt"), state: try JobState(stored: try row.decode("state"), operation: QueueSQL.rescue.name))
         }
     }
 
@@ -173,7 +173,7 @@ public struct JobQueue {
     /// it at its next checkpoint. Returns the job's state after the call.
     public func cancel(id: Int64) throws -> JobState {
         if let row = try connection.queryRow(QueueSQL.cancel, [id]) {
-            return JobState(rawValue: try row.decode("state")) ?? .cancelled
+            return try JobState(stored: try row.decode("state"), operation: QueueSQL.cancel.name)
         }
         guard let job = try get(id: id) else { throw QueueError.notFound(id) }
         throw QueueError.invalid("job \(id) is \(job.state.rawValue): only queued or running jobs can be cancelled")
