@@ -43,8 +43,11 @@ BEHAVIOURS = {
     # A stopped Fargate task's network interface lingers, holding its security group and subnet.
     "eni_linger": ("ecs_eni_linger", {"min_seconds": 5.0, "max_seconds": 30.0}),
     # The answer to a create is lost after the create took effect (null actions: every action
-    # whose name starts with Create, Run or Register).
-    "lost_answers": ("lost_answers", {"rate": 0.05, "actions": None}),
+    # whose name starts with Create, Run or Register). once: at most one lost answer per
+    # distinct request (the same action and parameters, a client token included), so that a
+    # repeat of the same request (a retry with its token) is answered: with rate 1, every
+    # create's first answer is lost.
+    "lost_answers": ("lost_answers", {"rate": 0.05, "actions": None, "once": False}),
 }
 CAPACITY_CODES = ("InsufficientInstanceCapacity", "Unsupported")
 

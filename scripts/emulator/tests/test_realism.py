@@ -305,6 +305,26 @@ class LostAnswerTests(RealMotoTest):
         self.realism({"lost_answers": {"rate": 0}})
         ec2.create_vpc(CidrBlock="10.3.0.0/16")
 
+    def test_once_loses_each_distinct_request_once(self):
+        self.realism({"lost_answers": {"rate": 1, "once": True, "actions": ["CreateVpc"]}})
+        ec2 = self.patched("ec2")
+
+        def counts():
+            stats = FAULTS.stats_for(self.key)
+            return (stats["actions"].get("ec2:CreateVpc", 0),
+                    stats["faults"].get("lost", 0) + stats["faults"].get("lost-reset", 0))
+        # The first answer is lost; urllib3 sends the request again by itself, and that same
+        # request is answered (both took effect).
+        ec2.create_vpc(CidrBlock="10.4.0.0/16")
+        self.assertEqual(counts(), (2, 1))
+        # Other parameters are another request: its first answer is lost too.
+        ec2.create_vpc(CidrBlock="10.5.0.0/16")
+        self.assertEqual(counts(), (4, 2))
+        # A request seen before is answered at once.
+        ec2.create_vpc(CidrBlock="10.4.0.0/16")
+        self.assertEqual(counts(), (5, 2))
+        self.assertEqual(len(self.raw("ec2").describe_vpcs()["Vpcs"]), 6, "every create took effect, and the default VPC")
+
     def test_a_share_of_creates(self):
         self.realism({"lost_answers": {"rate": 0.5}, "seed": 7})
         ec2 = self.patched("ec2")

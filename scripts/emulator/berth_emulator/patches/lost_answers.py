@@ -21,7 +21,10 @@ AWS sources:
   the SDKs retry), https://docs.aws.amazon.com/sdkref/latest/guide/feature-retry-behavior.html
 """
 
+import threading
+
 from ..faults import FAULTS, lose_answer
+from ..idempotency import fingerprint
 from ..realism import REALISM
 from ..registry import around
 
@@ -36,9 +39,27 @@ def is_create(call):
     return call.action in actions if actions is not None else call.action.startswith(CREATING)
 
 
+LOST_ONCE = set()  # (account, region, action, fingerprint) of requests whose answer "once" lost
+LOCK = threading.Lock()
+
+
+def lost_before(call):
+    """With "once": whether this very request (action and parameters) lost its answer already;
+    records it if not."""
+    key = (call.account, call.region, call.action, fingerprint(call, ignore=()))
+    with LOCK:
+        if key in LOST_ONCE:
+            return True
+        LOST_ONCE.add(key)
+        return False
+
+
 def lose(call, forward):
     answer = forward()
-    if answer.status != 200 or REALISM.chance(call, "lost_answers") >= REALISM.settings(call, "lost_answers")["rate"]:
+    settings = REALISM.settings(call, "lost_answers")
+    if answer.status != 200 or REALISM.chance(call, "lost_answers") >= settings["rate"]:
+        return answer
+    if settings["once"] and lost_before(call):
         return answer
     fault = "lost" if REALISM.chance(call, "lost_answers") < 0.5 else "lost-reset"
     FAULTS.count(call, fault)
