@@ -176,7 +176,7 @@ enum ProvisioningSQL {
     // MARK: steps (checkpoints)
 
     static let checkpoints = SQL("prov_checkpoints", """
-        select step, state, generation, client_token, outputs::text as outputs, waiting_since
+        select step, state, generation, client_token, outputs::text as outputs, waiting_since, updated_at
           from berth.steps where scope = $1
         """)
 
