@@ -152,6 +152,31 @@ import TestSupport
         #expect(try h.count("select count(*) as n from berth.jobs where state = 'failed'") == 0)
     }
 
+    /// A delete right after the create made the cluster's security group (here describes miss
+    /// a new id for 2-3 s): the teardown waits until describes show it rather than find nothing
+    /// by tag and call the cluster gone, and nothing is left.
+    @Test func aDeleteRightAfterACreateWaitsUntilDescribesShowWhatItMade() throws {
+        let h = try ProvisioningHarness()
+        try h.realism(["consistency": ["min_seconds": 2, "max_seconds": 3]])
+        let tenant = try h.tenant()
+        let warm = try h.create(tenant, "warm", spec: #"{"workers": 0}"#)
+        let worker = try h.worker(extraEnvironment: ["BERTH_AWS_CONSISTENCY_WINDOW": "4"])
+        defer { worker.signal(SIGKILL) }
+        try h.waitFor(warm, .ready, timeout: 120, worker: worker)
+        let id = try h.create(tenant, "c1", spec: #"{"workers": 1}"#)
+        try poll(timeout: 60, "the create to make its security group") {
+            try h.count("select count(*) as n from berth.steps where scope = $1 and step = 'security_group' and state = 'done'",
+                        ["cluster:" + id.uuidString.lowercased()]) == 1
+        }
+        _ = try ClusterStore(h.connection).delete(tenant: tenant.name, name: "c1")
+        let stopped = try h.waitFor(id, .stopped, timeout: 120, worker: worker)
+        #expect(try h.events(id).contains { $0.type == "step.waiting" && $0.step == "delete.settle" })
+        // The group was made more than the emulator's 3 s ago (the teardown waited 4 s after its
+        // create), so a describe by tag shows it if it is still there.
+        #expect(try h.aws().describeSecurityGroups(filters: [EC2Filter.tag(Tags.cluster, id.uuidString.lowercased())]).isEmpty)
+        #expect(try h.leftovers(of: stopped).isEmpty)
+    }
+
     struct QuotaCase: Sendable, CustomTestStringConvertible {
         let name: String
         let realism: [String: Int]

@@ -210,6 +210,26 @@ import TestSupport
 }
 
 extension ProvisioningEventTests {
+    /// A call the AWS client retries by itself (here after a 500) is a `retry` event at once,
+    /// naming the call and the cause, before the step goes on: a slow or failing AWS is visible
+    /// to `events --follow` while the call still waits.
+    @Test func anInCallRetryIsARetryEventAtOnce() throws {
+        let h = try ProvisioningHarness()
+        let tenant = try h.tenant()
+        try h.injectFaults(plan: ["500"], actions: ["CreateSecurityGroup"])
+        let worker = try h.worker()
+        defer { worker.signal(SIGKILL) }
+        let id = try h.create(tenant, "c1", spec: #"{"workers": 1}"#)
+        try h.waitFor(id, .ready, worker: worker)
+        let events = try h.events(id)
+        let retry = try #require(events.firstIndex { $0.type == "retry" && $0.step == "security_group" })
+        #expect(events[retry].message.hasPrefix("security_group: retrying ec2:CreateSecurityGroup after InternalError (attempt 1 of 3) in "),
+                "\(events[retry].message)")
+        #expect(events[retry].data["aws_code"] == "InternalError" && events[retry].data["attempt"] == "1")
+        let finished = try #require(events.firstIndex { $0.type == "step.finished" && $0.step == "security_group" })
+        #expect(retry < finished)
+    }
+
     @Test func dependencyViolationOnDeleteIsASnoozeNotARetry() throws {
         let h = try ProvisioningHarness()
         let tenant = try h.tenant()
