@@ -51,7 +51,8 @@ enum ClusterSecurityGroup {
                 // DependencyViolation: network interfaces of stopped tasks take a while to go.
                 let failure = try expectedFailure([.notFound, .dependencyViolation]) { try ctx.aws.deleteSecurityGroup(id: group.groupId) }
                 if failure == .dependencyViolation {
-                    return .wait(seconds: ctx.pollInterval, reason: "network interfaces to release security group \(group.groupId)")
+                    // They can take minutes: looks thin out as the wait grows (StepDecisions.pendingSnooze).
+                    throw StepPending("network interfaces to release security group \(group.groupId)")
                 }
             }
             return .done(["security_groups_deleted": "\(groups.count)"])

@@ -133,12 +133,12 @@ enum StepDecisions {
             return StepPending("\(ids.joined(separator: ", ")) to be visible (EC2 shows a new id to every call only after a while)",
                                deadline: settings.visibilityDeadline)
         case .propagation(let what):
-            return StepPending("\(what) (new IAM roles take seconds to minutes to propagate)", deadline: settings.propagationDeadline,
+            return StepPending("IAM to propagate (\(what))", deadline: settings.propagationDeadline,
                                retry: .init(type: "retry",
                                             message: "\(step): \(what) (\(error.code)); new IAM roles take seconds to minutes to propagate, retrying for up to \(Int(settings.propagationDeadline)) s",
                                             data: awsData(error).merging(["cause": "propagation"]) { $1 }))
         case .capacity(let what):
-            return StepPending("\(what)", retry: .init(type: "retry", message: "\(step): \(what) (\(error.code)); retrying with backoff",
+            return StepPending("capacity (\(what))", retry: .init(type: "retry", message: "\(step): \(what) (\(error.code)); retrying with backoff",
                                                         data: awsData(error).merging(["cause": "capacity"]) { $1 }))
         default:
             return nil
