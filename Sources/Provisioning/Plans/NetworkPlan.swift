@@ -28,12 +28,12 @@ enum NetworkPlan {
                 let vpc = try ctx.require("vpc_id")
                 let zones = try zones(ctx.aws)
                 let existing = ctx.resumed ? try ctx.aws.describeSubnets(filters: ctx.tags.filters + [EC2Filter("vpc-id", vpc)]) : []
+                // All the subnets first, then their attribute: the new ids become visible together,
+                // so there is at most one wait for them.
                 var ids: [String] = []
                 for (index, zone) in zones.enumerated() {
                     let key = "subnet_\(zone.zoneName)"
-                    if let id = ctx.current[key] {
-                        // Made by an earlier run, which recorded it before it could fail.
-                        try ctx.aws.modifySubnetAttribute(subnetId: id, mapPublicIpOnLaunch: true)
+                    if let id = ctx.current[key] {  // made by an earlier run, which recorded it
                         ids.append(id)
                         continue
                     }
@@ -45,10 +45,10 @@ enum NetworkPlan {
                         }
                     }
                     ctx.remember([key: subnet.subnetId])
-                    if !subnet.mapPublicIpOnLaunch {
-                        try ctx.aws.modifySubnetAttribute(subnetId: subnet.subnetId, mapPublicIpOnLaunch: true)
-                    }
                     ids.append(subnet.subnetId)
+                }
+                for id in ids {
+                    try ctx.aws.modifySubnetAttribute(subnetId: id, mapPublicIpOnLaunch: true)
                 }
                 let fargate = Set(FargateZones.filter(zones, region: ctx.aws.region).map(\.zoneName))
                 return .done([

@@ -111,7 +111,9 @@ enum VMClusterPlan {
     /// lost answer or a crash returns what the first call started there.
     private static func launch(_ ctx: StepContext, type: String, zones key: String, region: String,
                                _ request: (_ subnet: String, _ token: String) throws -> RunInstancesRequest) throws -> [Instance] {
-        let zones = ctx.list(key).map { pair in (zone: String(pair.prefix { $0 != "=" }), subnet: String(pair.drop { $0 != "=" }.dropFirst())) }
+        var zones = ctx.list(key).map { pair in (zone: String(pair.prefix { $0 != "=" }), subnet: String(pair.drop { $0 != "=" }.dropFirst())) }
+        // A cluster whose types were checked before zones were recorded: the first subnet, as then.
+        if ctx.outputs[key] == nil, let first = ctx.list("subnet_ids").first { zones = [(zone: "the first zone", subnet: first)] }
         guard !zones.isEmpty else { throw StepFailure("internal: no zone of the network offers \(type)") }
         var refused: [String] = []
         for (index, zone) in zones.enumerated() {
