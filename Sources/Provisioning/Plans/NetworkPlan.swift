@@ -77,7 +77,12 @@ enum NetworkPlan {
                 let vpc = try ctx.require("vpc_id")
                 let gateway = try ctx.require("internet_gateway_id")
                 // The client token makes a repeated create return the first table, found or not.
-                var table = ctx.resumed ? try ctx.aws.describeRouteTables(filters: ctx.tags.filters).first : nil
+                var table: RouteTable?
+                if let id = ctx.current["route_table_id"] {
+                    table = try ctx.aws.describeRouteTables(ids: [id]).first  // recorded by an earlier run
+                } else if ctx.resumed {
+                    table = try ctx.aws.describeRouteTables(filters: ctx.tags.filters).first
+                }
                 if table == nil {
                     table = try ctx.aws.createRouteTable(vpcId: vpc, clientToken: ctx.clientToken(), tags: ctx.tags.tags(name: name))
                 }
