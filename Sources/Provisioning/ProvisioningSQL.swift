@@ -49,6 +49,10 @@ enum ProvisioningSQL {
     static let forgetTenantNetworks = SQL("prov_forget_tenant_networks", """
         delete from berth.networks where tenant_id = $1 returning region, outputs ->> 'vpc_id' as vpc_id
         """)
+    /// After `forgetTenantNetworks`: the tenant's own VPC networks (never the shared one).
+    static let forgetTenantVPCNetworks = SQL("prov_forget_tenant_vpc_networks", """
+        delete from berth.vpc_networks where tenant_id = $1
+        """)
     static let forgetTenantCheckpoints = SQL("prov_forget_tenant_checkpoints", """
         delete from berth.steps where scope = 'tenant:' || $1::uuid::text or scope like 'network:' || $1::uuid::text || ':%'
         """)
@@ -173,10 +177,52 @@ enum ProvisioningSQL {
            and exists (select 1 from berth.jobs where id = $6::bigint and lease_token = $7::uuid and state = 'running')
         """)
 
+    // MARK: VPC networks (shared by managed tenants, or an own-account tenant's)
+
+    /// Which VPC network the tenant's network in the region uses: the one its row names, else
+    /// `$3` (owned by `$4`, null for the shared one), recorded and created if missing. The
+    /// insert reads the row as it was before this statement, so a row that already names one
+    /// adds nothing.
+    static let useVPCNetwork = SQL("prov_use_vpc_network", """
+        with chosen as (
+            update berth.networks set vpc_network = coalesce(vpc_network, $3::text), updated_at = now()
+             where tenant_id = $1::uuid and region = $2::text
+            returning vpc_network
+        ), added as (
+            insert into berth.vpc_networks (id, region, tenant_id)
+            select $3::text, $2::text, $4::uuid
+             where not exists (select 1 from berth.networks
+                                where tenant_id = $1::uuid and region = $2::text and vpc_network is not null)
+            on conflict (id) do nothing
+        )
+        select vpc_network from chosen
+        """)
+
+    static let vpcNetworkColumns = "id, tenant_id, state, outputs, error"
+
+    static let vpcNetwork = SQL("prov_vpc_network", "select \(vpcNetworkColumns) from berth.vpc_networks where id = $1")
+
+    /// Takes the VPC network for job `$2` unless another running job holds it: one job builds
+    /// it at a time, whichever tenant's came first; the others snooze.
+    static let acquireVPCNetwork = SQL("prov_acquire_vpc_network", """
+        update berth.vpc_networks v set active_job = $2::bigint, updated_at = now()
+         where v.id = $1::text
+           and (v.active_job is null or v.active_job = $2::bigint
+                or not exists (select 1 from berth.jobs j where j.id = v.active_job and j.state = 'running'))
+        returning \(vpcNetworkColumns)
+        """)
+
+    /// Fenced on the holder's lease, like `finishNetwork`.
+    static let finishVPCNetwork = SQL("prov_finish_vpc_network", """
+        update berth.vpc_networks set state = $2::text, outputs = $3::jsonb, error = $4::text, updated_at = now()
+         where id = $1::text and active_job = $5::bigint
+           and exists (select 1 from berth.jobs where id = $5::bigint and lease_token = $6::uuid and state = 'running')
+        """)
+
     // MARK: steps (checkpoints)
 
     static let checkpoints = SQL("prov_checkpoints", """
-        select step, state, generation, client_token, outputs::text as outputs, waiting_since
+        select step, state, generation, client_token, outputs::text as outputs, waiting_since, updated_at
           from berth.steps where scope = $1
         """)
 

@@ -17,6 +17,17 @@ public struct ProvisioningSettings: Sendable {
     public var networkWaitDeadline: Double = 1200
     /// How long one step may wait for AWS before the plan fails.
     public var stepWaitDeadline: Double = 900
+    /// How long after a create a describe by tag may still miss what it made (EC2 is
+    /// eventually consistent): a step that may have created something unrecorded (a lost
+    /// answer, a crash) waits this long before it creates again, and a delete this long after
+    /// the cluster's last create before it trusts describes.
+    public var consistencyWindow: Double = 15
+    /// How long an id this plan made may answer "not found" before it counts as gone (AWS
+    /// advises backing off up to about five minutes).
+    public var visibilityDeadline: Double = 300
+    /// How long a new IAM role, instance profile or service-linked role may be refused as not
+    /// usable yet before the step fails.
+    public var propagationDeadline: Double = 120
     /// Test-only: `<step>:<point>` at which the process kills itself (see `CrashPoint`).
     public var crashAt: String?
 
@@ -29,8 +40,9 @@ public struct ProvisioningSettings: Sendable {
     }
 
     /// `BERTH_MASTER_KEY`, `BERTH_OLD_MASTER_KEYS`, `AWS_ACCESS_KEY_ID` / `AWS_SECRET_ACCESS_KEY`,
-    /// `AWS_ENDPOINT_URL[_<SERVICE>]`, `BERTH_AWS_POLL_INTERVAL` and `BERTH_AWS_WAIT_DEADLINE`
-    /// (seconds), `BERTH_TEST_CRASH_AT`.
+    /// `AWS_ENDPOINT_URL[_<SERVICE>]`, `BERTH_AWS_POLL_INTERVAL`, `BERTH_AWS_WAIT_DEADLINE`,
+    /// `BERTH_AWS_CONSISTENCY_WINDOW`, `BERTH_AWS_VISIBILITY_DEADLINE` and
+    /// `BERTH_AWS_PROPAGATION_DEADLINE` (seconds), `BERTH_TEST_CRASH_AT`.
     public static func fromEnvironment(_ environment: [String: String] = ProcessInfo.processInfo.environment) -> ProvisioningSettings {
         var settings = ProvisioningSettings(managedCredentials: AWSCredentials.fromEnvironment(environment),
                                             endpoints: .fromEnvironment(environment))
@@ -41,6 +53,11 @@ public struct ProvisioningSettings: Sendable {
         if let value = environment["BERTH_AWS_WAIT_DEADLINE"].flatMap(Double.init), value > 0 {
             settings.stepWaitDeadline = value
             settings.networkWaitDeadline = value
+        }
+        if let value = environment["BERTH_AWS_CONSISTENCY_WINDOW"].flatMap(Double.init), value >= 0 { settings.consistencyWindow = value }
+        if let value = environment["BERTH_AWS_VISIBILITY_DEADLINE"].flatMap(Double.init), value > 0 { settings.visibilityDeadline = value }
+        if let value = environment["BERTH_AWS_PROPAGATION_DEADLINE"].flatMap(Double.init), value > 0 {
+            settings.propagationDeadline = value
         }
         settings.crashAt = environment["BERTH_TEST_CRASH_AT"].flatMap { $0.isEmpty ? nil : $0 }
         return settings

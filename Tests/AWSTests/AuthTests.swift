@@ -15,8 +15,12 @@ import TestSupport
         }
         try await onThread { try AuthEmulatorLock.with {
             // While auth is off: an IAM user with a key and a policy that allows everything.
+            // Generous: moto's first IAM call in an account loads its managed policies (seconds,
+            // more on a loaded machine), and CreateUser is not sent twice after a timeout.
+            var slow = AWSClient.Configuration()
+            slow.timeouts = HTTPTimeouts(connect: 5, total: 90)
             let admin = AWSClient(credentials: AWSCredentials(accessKeyId: "AKIDADMIN0000000", secretAccessKey: "x"),
-                                  region: "us-east-2", endpoints: Endpoints(global: authMoto))
+                                  region: "us-east-2", endpoints: Endpoints(global: authMoto), configuration: slow)
             let user = "berth-auth-\(UUID().uuidString.prefix(8))"
             var p = QueryParameters()
             p.set("UserName", user)

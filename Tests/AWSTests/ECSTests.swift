@@ -12,6 +12,17 @@ import Testing
         return (subnet.subnetId, group)
     }
 
+    /// A cluster, a task definition and a network, and the FARGATE RunTask request they make.
+    static func fargateTask(_ client: AWSClient, cluster: String) throws -> (request: RunTaskRequest, subnet: String, group: String) {
+        _ = try client.createCluster(name: cluster)
+        let definition = try taskDefinition(client)
+        let net = try network(client)
+        let request = RunTaskRequest(cluster: cluster, taskDefinition: definition.taskDefinitionArn, launchType: "FARGATE",
+                                     networkConfiguration: NetworkConfiguration(subnets: [net.subnet], securityGroups: [net.group],
+                                                                                assignPublicIp: true))
+        return (request, net.subnet, net.group)
+    }
+
     static func taskDefinition(_ client: AWSClient, family: String = "berth-dask") throws -> TaskDefinition {
         try client.registerTaskDefinition(RegisterTaskDefinitionRequest(
             family: family,

@@ -124,13 +124,9 @@ import Testing
     @Test func subnetAndGroupInUseByATask() async throws {
         guard let emulator = Emulator.current(), let (patched, raw) = clients(emulator) else { return }
         try await onThread {
-            _ = try patched.createCluster(name: "dv")
-            let definition = try ECSTests.taskDefinition(patched)
-            let net = try ECSTests.network(patched)
-            let task = try #require(try patched.runTask(RunTaskRequest(
-                cluster: "dv", taskDefinition: definition.taskDefinitionArn, launchType: "FARGATE",
-                networkConfiguration: NetworkConfiguration(subnets: [net.subnet], securityGroups: [net.group], assignPublicIp: true)))
-                .tasks.first)
+            let fargate = try ECSTests.fargateTask(patched, cluster: "dv")
+            let net = (subnet: fargate.subnet, group: fargate.group)
+            let task = try #require(try patched.runTask(fargate.request).tasks.first)
             let subnetError = #expect(throws: AWSError.self) { try patched.deleteSubnet(id: net.subnet) }
             #expect(subnetError?.classification == .dependencyViolation)
             let groupError = #expect(throws: AWSError.self) { try patched.deleteSecurityGroup(id: net.group) }
@@ -142,9 +138,10 @@ import Testing
 
             // Raw moto: the same situation, and the subnet goes at once.
             let rawNet = try ECSTests.network(raw)
-            _ = try raw.runTask(RunTaskRequest(
-                cluster: "dv", taskDefinition: definition.taskDefinitionArn, launchType: "FARGATE",
-                networkConfiguration: NetworkConfiguration(subnets: [rawNet.subnet], securityGroups: [rawNet.group], assignPublicIp: true)))
+            var rawRequest = fargate.request
+            rawRequest.networkConfiguration = NetworkConfiguration(subnets: [rawNet.subnet], securityGroups: [rawNet.group],
+                                                                   assignPublicIp: true)
+            _ = try raw.runTask(rawRequest)
             try raw.deleteSubnet(id: rawNet.subnet)
         }
     }

@@ -100,8 +100,8 @@ import Testing
         #expect(AWSErrorClassification.classify(code: code, httpStatus: status) == expected)
     }
 
-    @Test func onlyThrottledAndTransientAreRetryable() {
-        for classification in [AWSErrorClassification.throttled, .transient] { #expect(classification.isRetryable) }
+    @Test func onlyThrottledTransientAndOutcomeUnknownAreRetryable() {
+        for classification in [AWSErrorClassification.throttled, .transient, .outcomeUnknown] { #expect(classification.isRetryable) }
         for classification in [AWSErrorClassification.auth, .notFound, .alreadyExists, .dependencyViolation, .invalidInput, .other] {
             #expect(!classification.isRetryable)
         }

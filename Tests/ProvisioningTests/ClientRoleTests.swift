@@ -84,6 +84,7 @@ import TestSupport
         ("read job lease", "select lease_token from berth.jobs"),
         ("read steps", "select * from berth.steps"),
         ("read networks", "select * from berth.networks"),
+        ("read VPC networks", "select * from berth.vpc_networks"),
         ("read tenant limits", "select * from berth.queue_tenant_limits"),
         ("insert a cluster", """
             insert into berth.clusters (tenant_id, tenant, name, backend, region, spec)

@@ -24,9 +24,10 @@ import TestSupport
         let group = try #require(groups.first)
         #expect(group.tags.contains(Tag(Tags.tenant, tenant.id.uuidString.lowercased())))
         #expect(group.tags.contains(Tag(Tags.managed, "true")))
-        // Scheduler ports: only the VPC by default.
-        let schedulerRule = try #require(group.ingress.first { $0.fromPort == 8786 })
-        #expect(schedulerRule.cidrs == ["10.64.0.0/16"])
+        // Scheduler ports: in the network managed tenants share, only the cluster's own group by
+        // default (AWSRealismTests checks another tenant's task is not admitted).
+        #expect(!group.ingress.contains { $0.fromPort == 8786 }, "\(group.ingress)")
+        #expect(group.ingress.contains { $0.ipProtocol == "-1" && $0.sourceGroupIds == [group.groupId] })
         let tasks = try aws.describeTasks(cluster: "berth-\(tenant.name)",
                                           tasks: try aws.listTasks(cluster: "berth-\(tenant.name)", startedBy: id.uuidString.lowercased())).tasks
         #expect(tasks.count == 13)
@@ -52,13 +53,15 @@ import TestSupport
 
     @Test func fiftyClustersInANewRegionShareOneNetwork() throws {
         let h = try ProvisioningHarness()
+        // 100 Fargate vCPUs: over the emulated account's default Fargate quota (64).
+        try h.realism(["quotas": ["fargate_vcpus": 128]])
         let tenant = try h.tenant()
         let ids = try (0..<50).map { try h.create(tenant, "c\($0)", spec: #"{"workers": 1, "region": "eu-west-2"}"#) }
         let workers = try (0..<2).map { _ in try h.worker(concurrency: 16) }
         defer { for w in workers { w.signal(SIGKILL) } }
         for id in ids { try h.waitFor(id, .ready, timeout: 120, worker: workers[0]) }
         #expect(try h.count("select count(*) as n from berth.jobs where kind = 'network.ensure'") == 1)
-        #expect(try h.aws(region: "eu-west-2").describeVpcs(filters: [EC2Filter.tag(Tags.tenant, tenant.id.uuidString.lowercased())]).count == 1)
+        #expect(try h.aws(region: "eu-west-2").describeVpcs().filter { !$0.isDefault }.count == 1)
         // Each cluster has its own security group in the one VPC.
         let groups = try h.aws(region: "eu-west-2").describeSecurityGroups(filters: [EC2Filter.tag(Tags.tenant, tenant.id.uuidString.lowercased())])
         #expect(Set(groups.compactMap(\.vpcId)).count == 1)
@@ -207,6 +210,26 @@ import TestSupport
 }
 
 extension ProvisioningEventTests {
+    /// A call the AWS client retries by itself (here after a 500) is a `retry` event at once,
+    /// naming the call and the cause, before the step goes on: a slow or failing AWS is visible
+    /// to `events --follow` while the call still waits.
+    @Test func anInCallRetryIsARetryEventAtOnce() throws {
+        let h = try ProvisioningHarness()
+        let tenant = try h.tenant()
+        try h.injectFaults(plan: ["500"], actions: ["CreateSecurityGroup"])
+        let worker = try h.worker()
+        defer { worker.signal(SIGKILL) }
+        let id = try h.create(tenant, "c1", spec: #"{"workers": 1}"#)
+        try h.waitFor(id, .ready, worker: worker)
+        let events = try h.events(id)
+        let retry = try #require(events.firstIndex { $0.type == "retry" && $0.step == "security_group" })
+        #expect(events[retry].message.hasPrefix("security_group: retrying ec2:CreateSecurityGroup after InternalError (attempt 1 of 3) in "),
+                "\(events[retry].message)")
+        #expect(events[retry].data["aws_code"] == "InternalError" && events[retry].data["attempt"] == "1")
+        let finished = try #require(events.firstIndex { $0.type == "step.finished" && $0.step == "security_group" })
+        #expect(retry < finished)
+    }
+
     @Test func dependencyViolationOnDeleteIsASnoozeNotARetry() throws {
         let h = try ProvisioningHarness()
         let tenant = try h.tenant()

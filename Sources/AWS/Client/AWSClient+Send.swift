@@ -5,19 +5,28 @@ extension AWSClient {
     /// Signs and sends one API call, retrying throttling and transient failures
     /// within ``RetryPolicy`` and the retry quota. Returns a 2xx response or throws
     /// the last error, classified.
+    ///
+    /// A `nonIdempotent` call goes out on a fresh connection (so libcurl never re-sends it by
+    /// itself) and is never re-sent after a failure that leaves its outcome unknown: that
+    /// failure is thrown at once as ``AWSErrorClassification/outcomeUnknown``. Each retry is
+    /// logged at info (throttling at debug) and reported to ``Configuration/onRetry`` before
+    /// the client waits.
     func send(_ service: AWSService, operation: String, contentType: String,
-              headers extra: [HTTPHeader] = [], body: [UInt8]) throws(AWSError) -> HTTPResponse {
+              headers extra: [HTTPHeader] = [], body: [UInt8], idempotency: AWSIdempotency) throws(AWSError) -> HTTPResponse {
         let client = HTTPClient.forCurrentThread()
+        let callStarted = ProcessInfo.processInfo.systemUptime
         var spent = 0
         var attempt = 0
         while true {
             attempt += 1
             limits.limiter.acquire()
             // Signed anew on each attempt: the signature covers the time.
-            let request = try signedRequest(service, operation: operation, contentType: contentType, headers: extra,
+            var request = try signedRequest(service, operation: operation, contentType: contentType, headers: extra,
                                             body: body, date: configuration.clock())
+            request.freshConnection = idempotency == .nonIdempotent
             let started = ProcessInfo.processInfo.systemUptime
             var failure: AWSError
+            let ambiguous: Bool
             do {
                 let response = try client.perform(request)
                 if (200..<300).contains(response.status) {
@@ -26,21 +35,34 @@ extension AWSClient {
                     return response
                 }
                 failure = AWSErrorDecoder.decode(response, service: service, operation: operation)
+                ambiguous = AWSError.outcomeUnknown(httpStatus: response.status, classification: failure.classification)
             } catch {
                 failure = AWSError(transport: error, service: service, operation: operation)
+                ambiguous = error.requestSent
             }
             failure.attempts = attempt
             var meta = metadata(service, operation, attempt, started, status: failure.httpStatus)
             meta["code"] = .string(failure.code)
-            guard failure.isRetryable, attempt < configuration.retry.maxAttempts,
+            if idempotency == .nonIdempotent, ambiguous {
+                failure.markOutcomeUnknown()
+                logger.info("aws create failed with its outcome unknown; not re-sent", metadata: meta)
+                throw failure
+            }
+            let elapsed = ProcessInfo.processInfo.systemUptime - callStarted
+            guard failure.isRetryable, attempt < configuration.retry.maxAttempts, elapsed < configuration.retry.maxElapsed,
                   let cost = limits.quota.acquire(timeout: failure.code == "Timeout") else {
-                logger.debug("aws call failed", metadata: meta)
+                // A timeout or a dropped connection is news (AWS unreachable); an AWS error answer
+                // is the caller's to report.
+                logger.log(level: failure.httpStatus == nil ? .info : .debug, "aws call failed", metadata: meta)
                 throw failure
             }
             spent += cost
             let delay = configuration.retry.delay(beforeRetry: attempt)
             meta["retry_in_ms"] = .stringConvertible(Int(delay * 1000))
-            logger.debug("aws call will be retried", metadata: meta)
+            // Throttling is routine under load; a timeout, a reset or a 5xx is worth seeing.
+            logger.log(level: failure.classification == .throttled ? .debug : .info, "aws call will be retried", metadata: meta)
+            configuration.onRetry?(AWSRetryNotice(service: service, operation: operation, region: region, attempt: attempt,
+                                                  maxAttempts: configuration.retry.maxAttempts, error: failure, delay: delay))
             if delay > 0 { Thread.sleep(forTimeInterval: delay) }
         }
     }

@@ -25,6 +25,9 @@ public struct AWSClient: Sendable {
         public var userAgent = "berth-aws/1"
         /// The signing clock; tests may pin it.
         public var clock: @Sendable () -> Date = { Date() }
+        /// Told about each in-call retry before the client waits for it (the step engine writes
+        /// a `retry` event). Runs on the calling thread; keep it short.
+        public var onRetry: (@Sendable (AWSRetryNotice) -> Void)?
         public init() {}
     }
 

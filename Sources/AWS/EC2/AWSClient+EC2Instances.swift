@@ -39,14 +39,8 @@ public struct RunInstancesRequest: Sendable {
     }
 }
 
-/// EC2 zones, images, instance types, instances.
+/// EC2 images, instance types, instances.
 extension AWSClient {
-    public func describeAvailabilityZones() throws(AWSError) -> [AvailabilityZone] {
-        var p = QueryParameters()
-        p.filters([EC2Filter("region-name", region)])
-        return try query(.ec2, action: "DescribeAvailabilityZones", p).items("availabilityZoneInfo").map(AvailabilityZone.init(xml:))
-    }
-
     public func describeImages(ids: [String] = [], owners: [String] = [], filters: [EC2Filter] = []) throws(AWSError) -> [Image] {
         var p = QueryParameters()
         p.list("ImageId", ids)
@@ -85,7 +79,9 @@ extension AWSClient {
         p.list("SecurityGroupId", request.securityGroupIds)
         p.set("IamInstanceProfile.Arn", request.instanceProfileArn)
         p.set("UserData", request.userData.map { Data($0.utf8).base64EncodedString() })
-        p.set("ClientToken", request.clientToken)
+        // Always a token: then a retry of this call can never launch twice (a random one when the
+        // caller has none, as the AWS SDKs do; steps pass a deterministic one).
+        p.set("ClientToken", request.clientToken ?? AWSClient.randomClientToken())
         p.set("InstanceInitiatedShutdownBehavior", request.shutdownBehavior)
         if request.spot {
             p.set("InstanceMarketOptions.MarketType", "spot")

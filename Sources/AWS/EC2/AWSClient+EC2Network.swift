@@ -93,9 +93,12 @@ extension AWSClient {
         _ = try query(.ec2, action: "DeleteInternetGateway", p)
     }
 
-    public func createRouteTable(vpcId: String, tags: [Tag] = []) throws(AWSError) -> RouteTable {
+    /// `clientToken` makes the create idempotent (a random one when none is given, so a retry
+    /// of this call never makes a second table; pass a deterministic one to dedupe across attempts).
+    public func createRouteTable(vpcId: String, clientToken: String? = nil, tags: [Tag] = []) throws(AWSError) -> RouteTable {
         var p = QueryParameters()
         p.set("VpcId", vpcId)
+        p.set("ClientToken", clientToken ?? AWSClient.randomClientToken())
         p.tagSpecifications(["route-table"], tags)
         return RouteTable(xml: try query(.ec2, action: "CreateRouteTable", p)["routeTable"] ?? XMLElement(name: "routeTable"))
     }

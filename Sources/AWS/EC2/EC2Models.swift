@@ -151,12 +151,34 @@ public struct AvailabilityZone: Sendable, Hashable {
     public var zoneId: String
     public var state: String
     public var regionName: String
+    /// `availability-zone`, `local-zone` or `wavelength-zone` (AWS's values).
+    public var zoneType: String
+    /// `opt-in-not-required` (Availability Zones), `opted-in` or `not-opted-in`.
+    public var optInStatus: String?
+    /// For a Local Zone or Wavelength Zone, the zone that runs its control plane.
+    public var parentZoneName: String?
+
+    public static let availabilityZoneType = "availability-zone"
+
+    /// A regular Availability Zone (not a Local Zone or Wavelength Zone). AWS has always
+    /// reported `zoneType`; an answer without it can only come from an Availability Zone.
+    public var isAvailabilityZone: Bool { zoneType == Self.availabilityZoneType }
+
+    public init(zoneName: String, zoneId: String = "", state: String = "available", regionName: String = "",
+                zoneType: String = AvailabilityZone.availabilityZoneType, optInStatus: String? = nil, parentZoneName: String? = nil) {
+        self.zoneName = zoneName
+        self.zoneId = zoneId
+        self.state = state
+        self.regionName = regionName
+        self.zoneType = zoneType
+        self.optInStatus = optInStatus
+        self.parentZoneName = parentZoneName
+    }
 
     init(xml: XMLElement) {
-        zoneName = xml.string("zoneName") ?? ""
-        zoneId = xml.string("zoneId") ?? ""
-        state = xml.string("zoneState") ?? ""
-        regionName = xml.string("regionName") ?? ""
+        self.init(zoneName: xml.string("zoneName") ?? "", zoneId: xml.string("zoneId") ?? "", state: xml.string("zoneState") ?? "",
+                  regionName: xml.string("regionName") ?? "", zoneType: xml.string("zoneType") ?? Self.availabilityZoneType,
+                  optInStatus: xml.string("optInStatus"), parentZoneName: xml.string("parentZoneName"))
     }
 }
 

@@ -73,9 +73,13 @@ extension AWSClient {
         _ = try json(.ecs, action: "DeregisterTaskDefinition", Input(taskDefinition: taskDefinition), as: EmptyJSON.self)
     }
 
+    /// Always sends a `clientToken` (a random one when the request has none), so a retry never
+    /// starts a task twice. Placement failures (capacity, quotas) come back in `failures`.
     public func runTask(_ request: RunTaskRequest) throws(AWSError) -> RunTaskResult {
         struct Output: Decodable { let tasks: [ECSTask]?; let failures: [ECSFailure]? }
-        let out = try json(.ecs, action: "RunTask", request, as: Output.self)
+        var request = request
+        if request.clientToken == nil { request.clientToken = AWSClient.randomClientToken() }
+        let out = try json(.ecs, action: "RunTask", request, as: Output.self, idempotency: .idempotent)
         return RunTaskResult(tasks: out.tasks ?? [], failures: out.failures ?? [])
     }
 

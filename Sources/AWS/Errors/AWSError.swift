@@ -42,6 +42,19 @@ public struct AWSError: Error, Sendable, CustomStringConvertible {
 }
 
 extension AWSError {
+    /// Whether an answer leaves open whether the request took effect: a 5xx other than
+    /// throttling (AWS may have failed after acting). A 4xx is a refusal, and throttling
+    /// (even EC2's 503 `RequestLimitExceeded`) is refused before anything is done.
+    static func outcomeUnknown(httpStatus: Int, classification: AWSErrorClassification) -> Bool {
+        httpStatus >= 500 && classification != .throttled
+    }
+
+    /// Turns a failure of a non-idempotent create into ``AWSErrorClassification/outcomeUnknown``.
+    mutating func markOutcomeUnknown() {
+        classification = .outcomeUnknown
+        message += (message.isEmpty ? "" : "; ") + "the request may have taken effect, and it was not re-sent"
+    }
+
     init(transport: HTTPTransportError, service: AWSService, operation: String) {
         let classification: AWSErrorClassification = switch transport.kind {
         case .timeout, .connection: .transient

@@ -16,11 +16,16 @@ public enum AWSErrorClassification: String, Sendable, Hashable, CustomStringConv
     case invalidInput
     /// Anything else (quota exceeded, unknown codes): not retried.
     case other
+    /// A create AWS does not deduplicate failed after the request may have reached AWS (a
+    /// timeout or reset after sending, a 5xx answer): it may have taken effect. The client did
+    /// not re-send it. Before creating again, look (by tag) for what the first send made.
+    case outcomeUnknown
 
     public var description: String { rawValue }
 
-    /// Worth retrying the same call later.
-    public var isRetryable: Bool { self == .throttled || self == .transient }
+    /// Worth trying again later: throttled and transient errors, and an unknown outcome (the
+    /// step, run again, looks for what the first send made before it creates).
+    public var isRetryable: Bool { self == .throttled || self == .transient || self == .outcomeUnknown }
 
     static func classify(code: String, httpStatus: Int?) -> AWSErrorClassification {
         if throttlingCodes.contains(code) || httpStatus == 429 { return .throttled }

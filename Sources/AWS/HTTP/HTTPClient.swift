@@ -72,6 +72,7 @@ public final class HTTPClient {
             (CURLOPT_SSL_VERIFYHOST, 2),
             (CURLOPT_TCP_KEEPALIVE, 1),
             (CURLOPT_FOLLOWLOCATION, 0),
+            (CURLOPT_FRESH_CONNECT, request.freshConnection ? 1 : 0),
         ]
         for (option, value) in longs {
             let rc = berth_curl_setopt_long(handle, option, value)
@@ -107,7 +108,10 @@ public final class HTTPClient {
     private func transportError(_ code: CURLcode, url: String) -> HTTPTransportError {
         let detail = String(cString: errorBuffer)
         let message = detail.isEmpty ? String(cString: curl_easy_strerror(code)) : detail
-        return HTTPTransportError(code: code, message: message, url: url)
+        // The bytes of request headers libcurl sent: 0 when it never got to send.
+        var sent = 0
+        _ = berth_curl_getinfo_long(handle, CURLINFO_REQUEST_SIZE, &sent)
+        return HTTPTransportError(code: code, message: message, url: url, requestSent: sent > 0)
     }
 
     /// Headers of the final response (an interim `100 Continue` block is dropped).

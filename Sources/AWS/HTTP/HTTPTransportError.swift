@@ -21,21 +21,26 @@ public struct HTTPTransportError: Error, Sendable, CustomStringConvertible {
     public let message: String
     /// The URL requested (never carries credentials: Berth signs with headers).
     public let url: String
+    /// Whether any of the request reached the wire before it failed. False for a refused or
+    /// timed-out connect and an unresolvable host: the server cannot have acted on it.
+    public let requestSent: Bool
 
     public var description: String { "HTTP request to \(url) failed: \(message) (curl error \(code))" }
 
-    init(code: CURLcode, message: String, url: String) {
+    init(code: CURLcode, message: String, url: String, requestSent: Bool) {
         self.code = Int(code.rawValue)
         self.message = message
         self.url = url
         self.kind = Self.kind(of: code)
+        self.requestSent = requestSent
     }
 
-    init(kind: Kind, message: String, url: String) {
+    init(kind: Kind, message: String, url: String, requestSent: Bool = true) {
         self.kind = kind
         self.code = -1
         self.message = message
         self.url = url
+        self.requestSent = requestSent
     }
 
     private static func kind(of code: CURLcode) -> Kind {

@@ -1,19 +1,23 @@
 import Foundation
 
 extension AWSClient {
-    /// One JSON 1.1 call (ECS, ECR, Logs): `X-Amz-Target: <prefix>.<action>`.
-    public func json(_ service: AWSService, action: String, body: [UInt8]) throws(AWSError) -> [UInt8] {
+    /// One JSON 1.1 call (ECS, ECR, Logs): `X-Amz-Target: <prefix>.<action>`. `idempotency`
+    /// defaults to what the action is without a client token (``AWSIdempotency/of(_:action:clientToken:)``).
+    public func json(_ service: AWSService, action: String, body: [UInt8],
+                     idempotency: AWSIdempotency? = nil) throws(AWSError) -> [UInt8] {
         guard let prefix = service.jsonTargetPrefix else {
             throw AWSError(service: service, operation: action, httpStatus: nil, code: "UnsupportedProtocol",
                            message: "\(service.rawValue) does not speak JSON 1.1", classification: .invalidInput)
         }
         return try send(service, operation: action, contentType: "application/x-amz-json-1.1",
-                        headers: [HTTPHeader("X-Amz-Target", "\(prefix).\(action)")], body: body).body
+                        headers: [HTTPHeader("X-Amz-Target", "\(prefix).\(action)")], body: body,
+                        idempotency: idempotency ?? .of(service, action: action, clientToken: false)).body
     }
 
     /// A typed JSON 1.1 call: encodes `input`, decodes the answer as `Output`.
     public func json<Input: Encodable, Output: Decodable>(_ service: AWSService, action: String, _ input: Input,
-                                                          as output: Output.Type = Output.self) throws(AWSError) -> Output {
+                                                          as output: Output.Type = Output.self,
+                                                          idempotency: AWSIdempotency? = nil) throws(AWSError) -> Output {
         let body: Data
         do {
             body = try JSONEncoder().encode(input)
@@ -21,7 +25,7 @@ extension AWSClient {
             throw AWSError(service: service, operation: action, httpStatus: nil, code: "SerializationFailed",
                            message: "\(error)", classification: .invalidInput)
         }
-        let answer = try json(service, action: action, body: Array(body))
+        let answer = try json(service, action: action, body: Array(body), idempotency: idempotency)
         do {
             return try JSONDecoder().decode(Output.self, from: Data(answer.isEmpty ? Array("{}".utf8) : answer))
         } catch {

@@ -1,7 +1,8 @@
 extension AWSClient {
     /// One Query-protocol call (EC2, IAM, STS). Returns the root element of the
     /// response (`<ActionResponse>`); IAM and STS wrap results in `<ActionResult>`,
-    /// see ``queryResult(_:action:_:)``.
+    /// see ``queryResult(_:action:_:)``. A `ClientToken` parameter makes a create idempotent
+    /// (``AWSIdempotency``).
     public func query(_ service: AWSService, action: String, _ parameters: QueryParameters = QueryParameters()) throws(AWSError) -> XMLElement {
         guard let version = service.queryVersion else {
             throw AWSError(service: service, operation: action, httpStatus: nil, code: "UnsupportedProtocol",
@@ -9,7 +10,8 @@ extension AWSClient {
         }
         let response = try send(service, operation: action,
                                 contentType: "application/x-www-form-urlencoded; charset=utf-8",
-                                body: parameters.body(action: action, version: version))
+                                body: parameters.body(action: action, version: version),
+                                idempotency: .of(service, action: action, clientToken: parameters.has("ClientToken")))
         return try Self.queryRoot(response, service: service, action: action)
     }
 

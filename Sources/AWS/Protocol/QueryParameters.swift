@@ -18,6 +18,9 @@ public struct QueryParameters: Sendable {
         set(name, value.map { $0 ? "true" : "false" })
     }
 
+    /// Whether a parameter of that name is set.
+    public func has(_ name: String) -> Bool { items.contains { $0.name == name } }
+
     /// EC2 lists: `Name.1`, `Name.2`, …
     public mutating func list(_ name: String, _ values: [String]) {
         for (index, value) in values.enumerated() { set("\(name).\(index + 1)", value) }

@@ -1,9 +1,10 @@
 /// Retries inside one call, for short blips only (AWS SDK "standard" mode).
 ///
 /// Delay before retry `n` (n = 1, 2, …) is `random(0,1) × min(baseDelay × 2^(n-1), maxBackoff)`.
-/// With the defaults a call spends at most about three seconds retrying; anything
-/// longer is the step engine's business (it requeues the job with its own backoff
-/// instead of holding a worker thread).
+/// With the defaults a call spends at most about three seconds sleeping between attempts, and
+/// starts no retry once it has spent `maxElapsed` in all (timeouts included); anything longer
+/// is the step engine's business (it requeues the job with its own backoff instead of holding
+/// a worker thread).
 public struct RetryPolicy: Sendable, Hashable {
     /// Attempts in total, the first included. 1 disables retries.
     public var maxAttempts: Int
@@ -11,11 +12,16 @@ public struct RetryPolicy: Sendable, Hashable {
     public var baseDelay: Double
     /// Seconds; the cap on one delay.
     public var maxBackoff: Double
+    /// Seconds; no retry starts after the call has spent this long. With the default 20 s
+    /// request timeout, an attempt that timed out is not retried inside the call: the error
+    /// goes up at once, and the step engine retries (and says so).
+    public var maxElapsed: Double
 
-    public init(maxAttempts: Int = 3, baseDelay: Double = 1, maxBackoff: Double = 2) {
+    public init(maxAttempts: Int = 3, baseDelay: Double = 1, maxBackoff: Double = 2, maxElapsed: Double = 20) {
         self.maxAttempts = max(1, maxAttempts)
         self.baseDelay = baseDelay
         self.maxBackoff = maxBackoff
+        self.maxElapsed = maxElapsed
     }
 
     public static let none = RetryPolicy(maxAttempts: 1)

@@ -13,6 +13,9 @@ struct Checkpoint {
     var clientToken: String?
     var outputs: StepOutputs
     var waitingSince: Date?
+    /// When the row was last written: a create step's last write comes after every create it
+    /// sent and recorded, so a describe may miss what it made until this is old enough.
+    var updatedAt: Date?
 }
 
 /// Reads and writes checkpoints. Writes are fenced on the job's lease token.
@@ -28,7 +31,8 @@ struct CheckpointStore {
             result[try row.decode("step")] = Checkpoint(
                 state: try row.decode("state", as: Checkpoint.State.self),
                 generation: try row.decode("generation"), clientToken: try row.decodeIfPresent("client_token"),
-                outputs: decodeOutputs(outputsText), waitingSince: try row.decodeIfPresent("waiting_since"))
+                outputs: decodeOutputs(outputsText), waitingSince: try row.decodeIfPresent("waiting_since"),
+                updatedAt: try row.decodeIfPresent("updated_at"))
         }
         return result
     }

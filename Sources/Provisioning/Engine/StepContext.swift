@@ -18,15 +18,26 @@ public final class StepContext: @unchecked Sendable {
     /// An intent from an earlier attempt exists: look for what it may have made (by tag,
     /// by name, by client token) before making anything.
     public let resumed: Bool
-    /// What this step saved of its own progress in an earlier attempt (`saveProgress`).
+    /// What this step saved of its own progress in an earlier attempt (`saveProgress`, or
+    /// `remember` before a wait).
     public let progress: StepOutputs
+    /// When this step's checkpoint was last written before this run (nil: never).
+    let lastWritten: Date?
+    /// When a create step of this scope last wrote its checkpoint (nil: none has): what they
+    /// made may not show in describes until this is `settings.consistencyWindow` old.
+    let lastCreateWritten: Date?
     let settings: ProvisioningSettings
     let events: EventTarget
     let progressWriter: (StepOutputs) throws -> Void
+    /// `progress` with what this run saved or remembered since.
+    private(set) var current: StepOutputs
+    /// Whether `remember` added something that is not written yet.
+    private(set) var unsaved = false
 
     init(step: String, scope: String, job: JobContext, aws: AWSClient, tags: Tags, outputs: StepOutputs,
          generation: Int, resumed: Bool, settings: ProvisioningSettings, events: EventTarget,
-         progress: StepOutputs, progressWriter: @escaping (StepOutputs) throws -> Void) {
+         progress: StepOutputs, lastWritten: Date? = nil, lastCreateWritten: Date? = nil,
+         progressWriter: @escaping (StepOutputs) throws -> Void) {
         self.step = step
         self.scope = scope
         self.job = job
@@ -38,13 +49,33 @@ public final class StepContext: @unchecked Sendable {
         self.settings = settings
         self.events = events
         self.progress = progress
+        self.lastWritten = lastWritten
+        self.lastCreateWritten = lastCreateWritten
         self.progressWriter = progressWriter
+        current = progress
     }
 
     /// Records how far a step with several AWS calls got (fenced, like every checkpoint), so a
     /// retry carries on from there rather than from the start.
     public func saveProgress(_ outputs: StepOutputs) throws {
-        try progressWriter(outputs)
+        current.merge(outputs) { $1 }
+        try progressWriter(current)
+        unsaved = false
+    }
+
+    /// Keeps ids AWS just returned (a new VPC, a new security group) with the step's progress
+    /// without a write of its own: the engine writes them when the step waits or fails, so the
+    /// next run uses the ids rather than a describe by tag that may not show them yet, and a
+    /// "not found" naming them means "not visible yet" (see `knownIds`).
+    public func remember(_ outputs: StepOutputs) {
+        current.merge(outputs) { $1 }
+        unsaved = true
+    }
+
+    /// The ids this plan made or adopted (earlier steps' outputs, this step's progress): AWS
+    /// answering "not found" for one of them means it is not visible yet, not that it is gone.
+    var knownIds: Set<String> {
+        Set((Array(outputs.values) + Array(current.values)).flatMap { $0.split(separator: ",").map(String.init) })
     }
 
     /// Tells the event stream something the user should know (e.g. a role Berth created for them).

@@ -39,10 +39,12 @@ enum StepDecisions {
         case giveUp(String)
     }
 
-    static func wait(_ step: Step, reason: String, existing: Checkpoint?, now: Date, defaultDeadline: Double) -> Wait {
+    /// `deadline`: seconds from the first look (the step's own, the settings' default, or a
+    /// pending failure's).
+    static func wait(_ step: Step, reason: String, existing: Checkpoint?, now: Date, deadline: Double) -> Wait {
         let since = existing?.waitingSince ?? now
         let waited = now.timeIntervalSince(since)
-        if waited > step.waitDeadline ?? defaultDeadline {
+        if waited > deadline {
             return .giveUp("\(step.name): gave up after \(Int(waited)) s waiting for \(reason)")
         }
         return .snooze(since: since, announce: existing?.waitingSince == nil ? "\(step.name): waiting for \(reason)" : nil)
@@ -62,15 +64,19 @@ enum StepDecisions {
         var error: Error
     }
 
-    static func failure(_ error: Error, step: String) -> Failure {
+    static func failure(_ error: Error, step: String, region: String = "") -> Failure {
         switch error {
         case let error as AWSError:
-            var data: StepOutputs = ["aws_code": error.code, "operation": "\(error.service.rawValue):\(error.operation)"]
-            if let requestId = error.requestId { data["request_id"] = requestId }
+            let data = awsData(error)
             if error.isRetryable {
                 return Failure(event: .init(type: "retry", message: "\(step): \(error.code) from AWS, retrying with backoff: \(error.message)",
                                             data: data),
                                error: JobError("\(step): \(error)", retryable: true))
+            }
+            if case .quota(let quota) = error.cause {
+                let message = "\(step): \(quotaMessage(quota, region: region, detail: "\(error.code): \(error.message)"))"
+                return Failure(event: .init(type: "step.failed", message: message, data: data.merging(quotaData(quota)) { $1 }),
+                               error: JobError(message, retryable: false))
             }
             let message = error.classification == .auth
                 ? "\(step): AWS refused the request (\(error.code)): \(error.message). Check the tenant's access key and that its IAM policy grants everything `berth iam-policy` prints"
@@ -80,7 +86,7 @@ enum StepDecisions {
             return Failure(event: .init(type: "retry", message: "\(step): \(error.message); retrying with backoff"),
                            error: JobError("\(step): \(error.message)", retryable: true))
         case let error as StepFailure:
-            return Failure(event: .init(type: "step.failed", message: "\(step) failed: \(error.message)"),
+            return Failure(event: .init(type: "step.failed", message: "\(step) failed: \(error.message)", data: error.data),
                            error: JobError(error.message, retryable: false))
         case is JobInterrupted:
             return Failure(event: nil, error: error)
@@ -90,5 +96,58 @@ enum StepDecisions {
             return Failure(event: .init(type: retryable ? "retry" : "step.failed", message: "\(step): \(error)"), eventBestEffort: true,
                            error: error)
         }
+    }
+
+    /// The `data` of an event about an AWS error: its code, the call, and AWS's request id.
+    static func awsData(_ error: AWSError) -> StepOutputs {
+        var data: StepOutputs = ["aws_code": error.code, "operation": "\(error.service.rawValue):\(error.operation)"]
+        if let requestId = error.requestId { data["request_id"] = requestId }
+        return data
+    }
+
+    /// What to tell the user when an account quota refused a request: which quota, where, and
+    /// how to raise it. Retrying cannot help until someone does.
+    static func quotaMessage(_ quota: AWSQuota, region: String, detail: String) -> String {
+        "the AWS quota \(quota) is used up in \(region) (\(detail)). To go on, \(quota.howToRaise(region: region)); then create the cluster again"
+    }
+
+    static func quotaData(_ quota: AWSQuota) -> StepOutputs {
+        var data: StepOutputs = ["quota": quota.name]
+        if let code = quota.quotaCode { data["quota_code"] = code }
+        return data
+    }
+
+    /// When a failure means "AWS is not ready yet" rather than "failed": the step waits and
+    /// looks again (`StepPending`), for a bounded time.
+    /// - "not found" naming only ids this plan made or adopted (`known`): EC2 does not show a
+    ///   new id to every call at once; waited for up to `settings.visibilityDeadline`.
+    /// - a new IAM role, instance profile or the ECS service-linked role not usable yet: up to
+    ///   `settings.propagationDeadline`, with a `retry` event naming it at every look.
+    /// - no capacity now (Fargate, an instance type everywhere it was tried): up to the step's
+    ///   deadline, with a `retry` event.
+    static func pending(_ error: Error, step: String, known: Set<String>, settings: ProvisioningSettings) -> StepPending? {
+        if let pending = error as? StepPending { return pending }
+        guard let error = error as? AWSError, let cause = error.cause else { return nil }
+        switch cause {
+        case .notFound(let ids) where !ids.isEmpty && Set(ids).isSubset(of: known):
+            return StepPending("\(ids.joined(separator: ", ")) to be visible (EC2 shows a new id to every call only after a while)",
+                               deadline: settings.visibilityDeadline)
+        case .propagation(let what):
+            return StepPending("IAM to propagate (\(what))", deadline: settings.propagationDeadline,
+                               retry: .init(type: "retry",
+                                            message: "\(step): \(what) (\(error.code)); new IAM roles take seconds to minutes to propagate, retrying for up to \(Int(settings.propagationDeadline)) s",
+                                            data: awsData(error).merging(["cause": "propagation"]) { $1 }))
+        case .capacity(let what):
+            return StepPending("capacity (\(what))", retry: .init(type: "retry", message: "\(step): \(what) (\(error.code)); retrying with backoff",
+                                                        data: awsData(error).merging(["cause": "capacity"]) { $1 }))
+        default:
+            return nil
+        }
+    }
+
+    /// How long a pending step snoozes before it looks again: the poll interval at first, then
+    /// half the time it has waited so far (so looks thin out), at most 15 s.
+    static func pendingSnooze(waited: Double, poll: Double, atLeast: Double? = nil) -> Double {
+        max(atLeast ?? 0, min(max(poll, waited / 2), max(poll, 15)))
     }
 }

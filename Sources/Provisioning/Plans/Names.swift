@@ -9,6 +9,8 @@ enum Names {
     static func logGroup(tenant: String) -> String { "/berth/\(tenant)" }
     static func repository(tenant: String) -> String { "berth/\(tenant)" }
     static func network(tenant: String, region: String) -> String { "berth-\(tenant)-\(region)" }
+    /// The VPC network the managed tenants share in a region.
+    static func sharedNetwork(region: String) -> String { "berth-shared-\(region)" }
     /// A cluster's security group; its instances and tasks are named after it (`-scheduler`, `-worker`).
     static func securityGroup(cluster: UUID) -> String { "berth-\(cluster.uuidString.lowercased())" }
 

@@ -122,6 +122,7 @@ public struct TenantStore {
                 let networks = try connection.query(ProvisioningSQL.forgetTenantNetworks, [tenant.id]).map {
                     AccountChange.Network(region: try $0.decode("region"), vpcId: try $0.decodeIfPresent("vpc_id"))
                 }
+                try connection.execute(ProvisioningSQL.forgetTenantVPCNetworks, [tenant.id])
                 try connection.execute(ProvisioningSQL.forgetTenantCheckpoints, [tenant.id])
                 let moved = AccountChange(from: from, to: to, leftBehind: networks)
                 try EventTarget(tenant: tenant.name, clusterId: nil, clusterName: nil)

@@ -24,6 +24,11 @@ struct Emulator: Sendable {
     }
 
     /// A client for a fresh account. `endpoint` defaults to the proxy.
+    ///
+    /// These tests check the client's own behaviour against moto's answers, call by call, so
+    /// the emulator's AWS realism (on for every test that provisions, see scripts/test) is off
+    /// for the client's key: a test turns on what it is about with `setRealism`. What Berth
+    /// does about each behaviour is tested where it provisions (ProvisioningTests).
     func client(region: String = "us-east-2", endpoint: String? = nil, retry: RetryPolicy = RetryPolicy(maxAttempts: 3, baseDelay: 0.02, maxBackoff: 0.1),
                 timeouts: HTTPTimeouts = HTTPTimeouts(connect: 5, total: 60)) -> AWSClient {
         var configuration = AWSClient.Configuration()
@@ -32,8 +37,22 @@ struct Emulator: Sendable {
         configuration.timeouts = timeouts
         configuration.extraHeaders = [HTTPHeader("x-moto-account-id", Self.newAccountId())]
         let credentials = AWSCredentials(accessKeyId: Self.newAccessKeyId(), secretAccessKey: "test-secret-\(UUID().uuidString)")
-        return AWSClient(credentials: credentials, region: region, endpoints: Endpoints(global: endpoint ?? self.endpoint),
+        let control = endpoint ?? self.endpoint
+        _ = try? Self.postRealism(control, key: credentials.accessKeyId, [:])
+        return AWSClient(credentials: credentials, region: region, endpoints: Endpoints(global: control),
                          configuration: configuration)
+    }
+
+    /// The realism behaviours (all off unless a test names them).
+    static let realismBehaviours = ["consistency", "propagation", "quotas", "capacity", "local_zones", "eni_linger", "lost_answers"]
+
+    @discardableResult
+    static func postRealism(_ endpoint: String, key: String, _ config: [String: Any]) throws -> HTTPResponse {
+        var body = Dictionary(uniqueKeysWithValues: realismBehaviours.map { ($0, false as Any) }).merging(config) { $1 }
+        body["key"] = key
+        return try HTTPClient().perform(HTTPRequest(method: "POST", url: endpoint + "/__berth/realism",
+                                                    headers: [HTTPHeader("Content-Type", "application/json")],
+                                                    body: Array(try JSONSerialization.data(withJSONObject: body))))
     }
 
     static func newAccountId() -> String {
@@ -55,6 +74,13 @@ struct Emulator: Sendable {
                                                             headers: [HTTPHeader("Content-Type", "application/json")],
                                                             body: Array(body)))
         #expect(response.status == 200)
+    }
+
+    /// Sets the emulator's AWS realism for one access key: the behaviours named, every other
+    /// one off (see scripts/emulator/berth_emulator/realism.py).
+    func setRealism(for client: AWSClient, _ config: [String: Any]) throws {
+        let response = try Self.postRealism(endpoint, key: client.credentials.accessKeyId, config)
+        #expect(response.status == 200, "realism refused: \(response.bodyText)")
     }
 
     struct Stats: Decodable {

@@ -59,11 +59,13 @@ final class ProvisioningHarness: @unchecked Sendable {
         guard response.status == 200 else { throw SetupError("proxy refused /__berth/accounts: \(response.status)") }
     }
 
-    /// What a worker process (and the CLI) gets in its environment.
+    /// What a worker process (and the CLI) gets in its environment. The consistency window
+    /// must outlast the emulator's (scripts/test sets both; 1 s over its 0.5 s).
     var environment: [String: String] {
         ["DATABASE_URL": db.url, "AWS_ACCESS_KEY_ID": accessKeyId, "AWS_SECRET_ACCESS_KEY": secretAccessKey,
          "AWS_SESSION_TOKEN": "", "BERTH_MASTER_KEY": masterKey, "BERTH_AWS_POLL_INTERVAL": "0.05", "BERTH_LOG_LEVEL": "info",
-         "AWS_ENDPOINT_URL": endpoint]
+         "AWS_ENDPOINT_URL": endpoint,
+         "BERTH_AWS_CONSISTENCY_WINDOW": ProcessInfo.processInfo.environment["BERTH_AWS_CONSISTENCY_WINDOW"] ?? "1"]
     }
 
     func worker(concurrency: Int = 8, lease: String = "2s", extraEnvironment: [String: String] = [:]) throws -> ChildProcess {
@@ -166,6 +168,39 @@ final class ProvisioningHarness: @unchecked Sendable {
     func proxyStats(key: String? = nil) throws -> ProxyStats {
         let response = try HTTPClient().perform(HTTPRequest(method: "GET", url: endpoint + "/__berth/stats?key=\(key ?? accessKeyId)"))
         return try JSONDecoder().decode(ProxyStats.self, from: Data(response.body))
+    }
+
+    /// Changes the emulator's AWS realism for this test's key (or `key`): the behaviours named
+    /// replace the run's profile (scripts/test) for it, e.g. a longer propagation, a quota, a
+    /// capacity shortage; `false` turns one off.
+    func realism(_ config: [String: Any], key: String? = nil) throws {
+        try Self.realism(endpoint: endpoint, key: key ?? accessKeyId, config)
+    }
+
+    static func realism(endpoint: String, key: String, _ config: [String: Any]) throws {
+        var body = config
+        body["key"] = key
+        let response = try HTTPClient().perform(HTTPRequest(method: "POST", url: endpoint + "/__berth/realism",
+                                                            headers: [HTTPHeader("Content-Type", "application/json")],
+                                                            body: Array(try JSONSerialization.data(withJSONObject: body))))
+        guard response.status == 200 else { throw SetupError("proxy refused realism: \(response.status) \(response.bodyText)") }
+    }
+
+    /// An own-account tenant whose key (stored with `berth tenant credentials`) belongs to a
+    /// fresh AWS account of its own; `aws` reads that account.
+    func ownTenant(_ name: String) throws -> (tenant: Tenant, aws: (String) -> AWSClient) {
+        let tenant = try self.tenant(name, own: true)
+        let key = (id: Self.newAccessKeyId(), secret: "own-\(UUID().uuidString)")
+        try registerAccount(key: key.id, account: Self.newAccount())
+        let stored = try berth(["tenant", "credentials", name, "--access-key-id", key.id, "--secret-access-key-stdin"], stdin: key.secret)
+        guard stored.status == 0 else { throw SetupError("berth tenant credentials \(name): \(stored.output)") }
+        let endpoint = self.endpoint
+        return (tenant, { region in
+            var configuration = AWSClient.Configuration()
+            configuration.rateLimit = .unlimited
+            return AWSClient(credentials: AWSCredentials(accessKeyId: key.id, secretAccessKey: key.secret), region: region,
+                             endpoints: Endpoints(global: endpoint), configuration: configuration)
+        })
     }
 
     func injectFaults(key: String? = nil, plan: [String] = [], rates: [String: Double] = [:], actions: [String]? = nil) throws {

@@ -2,7 +2,7 @@
 scripts:
 
   POST   /__berth/faults    {"key": AKID, "plan": ["throttle", "reset", "500", "503", "slow", "auth",
-                             "dependency", "ok"], "rates": {"throttle": 0.2}, "slow_seconds": 2.0,
+                             "dependency", "lost", "lost-reset", "ok"], "rates": {"throttle": 0.2}, "slow_seconds": 2.0,
                              "actions": ["DescribeVpcs"]}       (see faults.py)
   DELETE /__berth/faults?key=AKID
   GET    /__berth/stats?key=AKID  -> {"requests": n, "forwarded": n, "faults": {...},
@@ -11,6 +11,11 @@ scripts:
                             that moto account. Optional "secret": the emulator may check and
                             re-sign that key's requests; with "internal": true it also signs its
                             own calls in that account with this key (needed when moto checks auth).
+  POST   /__berth/realism   {"consistency": {...} | true | false, ..., "seed": n}: the default realism
+                            (replaced whole); with "key": AKID, the behaviours named change for
+                            that key only (see realism.py)
+  GET    /__berth/realism[?key=AKID] -> the realism in force (for that key)
+  DELETE /__berth/realism?key=AKID   -> the key follows the default again
   GET    /__berth/health
 
 New endpoints register with `@route(path, *methods)`; a handler gets (query, body) and
@@ -22,6 +27,7 @@ import urllib.parse
 
 from .accounts import ACCOUNTS
 from .faults import FAULT_NAMES, FAULTS
+from .realism import REALISM, RealismError
 from .responses import Response, json_answer
 
 PREFIX = "/__berth/"
@@ -48,7 +54,7 @@ def handle(method, raw_path, body):
         return Response(404, {"Content-Type": "text/plain"}, b"unknown control path")
     try:
         return handler(urllib.parse.parse_qs(url.query), body)
-    except BadInput as error:
+    except (BadInput, RealismError) as error:
         return json_answer(400, {"error": str(error)})
 
 
@@ -101,4 +107,32 @@ def register_account(query, body):
     if not config.get("key") or not config.get("account"):
         raise BadInput('give "key" (an access key id) and "account" (a 12-digit moto account id)')
     ACCOUNTS.register(config["key"], str(config["account"]), config.get("secret"), bool(config.get("internal")))
+    return OK
+
+
+def realism_view(settings):
+    """The realism in force, JSON-ready (capacity entries' monotonic "until" left out)."""
+    for entries in ((settings.get("capacity") or {}).get(kind, []) for kind in ("instances", "fargate")):
+        for entry in entries:
+            entry.pop("until", None)
+    return settings
+
+
+@route("/__berth/realism", "POST")
+def set_realism(query, body):
+    config = json_object(body)
+    REALISM.configure(config, key=config.get("key") or key_param(query) or None)
+    return OK
+
+
+@route("/__berth/realism", "GET")
+def get_realism(query, body):
+    return json_answer(200, realism_view(REALISM.effective(key_param(query) or None)))
+
+
+@route("/__berth/realism", "DELETE")
+def clear_realism(query, body):
+    if not key_param(query):
+        raise BadInput("give ?key=AKID; to turn the default off, POST {} without a key")
+    REALISM.clear(key_param(query))
     return OK

@@ -2,7 +2,8 @@
 of its own, never disturb each other).
 
 A key's configuration (`POST /__berth/faults`): `plan`, faults consumed one per request
-("throttle", "reset", "500", "503", "slow", "auth", "dependency", or "ok" for none); then
+("throttle", "reset", "500", "503", "slow", "auth", "dependency", "lost", "lost-reset", or "ok"
+for none); then
 `rates`, the chance of each fault per request; `slow_seconds`, the delay of "slow";
 `actions`, the only actions faults apply to. Counters (`GET /__berth/stats`): requests,
 requests forwarded to moto, faults injected, requests per action, and answers refused with
@@ -14,7 +15,8 @@ import threading
 
 from .responses import Response, aws_error
 
-FAULT_NAMES = ("throttle", "reset", "500", "503", "slow", "auth", "dependency", "ok")
+FAULT_NAMES = ("throttle", "reset", "500", "503", "slow", "auth", "dependency", "lost", "lost-reset", "ok")
+LOST_ANSWERS = ("lost", "lost-reset")
 
 
 def new_stats():
@@ -72,6 +74,12 @@ class Faults:
             stats["faults"][fault] = stats["faults"].get(fault, 0) + 1
             return fault, float(config.get("slow_seconds", 2.0))
 
+    def count(self, call, fault):
+        """Counts a fault a patch injected (a realism behaviour's lost answer)."""
+        with self.lock:
+            faults = self.stats.setdefault(call.access_key, new_stats())["faults"]
+            faults[fault] = faults.get(fault, 0) + 1
+
     def answered(self, call, status):
         """Counts the calls refused for authentication or permission, per action."""
         if status not in (401, 403) or not call.access_key:
@@ -88,8 +96,9 @@ class Faults:
 
 
 def injected_answer(call, fault):
-    """What the caller gets for an injected fault; None for "slow" (a delay, then the real
-    answer) and for no fault."""
+    """What the caller gets instead of going to moto for an injected fault; None for "slow" (a
+    delay, then the real answer), the lost answers (the request takes effect, then its answer
+    is lost: `lose_answer`) and no fault."""
     if fault == "reset":
         return Response.connection_reset()
     if fault == "throttle":
@@ -101,6 +110,13 @@ def injected_answer(call, fault):
     if fault in ("500", "503"):
         return server_error(call, int(fault))
     return None
+
+
+def lose_answer(fault):
+    """After the request took effect, no answer: for "lost" the connection is closed in order
+    (a FIN, as an idle-timeout proxy does; libcurl re-sends a request by itself when that
+    happens on a kept-alive connection), for "lost-reset" it is reset (a TCP RST)."""
+    return Response.connection_reset() if fault == "lost-reset" else Response.connection_closed()
 
 
 def throttle_error(call):

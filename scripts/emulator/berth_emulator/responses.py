@@ -14,10 +14,16 @@ class Response(NamedTuple):
     headers: dict
     body: bytes
     reset: bool = False
+    closed: bool = False
 
     @classmethod
     def connection_reset(cls):
         return cls(0, {}, b"", reset=True)
+
+    @classmethod
+    def connection_closed(cls):
+        """No answer: the connection is closed in order (a FIN), as a proxy that drops it does."""
+        return cls(0, {}, b"", closed=True)
 
 
 def aws_error(call, status, code, message):

@@ -85,11 +85,15 @@ class Handler(BaseHTTPRequestHandler):
         except Exception as error:  # a patch's own call to moto failed: say so, as moto would
             answer = aws_error(call, 500, "InternalError", f"emulator proxy: {error}")
         FAULTS.answered(call, answer.status)
-        return answer
+        # Outside every patch (the client-token cache keeps the real answer for a retry).
+        return faults.lose_answer(fault) if fault in faults.LOST_ANSWERS else answer
 
     def reply(self, response):
         if response.reset:
             return self.reset()
+        if response.closed:
+            self.close_connection = True
+            return self.connection.shutdown(socket.SHUT_RDWR)
         self.send_response(response.status)
         for name, value in response.headers.items():
             if name.lower() not in HOP_BY_HOP:

@@ -4,6 +4,8 @@ import re
 import unittest
 
 from berth_emulator import patches
+from berth_emulator.patches import iam_propagation
+from berth_emulator.realism import BEHAVIOURS, REALISM
 from berth_emulator.registry import AFTER, AROUND, BEFORE, REGISTRY, Hook, Registry
 from berth_emulator.responses import Response
 from tests.support import json_call, query_call
@@ -177,6 +179,28 @@ class PatchPackageTests(unittest.TestCase):
         self.assertEqual([h.patch for h in REGISTRY.hooks_for(call, BEFORE)], ["ecs_fargate_capacity_providers"])
         self.assertEqual([h.patch for h in REGISTRY.hooks_for(call, AROUND)], ["ecs_run_task_client_token"])
         self.assertEqual([h.patch for h in REGISTRY.hooks_for(call, AFTER)], ["ecs_fargate_capacity_providers"])
+
+    def test_realism_hooks_sit_where_they_must(self):
+        key = "AKIAREGISTRYREALISM1"
+        REALISM.configure({name: True for name in BEHAVIOURS}, key=key)
+        try:
+            call = query_call("ec2", "RunInstances", {"ClientToken": "t", "InstanceType": "m5.large",
+                                                      "IamInstanceProfile.Arn": "arn:aws:iam::1:instance-profile/p"}, key=key)
+            iam_propagation.READY[(call.account, "profile", "p")] = float("inf")
+            around = [(h.patch, h.order) for h in REGISTRY.hooks_for(call, AROUND)]
+            # A lost answer outside the client-token cache (which keeps the real answer for the
+            # retry); the checks inside it (a repeat that launches nothing is never refused).
+            self.assertEqual(around[0], ("lost_answers", 10))
+            self.assertEqual(around[1], ("ec2_run_instances_client_token", 100))
+            self.assertEqual({p for p, o in around[2:]}, {"ec2_capacity", "ec2_quotas", "iam_propagation"})
+            self.assertTrue(all(o > 100 for _, o in around[2:]))
+            # Eventual consistency answers before anything else looks at the ids, after DryRun.
+            befores = [h.patch for h in REGISTRY.hooks_for(query_call("ec2", "DeleteVpc", {"VpcId": "vpc-1", "DryRun": "true"},
+                                                                       key=key), BEFORE)]
+            self.assertEqual(befores[:2], ["ec2_dry_run", "ec2_eventual_consistency"])
+        finally:
+            REALISM.clear(key)
+            iam_propagation.READY.pop((call.account, "profile", "p"), None)
 
     def test_no_hook_for_calls_berth_makes_unpatched(self):
         for call in (query_call("ec2", "CreateVpc"), query_call("ec2", "RunInstances"), json_call("ecs", "RunTask"),

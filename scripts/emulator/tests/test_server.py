@@ -120,6 +120,17 @@ class ServerTests(unittest.TestCase):
         stats = json.loads(self.control("GET", f"/__berth/stats?key={self.key}")[1])
         self.assertEqual(stats["faults"], {"throttle": 1, "reset": 1})
 
+    def test_lost_answers_after_the_request_took_effect(self):
+        self.control("POST", "/__berth/faults", {"key": self.key, "plan": ["lost", "lost-reset"]})
+        # "lost": moto got the request; the caller gets the connection closed without an answer.
+        with self.assertRaises(http.client.RemoteDisconnected):
+            self.ec2()
+        with self.assertRaises((ConnectionResetError, http.client.RemoteDisconnected)):
+            self.ec2()
+        self.assertEqual(len(self.moto.received), 2, "both took effect")
+        stats = json.loads(self.control("GET", f"/__berth/stats?key={self.key}")[1])
+        self.assertEqual((stats["forwarded"], stats["faults"]), (2, {"lost": 1, "lost-reset": 1}))
+
     def test_a_failing_patch_call_is_a_500_naming_it(self):
         self.moto.answer = lambda headers, body: (500, {}, b"<html>boom</html>")
         body = json.dumps({"cluster": "c", "taskDefinition": "td", "capacityProviderStrategy": [{"capacityProvider": "FARGATE"}]}).encode()

@@ -43,11 +43,18 @@ enum ECSClusterPlan {
             },
             Step("scheduler_task", .create) { ctx in
                 let ecsCluster = try ctx.require("ecs_cluster")
+                // An answer without a task (no capacity) is an answer AWS keeps for its token: the
+                // next try after one gets a token of its own (as the workers' calls do).
+                let emptyAnswers = Int(ctx.progress["empty_answers"] ?? "0") ?? 0
                 let result = try ctx.aws.runTask(RunTaskRequest(
                     cluster: ecsCluster, taskDefinition: try ctx.require("scheduler_task_definition"), count: 1, launchType: "FARGATE",
-                    networkConfiguration: try networkConfiguration(ctx), clientToken: ctx.clientToken(), startedBy: startedBy,
+                    networkConfiguration: try networkConfiguration(ctx),
+                    clientToken: emptyAnswers == 0 ? ctx.clientToken() : ctx.clientToken("empty-\(emptyAnswers)"), startedBy: startedBy,
                     tags: ctx.tags.tags(name: "\(Names.securityGroup(cluster: cluster.id))-scheduler")))
-                guard let task = result.tasks.first else { throw runTaskFailure(result, what: "the scheduler") }
+                guard let task = result.tasks.first else {
+                    try ctx.saveProgress(["empty_answers": "\(emptyAnswers + 1)"])
+                    throw runTaskFailure(result, what: "the scheduler", spot: false, region: cluster.region)
+                }
                 return .done(["scheduler_task_arn": task.taskArn])
             },
             Step("scheduler_running", .check) { ctx in
@@ -103,7 +110,7 @@ enum ECSClusterPlan {
                     if result.tasks.isEmpty {
                         emptyAnswers += 1
                         try ctx.saveProgress(["worker_task_arns": arns.joined(separator: ","), "empty_answers": "\(emptyAnswers)"])
-                        throw runTaskFailure(result, what: "\(count) workers")
+                        throw runTaskFailure(result, what: "\(count) workers", spot: spot, region: cluster.region)
                     }
                     arns += result.tasks.map(\.taskArn)
                     if arns.count < spec.workers {
@@ -166,13 +173,28 @@ enum ECSClusterPlan {
         return reasons.isEmpty ? "" : " (\(reasons.joined(separator: "; ")))"
     }
 
+    /// The network's subnets in zones where Fargate runs (all of them in a network made before
+    /// the network recorded which), so that Fargate may place each task in any zone with capacity.
     private static func networkConfiguration(_ ctx: StepContext) throws -> NetworkConfiguration {
-        NetworkConfiguration(subnets: ctx.list("subnet_ids"), securityGroups: [try ctx.require("security_group_id")], assignPublicIp: true)
+        let fargate = ctx.list("fargate_subnet_ids")
+        return NetworkConfiguration(subnets: fargate.isEmpty ? ctx.list("subnet_ids") : fargate,
+                                    securityGroups: [try ctx.require("security_group_id")], assignPublicIp: true)
     }
 
-    /// ECS answers capacity problems as `failures`, not errors: worth another try later.
-    private static func runTaskFailure(_ result: RunTaskResult, what: String) -> Error {
+    /// ECS answers capacity and quota problems as `failures`, not errors. The Fargate vCPU quota
+    /// fails the cluster, saying how to raise it; no capacity now waits and tries again, backing
+    /// off, up to the step's deadline; anything else is retried with backoff.
+    private static func runTaskFailure(_ result: RunTaskResult, what: String, spot: Bool, region: String) -> Error {
         let reasons = result.failures.map { "\($0.reason ?? "?")\($0.detail.map { " (\($0))" } ?? "")" }.joined(separator: "; ")
-        return RetryableStepError("ECS could not start \(what): \(reasons.isEmpty ? "no reason given" : reasons)")
+        let detail = "ECS could not start \(what): \(reasons.isEmpty ? "no reason given" : reasons)"
+        let causes = result.failures.map { $0.cause(spot: spot) }
+        if let quota = causes.lazy.compactMap({ cause -> AWSQuota? in if case .quota(let quota) = cause { quota } else { nil } }).first {
+            return StepFailure.quota(quota, region: region, detail: detail)
+        }
+        if !causes.isEmpty, causes.allSatisfy({ $0 == .capacity(.fargate) }) {
+            return StepPending("Fargate capacity for \(what)",
+                               retry: .init(type: "retry", message: "\(detail); retrying with backoff", data: ["cause": "capacity"]))
+        }
+        return RetryableStepError(detail)
     }
 }

@@ -10,6 +10,7 @@ enum ECSTeardownPlan {
     static func steps(cluster: Cluster) -> [Step] {
         let startedBy = ECSNames.startedBy(cluster: cluster.id)
         return [
+            ClusterTeardown.settleStep,
             Step("delete.stop_tasks", .check) { ctx in
                 guard let ecsCluster = ctx.outputs["ecs_cluster"] else { return .done([:]) }
                 let arns = try tolerate([.notFound], { try ctx.aws.listTasks(cluster: ecsCluster, startedBy: startedBy) }) ?? []

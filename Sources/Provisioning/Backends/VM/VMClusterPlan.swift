@@ -14,8 +14,15 @@ enum VMClusterPlan {
             Step("instance_types", .check) { ctx in
                 let worker = try VMInstances.workerType(spec)
                 let scheduler = try VMInstances.schedulerType(spec)
-                try VMInstances.check(worker: worker, scheduler: scheduler, spec: spec, region: cluster.region, aws: ctx.aws)
-                return .done(["worker_instance_type": worker, "scheduler_instance_type": scheduler])
+                // The network's subnets, zone by zone; each type goes only where its zone offers it.
+                let subnets = Array(zip(ctx.list("zones"), ctx.list("subnet_ids")))
+                let offered = try VMInstances.check(worker: worker, scheduler: scheduler, spec: spec, region: cluster.region,
+                                                    zones: subnets.map(\.0), aws: ctx.aws)
+                let subnetsOffering = { (type: String) in
+                    subnets.filter { offered[type]?.contains($0.0) == true }.map { "\($0.0)=\($0.1)" }.joined(separator: ",")
+                }
+                return .done(["worker_instance_type": worker, "scheduler_instance_type": scheduler,
+                              "worker_zone_subnets": subnetsOffering(worker), "scheduler_zone_subnets": subnetsOffering(scheduler)])
             },
             Step("images", .check) { ctx in
                 if let image = spec.image { return .done(["scheduler_image_id": image, "worker_image_id": image]) }
@@ -27,12 +34,15 @@ enum VMClusterPlan {
                 if ctx.resumed, let found = try adopt(ctx, liveStates: liveStates).first {
                     return .done(["scheduler_instance_id": found.instanceId])
                 }
-                let instances = try ctx.aws.runInstances(RunInstancesRequest(
-                    imageId: try ctx.require("scheduler_image_id"), instanceType: try ctx.require("scheduler_instance_type"),
-                    subnetId: ctx.list("subnet_ids").first, securityGroupIds: [try ctx.require("security_group_id")],
-                    instanceProfileArn: try ctx.require("instance_profile_arn"), userData: VMInstances.schedulerUserData(cluster: cluster),
-                    clientToken: ctx.clientToken(), tags: ctx.tags.tags(name: "\(Names.securityGroup(cluster: cluster.id))-scheduler"),
-                    shutdownBehavior: "terminate"))
+                let type = try ctx.require("scheduler_instance_type")
+                let instances = try launch(ctx, type: type, zones: "scheduler_zone_subnets", region: cluster.region) { subnet, token in
+                    RunInstancesRequest(
+                        imageId: try ctx.require("scheduler_image_id"), instanceType: type,
+                        subnetId: subnet, securityGroupIds: [try ctx.require("security_group_id")],
+                        instanceProfileArn: try ctx.require("instance_profile_arn"), userData: VMInstances.schedulerUserData(cluster: cluster),
+                        clientToken: token, tags: ctx.tags.tags(name: "\(Names.securityGroup(cluster: cluster.id))-scheduler"),
+                        shutdownBehavior: "terminate")
+                }
                 guard let instance = instances.first else { throw RetryableStepError("RunInstances started no scheduler instance") }
                 return .done(["scheduler_instance_id": instance.instanceId])
             },
@@ -59,14 +69,17 @@ enum VMClusterPlan {
                     let found = try adopt(ctx, liveStates: liveStates)
                     if found.count >= spec.workers { return .done(["worker_instance_ids": found.map(\.instanceId).joined(separator: ",")]) }
                 }
-                // One call with one token: a retry after a crash returns the instances it started.
-                let instances = try ctx.aws.runInstances(RunInstancesRequest(
-                    imageId: try ctx.require("worker_image_id"), instanceType: try ctx.require("worker_instance_type"),
-                    count: spec.workers, subnetId: ctx.list("subnet_ids").first, securityGroupIds: [try ctx.require("security_group_id")],
-                    instanceProfileArn: try ctx.require("instance_profile_arn"),
-                    userData: VMInstances.workerUserData(scheduler: try ctx.require("scheduler_address"), cluster: cluster),
-                    clientToken: ctx.clientToken(), tags: ctx.tags.tags(name: "\(Names.securityGroup(cluster: cluster.id))-worker"),
-                    spot: spec.spot == true, shutdownBehavior: "terminate"))
+                // One call (per zone) with one token: a retry after a crash returns the instances it started.
+                let type = try ctx.require("worker_instance_type")
+                let instances = try launch(ctx, type: type, zones: "worker_zone_subnets", region: cluster.region) { subnet, token in
+                    RunInstancesRequest(
+                        imageId: try ctx.require("worker_image_id"), instanceType: type,
+                        count: spec.workers, subnetId: subnet, securityGroupIds: [try ctx.require("security_group_id")],
+                        instanceProfileArn: try ctx.require("instance_profile_arn"),
+                        userData: VMInstances.workerUserData(scheduler: try ctx.require("scheduler_address"), cluster: cluster),
+                        clientToken: token, tags: ctx.tags.tags(name: "\(Names.securityGroup(cluster: cluster.id))-worker"),
+                        spot: spec.spot == true, shutdownBehavior: "terminate")
+                }
                 guard instances.count == spec.workers else {
                     throw RetryableStepError("RunInstances started \(instances.count) of \(spec.workers) workers")
                 }
@@ -89,6 +102,41 @@ enum VMClusterPlan {
                 return .done(["workers_running": "\(ids.count)"])
             },
         ]
+    }
+
+    /// Launches in the first zone (of the output `zones`: `zone=subnet` pairs offering the type, in
+    /// the network's order) that has capacity: `InsufficientInstanceCapacity` or `Unsupported`
+    /// moves on to the next zone; when every zone refused, the step waits and tries again,
+    /// backing off, up to its deadline. A vCPU quota fails the cluster, naming it. Each zone has
+    /// its own client token (the first zone the step's own), so every retry in a zone after a
+    /// lost answer or a crash returns what the first call started there.
+    private static func launch(_ ctx: StepContext, type: String, zones key: String, region: String,
+                               _ request: (_ subnet: String, _ token: String) throws -> RunInstancesRequest) throws -> [Instance] {
+        var zones = ctx.list(key).map { pair in (zone: String(pair.prefix { $0 != "=" }), subnet: String(pair.drop { $0 != "=" }.dropFirst())) }
+        // A cluster whose types were checked before zones were recorded: the first subnet, as then.
+        if ctx.outputs[key] == nil, let first = ctx.list("subnet_ids").first { zones = [(zone: "the first zone", subnet: first)] }
+        guard !zones.isEmpty else { throw StepFailure("internal: no zone of the network offers \(type)") }
+        var refused: [String] = []
+        for (index, zone) in zones.enumerated() {
+            do {
+                return try ctx.aws.runInstances(request(zone.subnet, index == 0 ? ctx.clientToken() : ctx.clientToken("zone-\(zone.zone)")))
+            } catch let error as AWSError {
+                switch error.cause(instanceType: type) {
+                case .capacity(.instanceType), .capacity(.unsupportedInZone):
+                    refused.append("\(zone.zone) (\(error.code))")
+                    ctx.logger.info("no capacity for the instance type in a zone; trying the next", metadata: [
+                        "instance_type": "\(type)", "zone": "\(zone.zone)", "aws_code": "\(error.code)"])
+                case .quota(let quota):
+                    throw StepFailure.quota(quota, region: region, detail: "\(error.code): \(error.message)")
+                default:
+                    throw error
+                }
+            }
+        }
+        throw StepPending("capacity for \(type) in \(zones.map(\.zone).joined(separator: ", "))",
+                          retry: .init(type: "retry",
+                                       message: "\(ctx.step): no capacity for \(type) in any zone that offers it: \(refused.joined(separator: ", ")); retrying with backoff",
+                                       data: ["cause": "capacity", "instance_type": type]))
     }
 
     /// Instances a crashed attempt of this step launched (by the step's tags).

@@ -35,9 +35,11 @@ enum VMInstances {
     }
 
     /// Checks through DescribeInstanceTypes and DescribeInstanceTypeOfferings that the types
-    /// exist, are offered in the region, and that GPU workers get exactly one GPU (and no
-    /// worker gets several).
-    static func check(worker: String, scheduler: String, spec: ClusterSpec, region: String, aws: AWSClient) throws {
+    /// exist, are offered in at least one of `zones` (offerings differ per zone, not only per
+    /// region), and that GPU workers get exactly one GPU (and no worker gets several). Returns
+    /// the zones of `zones` that offer each type.
+    static func check(worker: String, scheduler: String, spec: ClusterSpec, region: String, zones: [String],
+                      aws: AWSClient) throws -> [String: Set<String>] {
         let types = Array(Set([worker, scheduler]))
         let infos: [InstanceTypeInfo]
         // (A Result rather than do/catch-where: Swift 6.3 crashes compiling the latter on typed throws.)
@@ -50,10 +52,13 @@ enum VMInstances {
         for type in types where !infos.contains(where: { $0.instanceType == type }) {
             throw StepFailure("instance type \(type) does not exist")
         }
-        let offered = Set(try aws.describeInstanceTypeOfferings(locationType: "region", filters: [EC2Filter("instance-type", types)])
-            .map(\.instanceType))
-        for type in types where !offered.contains(type) {
-            throw StepFailure("instance type \(type) is not offered in \(region); pick another type or region")
+        var offered: [String: Set<String>] = [:]
+        for offering in try aws.describeInstanceTypeOfferings(locationType: "availability-zone", filters: [EC2Filter("instance-type", types)])
+            where zones.contains(offering.location) {
+            offered[offering.instanceType, default: []].insert(offering.location)
+        }
+        for type in types where offered[type, default: []].isEmpty {
+            throw StepFailure("instance type \(type) is not offered in \(region) (zones \(zones.joined(separator: ", "))); pick another type or region")
         }
         // The default images are x86_64: an Arm type needs an Arm image named in the spec.
         if spec.image == nil, let arm = infos.first(where: { !$0.architectures.isEmpty && !$0.architectures.contains("x86_64") }) {
@@ -66,6 +71,7 @@ enum VMInstances {
         if spec.workerGpus > 0 && workerInfo.gpus != 1 {
             throw StepFailure("worker_gpus is 1 but \(worker) has no GPU: pick a type with exactly one GPU, such as \(defaultGPUType)")
         }
+        return offered
     }
 
     /// The newest Amazon Linux 2023 image in the region (for GPU workers, the ECS GPU-optimized

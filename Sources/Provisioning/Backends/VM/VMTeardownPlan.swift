@@ -8,6 +8,7 @@ enum VMTeardownPlan {
         let filters = [EC2Filter.tag(Tags.cluster, cluster.id.uuidString.lowercased()), EC2Filter.tag(Tags.managed, "true"),
                        EC2Filter("instance-state-name", ["pending", "running", "stopping", "stopped", "shutting-down"])]
         return [
+            ClusterTeardown.settleStep,
             Step("delete.terminate_instances", .check) { ctx in
                 let ids = try ctx.aws.describeInstances(filters: filters).filter { $0.state != "shutting-down" }.map(\.instanceId)
                 for chunk in ids.chunks(of: 500) {
