@@ -19,7 +19,7 @@ extension WorkerPool {
             busy -= 1
             // Only the shutdown drain waits on `state` for this; the producer hears it through its
             // pipe, at once unless it is gathering freed slots and others are still busy.
-            if stopping { state.broadcast() }
+            if lifecycle == .draining { state.broadcast() }
             let wake = !gathering || busy == 0
             state.unlock()
             if abandoned { logStateChange("job attempt abandoned: lease lost", job: context.job, state: .running) }
