@@ -34,8 +34,10 @@ enum QueueSQL {
     ///   and updated by primary key (`id = any(array)`: a join could be planned as a hash join
     ///   over the table).
     /// With any tenant cap set, `heads` is empty and `berth.pick_capped_jobs` picks instead, in
-    /// the same statement; `claimedCTE` claims what either picked. Run with `session` settings:
-    /// the plan is made once per session.
+    /// the same statement; `claimedCTE` claims what either picked. (The function's statements see
+    /// jobs enqueued after this statement began, which its update does not: such a job is picked
+    /// but stays queued, for the next claim.) Run with `session` settings: the plan is made once
+    /// per session.
     static let claim = SQL("queue_claim", """
         with recursive heads as (
             (select j.tenant, j.priority, j.run_at, j.id from berth.jobs j
@@ -75,18 +77,16 @@ enum QueueSQL {
                    end as n
               from ready r
         ),
-        uncapped as (
-            select array_agg(c.id) as ids from shares s cross join lateral (
+        picked as (
+            select coalesce(array_agg(c.id),
+                            (select berth.pick_capped_jobs($2::integer) where exists (select from berth.queue_tenant_limits))) as ids
+              from shares s cross join lateral (
                 select j.id from berth.jobs j
                  where j.state = 'queued' and j.tenant = s.tenant and j.run_at <= now()
                    and (j.priority, j.run_at, j.id) >= (s.priority, s.run_at, s.id)
                  order by j.priority, j.run_at, j.id
                  limit s.n
                  for update skip locked) c
-        ),
-        picked as (
-            select coalesce((select u.ids from uncapped u),
-                            (select berth.pick_capped_jobs($2::integer) where exists (select from berth.queue_tenant_limits))) as ids
         ),
         \(claimedCTE)
         select * from claimed
