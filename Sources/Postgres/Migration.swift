@@ -5,11 +5,14 @@ public struct Migration: Sendable, Equatable {
     public let version: Int
     public let name: String
     public let sql: String
+    /// The file it came from, for messages (`0001_queue.sql`).
+    public let file: String
 
-    public init(version: Int, name: String, sql: String) {
+    public init(version: Int, name: String, sql: String, file: String? = nil) {
         self.version = version
         self.name = name
         self.sql = sql
+        self.file = file ?? String(format: "%04d_%@.sql", version, name)
     }
 
     /// Reads every `NNNN_name.sql` in `directory`, sorted by version. Two files with the same
@@ -25,7 +28,7 @@ public struct Migration: Sendable, Equatable {
                                     message: "\(file): migration files are named NNNN_name.sql with a positive number")
             }
             let sql = try String(contentsOf: directory.appendingPathComponent(file), encoding: .utf8)
-            result.append(Migration(version: version, name: parts.count > 1 ? String(parts[1]) : stem, sql: sql))
+            result.append(Migration(version: version, name: parts.count > 1 ? String(parts[1]) : stem, sql: sql, file: file))
         }
         result.sort { $0.version < $1.version }
         for (a, b) in zip(result, result.dropFirst()) where a.version == b.version {

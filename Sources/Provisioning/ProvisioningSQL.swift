@@ -1,6 +1,10 @@
 import Postgres
 
 /// Every statement the Provisioning module runs, in one place. Values are `$n` binds only.
+///
+/// What touches the queue goes through its SQL functions (migration 0004): jobs are enqueued by
+/// `berth.enqueue_job` and every write a running job makes is fenced by
+/// `berth.job_holds_lease`. Reading a job's state from `berth.jobs` is fine; writing it is not.
 enum ProvisioningSQL {
     // MARK: tenants
 
@@ -35,13 +39,14 @@ enum ProvisioningSQL {
     /// account check and the update.
     static let lockTenantAccount = SQL("prov_lock_tenant_account", "select aws_account_id from berth.tenants where id = $1 for update")
 
-    /// What lives in the tenant's AWS account: clusters not `stopped`, and network jobs in flight.
+    /// What lives in the tenant's AWS account: clusters not `stopped`, and network jobs (kind
+    /// `$2`) in flight.
     static let liveClustersOfTenant = SQL("prov_live_clusters_of_tenant", """
         select name, state from berth.clusters where tenant_id = $1 and state <> 'stopped' order by name
         """)
     static let networkJobsInFlight = SQL("prov_network_jobs_in_flight", """
         select count(*) as n from berth.jobs
-         where kind = 'network.ensure' and state in ('queued', 'running') and args ->> 'tenant_id' = $1::uuid::text
+         where kind = $2 and state in ('queued', 'running') and args ->> 'tenant_id' = $1::uuid::text
         """)
 
     /// The tenant moves to another AWS account: its networks and the checkpoints of its IAM and
@@ -120,23 +125,23 @@ enum ProvisioningSQL {
         """)
 
     /// Moves a cluster the user still wants to another state, with an event, fenced on the
-    /// job's lease. `$5`: only when the cluster is in one of these states.
+    /// lease of job `$2` (token `$3`). `$5`: only when the cluster is in one of these states.
     static let setClusterState = SQL("prov_set_cluster_state", """
         with lease as (
-            select 1 from berth.jobs where id = $2::bigint and lease_token = $3::uuid and state = 'running'
+            select berth.job_holds_lease($2::bigint, $3::uuid) as held
         ), changed as (
             update berth.clusters c
                set state = $4::text, error = $6::text, scheduler_address = $7::text, scheduler_public_address = $8::text,
                    updated_at = now()
               from lease
-             where c.id = $1::uuid and c.state = any ($5::text[]) and ($11::text is null or c.desired = $11::text)
+             where lease.held and c.id = $1::uuid and c.state = any ($5::text[]) and ($11::text is null or c.desired = $11::text)
             returning c.*
         ), event as (
             insert into berth.events (tenant, cluster_id, cluster_name, job_id, type, state, message, data)
             select tenant, id, name, $2::bigint, 'state', state, $9::text, coalesce($10::jsonb, '{}') from changed
             returning id
         )
-        select (select count(*) from changed) as changed, (select count(*) from lease) as held
+        select (select count(*) from changed) as changed, (select held from lease) as held
         """)
 
     // MARK: networks
@@ -148,33 +153,33 @@ enum ProvisioningSQL {
 
     static let network = SQL("prov_network", "select state, outputs, error, job_id from berth.networks where tenant_id = $1 and region = $2")
 
-    /// One network job per (tenant, region): the unique key makes the fifty clusters that ask
-    /// at once share one job, and none is added once the network is ready (the job marks it
-    /// ready before it finishes, so there is no window between the two). A network in `error`
-    /// gets another try.
+    /// One network job (kind `$4`) per (tenant, region): the unique key makes the fifty
+    /// clusters that ask at once share one job, and none is added once the network is ready
+    /// (the job marks it ready before it finishes, so there is no window between the two). A
+    /// network in `error` gets another try. The final select reads `job`, so the enqueue runs
+    /// whether or not the network's row is there to update.
     static let enqueueNetworkJob = SQL("prov_enqueue_network_job", """
         with job as (
-            insert into berth.jobs (kind, tenant, args, priority, unique_key, max_attempts)
-            select 'network.ensure', $3, jsonb_build_object('tenant_id', $1::uuid::text, 'region', $2::text), 0,
-                   'network:' || $1::uuid::text || ':' || $2::text, 25
+            select berth.enqueue_job($4::text, $3::text, jsonb_build_object('tenant_id', $1::uuid::text, 'region', $2::text),
+                                     p_priority => 0, p_max_attempts => 25,
+                                     p_unique_key => 'network:' || $1::uuid::text || ':' || $2::text) as id
              where not exists (select 1 from berth.networks where tenant_id = $1::uuid and region = $2::text and state = 'ready')
-            on conflict (unique_key) where state in ('queued', 'running') do nothing
-            returning id
+        ), updated as (
+            update berth.networks n
+               set job_id = coalesce((select id from job), n.job_id),
+                   state = case when n.state = 'error' then 'creating' else n.state end,
+                   error = case when n.state = 'error' then null else n.error end,
+                   updated_at = now()
+             where n.tenant_id = $1::uuid and n.region = $2::text
+            returning n.job_id
         )
-        update berth.networks n
-           set job_id = coalesce((select id from job), n.job_id),
-               state = case when n.state = 'error' then 'creating' else n.state end,
-               error = case when n.state = 'error' then null else n.error end,
-               updated_at = now()
-         where n.tenant_id = $1::uuid and n.region = $2::text
-        returning n.job_id
+        select (select id from job) as enqueued, (select job_id from updated) as job_id
         """)
 
     /// Fenced on the network job's lease: a rescued job's late worker changes nothing.
     static let finishNetwork = SQL("prov_finish_network", """
         update berth.networks set state = $3::text, outputs = $4::jsonb, error = $5::text, updated_at = now()
-         where tenant_id = $1::uuid and region = $2::text
-           and exists (select 1 from berth.jobs where id = $6::bigint and lease_token = $7::uuid and state = 'running')
+         where tenant_id = $1::uuid and region = $2::text and berth.job_holds_lease($6::bigint, $7::uuid)
         """)
 
     // MARK: VPC networks (shared by managed tenants, or an own-account tenant's)
@@ -229,12 +234,10 @@ enum ProvisioningSQL {
     /// Writes a step's checkpoint, fenced on the job's lease: a rescued job's first, late
     /// worker writes nothing. The event goes in the same transaction (statement).
     static let writeCheckpoint = SQL("prov_write_checkpoint", """
-        with lease as (
-            select 1 from berth.jobs where id = $5::bigint and lease_token = $6::uuid and state = 'running'
-        ), written as (
+        with written as (
             insert into berth.steps as s (scope, step, state, generation, client_token, outputs, job_id, waiting_since)
             select $1::text, $2::text, $3::text, $4::integer, $7::text, coalesce($8::jsonb, '{}'), $5::bigint, $9::timestamptz
-              from lease
+             where berth.job_holds_lease($5::bigint, $6::uuid)
             on conflict (scope, step) do update
                set state = excluded.state, generation = excluded.generation,
                    client_token = coalesce(excluded.client_token, s.client_token),

@@ -41,19 +41,15 @@ public struct JobQueue {
         }
     }
 
-    /// Enqueues `count` copies of `job` in one statement (one NOTIFY). With a unique key and an
-    /// active job holding it, nothing is inserted and the existing job's id is returned.
+    /// Enqueues `count` copies of `job` in one statement (one NOTIFY). One job goes through
+    /// `berth.enqueue_job`, as the SQL API's and provisioning's do: with a unique key that an
+    /// active job holds, nothing is inserted and that job's id is returned.
     @discardableResult
     public func enqueue(_ job: NewJob, count: Int = 1) throws -> [Int64] {
         try job.validate(count: count)
-        let rows = try connection.query(QueueSQL.enqueue, [
-            job.kind, job.tenant, job.args, job.priority, job.runAt, job.maxAttempts, job.uniqueKey, count,
-        ])
-        if !rows.isEmpty { return try rows.map { try $0.decode("id") } }
-        guard let key = job.uniqueKey else { return [] }
-        // The key is held by an active job; report it (it may have just finished: then retry once).
-        if let row = try connection.queryRow(QueueSQL.activeByUniqueKey, [key]) { return [try row.decode("id")] }
-        return try enqueue(job, count: count)
+        let binds: [any PostgresEncodable] = [job.kind, job.tenant, job.args, job.priority, job.runAt, job.maxAttempts, job.uniqueKey]
+        if count == 1 { return try connection.query(QueueSQL.enqueueOne, binds).map { try $0.decode("id") } }
+        return try connection.query(QueueSQL.enqueue, binds + [count]).map { try $0.decode("id") }
     }
 
     /// Claims up to `limit` ready jobs for `worker`, fairly across tenants (see `QueueSQL.claim`).
@@ -174,7 +170,7 @@ public struct JobQueue {
 
     /// Returns up to `limit` jobs with expired leases to the queue (or ends them).
     public func rescue(limit: Int = 1000) throws -> [Rescued] {
-        try connection.query(QueueSQL.rescue, [limit]).map { row in
+        try connection.query(QueueSQL.rescue, [limit, Self.notifyChannel]).map { row in
             Rescued(id: try row.decode("id"), kind: try row.decode("kind"), tenant: try row.decode("tenant"),
                     attempt: try row.decode("attempt"), state: try JobState(stored: try row.decode("state"), operation: QueueSQL.rescue.name))
         }
@@ -183,8 +179,8 @@ public struct JobQueue {
     /// Cancels a job: a queued one ends `cancelled` now; a running one is asked to stop and sees
     /// it at its next checkpoint. Returns the job's state after the call.
     public func cancel(id: Int64) throws -> JobState {
-        if let row = try connection.queryRow(QueueSQL.cancel, [id]) {
-            return try JobState(stored: try row.decode("state"), operation: QueueSQL.cancel.name)
+        if let state: String = try connection.queryRow(QueueSQL.cancel, [id])?.decodeIfPresent("state") {
+            return try JobState(stored: state, operation: QueueSQL.cancel.name)
         }
         guard let job = try get(id: id) else { throw QueueError.notFound(id) }
         throw QueueError.invalid("job \(id) is \(job.state.rawValue): only queued or running jobs can be cancelled")
@@ -194,7 +190,7 @@ public struct JobQueue {
     /// if it had used them all.
     public func retry(id: Int64) throws {
         do {
-            if try connection.queryRow(QueueSQL.retry, [id]) != nil { return }
+            if try connection.queryRow(QueueSQL.retry, [id, Self.notifyChannel]) != nil { return }
         } catch let error as PostgresError where error.isUniqueViolation {
             throw QueueError.invalid("job \(id) cannot be retried: another active job holds its unique key")
         }
@@ -246,8 +242,11 @@ public struct JobQueue {
     }
 
     /// NOTIFY channels: new work (enqueue, retry, rescue) and cancel requests (payload: job id).
-    static let notifyChannel = "berth_jobs"
-    static let cancelChannel = "berth_job_cancel"
+    /// In SQL each is named by one function: `berth.jobs_notify` (the trigger on enqueues) and
+    /// `berth.request_job_cancel`; the queue's own statements that notify take these as binds.
+    /// `ChannelTests` checks that the two agree.
+    public static let notifyChannel = "berth_jobs"
+    public static let cancelChannel = "berth_job_cancel"
 }
 
 /// Bad requests to the queue: a message that says what is allowed.

@@ -1,17 +1,26 @@
 import Postgres
 
 /// Every statement the queue runs, in one place. Values are `$n` binds only.
+///
+/// The queue's SQL functions (migration 0004) are what other modules call: `berth.enqueue_job`,
+/// `berth.job_holds_lease`, `berth.request_job_cancel`. The statements that end a job
+/// (`complete`, `rescue`, `cancel`) fire the triggers other modules keep on `berth.jobs`, in the
+/// same transaction: provisioning's `jobs_cluster_create_changed` and `jobs_cluster_delete_failed`
+/// (migrations 0002 and 0003) move the job's cluster (docs/architecture.md, "The seams").
 enum QueueSQL {
+    /// One job, through the queue's SQL function (a unique key held by an active job returns
+    /// that job's id).
+    static let enqueueOne = SQL("queue_enqueue_one", """
+        select berth.enqueue_job($1, $2, $3::jsonb, $4, $5::timestamptz, $6, $7) as id
+        """)
+
+    /// `$8` copies of one job in one statement (one NOTIFY): bulk enqueues, never with a unique key.
     static let enqueue = SQL("queue_enqueue", """
         insert into berth.jobs (kind, tenant, args, priority, run_at, max_attempts, unique_key)
         select $1, $2, $3::jsonb, $4, coalesce($5::timestamptz, now()), $6, $7
           from generate_series(1, $8)
         on conflict (unique_key) where state in ('queued', 'running') do nothing
         returning id
-        """)
-
-    static let activeByUniqueKey = SQL("queue_active_by_unique_key", """
-        select id from berth.jobs where unique_key = $1 and state in ('queued', 'running')
         """)
 
     /// Claims up to $2 ready jobs for worker $1 with a lease of $3 ms, fairly across tenants,
@@ -24,8 +33,11 @@ enum QueueSQL {
     ///   before it are claimed jobs vacuum has not removed yet, which a drain would walk again),
     ///   and updated by primary key (`id = any(array)`: a join could be planned as a hash join
     ///   over the table).
-    /// With any tenant cap set, the capped claim `berth.claim_jobs` runs instead, in the same
-    /// statement. Run with `session` settings: the plan is made once per session.
+    /// With any tenant cap set, `heads` is empty and `berth.pick_capped_jobs` picks instead, in
+    /// the same statement; `claimedCTE` claims what either picked. (The function's statements see
+    /// jobs enqueued after this statement began, which its update does not: such a job is picked
+    /// but stays queued, for the next claim.) Run with `session` settings: the plan is made once
+    /// per session.
     static let claim = SQL("queue_claim", """
         with recursive heads as (
             (select j.tenant, j.priority, j.run_at, j.id from berth.jobs j
@@ -66,7 +78,9 @@ enum QueueSQL {
               from ready r
         ),
         picked as (
-            select array_agg(c.id) as ids from shares s cross join lateral (
+            select coalesce(array_agg(c.id),
+                            (select berth.pick_capped_jobs($2::integer) where exists (select from berth.queue_tenant_limits))) as ids
+              from shares s cross join lateral (
                 select j.id from berth.jobs j
                  where j.state = 'queued' and j.tenant = s.tenant and j.run_at <= now()
                    and (j.priority, j.run_at, j.id) >= (s.priority, s.run_at, s.id)
@@ -76,11 +90,6 @@ enum QueueSQL {
         ),
         \(claimedCTE)
         select * from claimed
-        union all
-        select f.id, f.kind, f.tenant, f.args, f.state, f.priority, f.run_at, f.attempt, f.max_attempts, f.snoozes,
-               f.lease_token, f.cancel_requested
-          from berth.claim_jobs($1::text, $2::integer, $3::integer) f
-         where exists (select from berth.queue_tenant_limits)
         """)
 
     /// The claim while tenant $4 has the queue to itself: up to $2 of its ready jobs, without
@@ -105,9 +114,9 @@ enum QueueSQL {
         select * from claimed
         """)
 
-    /// The last step of both claims: the picked rows (`picked.ids`) become running, with a
-    /// lease for worker $1 of $3 ms; only the columns a handler needs come back (each column
-    /// of each row is turned into text by the server).
+    /// The last step of both claims, and the only statement that claims: the picked rows
+    /// (`picked.ids`) become running, with a lease for worker $1 of $3 ms; only the columns a
+    /// handler needs come back (each column of each row is turned into text by the server).
     private static let claimedCTE = """
         claimed as (
             update berth.jobs j
@@ -135,7 +144,8 @@ enum QueueSQL {
     ]
 
     /// Writes a batch of finished attempts, each fenced on its lease token: a job that was
-    /// rescued (and maybe claimed again) is not touched by its first, late worker. A row has a
+    /// rescued (and maybe claimed again) is not touched by its first, late worker. Ends jobs:
+    /// other modules' triggers on `berth.jobs` react in this statement (see the top). A row has a
     /// lease token exactly while it runs (a table check), so the token match is the whole
     /// fence. No `state = 'running'` here: with it, the planner may scan the running-jobs
     /// index, which holds a dead entry for every job claimed since the last vacuum; the
@@ -187,7 +197,9 @@ enum QueueSQL {
     static let synchronousCommit = SQL("queue_synchronous_commit", "select current_setting('synchronous_commit') as setting")
 
     /// Returns jobs whose lease expired (their worker died or hung) to the queue, or ends them
-    /// when out of attempts or cancelled, recording why in the error history.
+    /// when out of attempts or cancelled, recording why in the error history. Ends jobs: other
+    /// modules' triggers on `berth.jobs` react in this statement (see the top). `$2`: the
+    /// channel of new work (`JobQueue.notifyChannel`).
     static let rescue = SQL("queue_rescue", """
         with expired as (
             select id from berth.jobs
@@ -210,28 +222,19 @@ enum QueueSQL {
              where j.id = expired.id
             returning j.id, j.kind, j.tenant, j.attempt, j.state
         )
-        select r.*, pg_notify('berth_jobs', '') as notified from rescued r
+        select r.*, pg_notify($2, '') as notified from rescued r
         """)
 
     private static let rescuedState = """
         (case when j.cancel_requested then 'cancelled' when j.attempt >= j.max_attempts then 'failed' else 'queued' end)
         """
 
-    static let cancel = SQL("queue_cancel", """
-        with target as (
-            select id from berth.jobs where id = $1 and state in ('queued', 'running') for update
-        ), changed as (
-            update berth.jobs j
-               set state = case when j.state = 'queued' then 'cancelled' else j.state end,
-                   cancel_requested = true,
-                   finished_at = case when j.state = 'queued' then now() else j.finished_at end,
-                   updated_at = now()
-              from target where j.id = target.id
-            returning j.id, j.state
-        )
-        select c.id, c.state, pg_notify('berth_job_cancel', c.id::text) as notified from changed c
-        """)
+    /// The queue's one cancel, `berth.request_job_cancel`: the job's state after it, null when
+    /// the job is neither queued nor running. Ends a queued job, and provisioning's trigger
+    /// reacts to a running create's cancel request (see the top).
+    static let cancel = SQL("queue_cancel", "select berth.request_job_cancel($1) as state")
 
+    /// `$2`: the channel of new work (`JobQueue.notifyChannel`).
     static let retry = SQL("queue_retry", """
         with changed as (
             update berth.jobs
@@ -240,7 +243,7 @@ enum QueueSQL {
              where id = $1 and state in ('failed', 'cancelled', 'succeeded', 'queued')
             returning id, state
         )
-        select c.id, c.state, pg_notify('berth_jobs', '') as notified from changed c
+        select c.id, c.state, pg_notify($2, '') as notified from changed c
         """)
 
     /// One vacuum of the jobs table at a time across processes (a session-level advisory lock,

@@ -13,12 +13,12 @@ extension WorkerPool {
         var failures = 0
         while true {
             state.lock()
-            while pendingCompletions.isEmpty && !completerStopping {
+            while pendingCompletions.isEmpty && lifecycle < .finishing {
                 completerIdle = true
                 state.wait()
                 completerIdle = false
             }
-            if pendingCompletions.isEmpty && completerStopping { state.unlock(); break }
+            if pendingCompletions.isEmpty && lifecycle == .finishing { state.unlock(); break }
             let batch = pendingCompletions
             pendingCompletions.removeAll(keepingCapacity: true)
             state.unlock()
@@ -36,7 +36,7 @@ extension WorkerPool {
                     // outcomes are safe: once one has waited a lease, its job is no longer
                     // heartbeated, and any process's rescuer requeues it.
                     if failures == 1 { setOutcomesBlocked(true) }
-                    if completerStoppingNow() && failures >= 3 {
+                    if isFinishing() && failures >= 3 {
                         logger.error("completer giving up on a batch at shutdown", metadata: ["jobs": "\(batch.count)", "error": "\(error)"])
                         state.lock(); for completion in batch { forgetLocked(completion.job.id, token: completion.leaseToken) }; state.unlock()
                         break
@@ -56,10 +56,6 @@ extension WorkerPool {
         if !blocked { requestClaim() }
     }
 
-    private func completerStoppingNow() -> Bool {
-        state.lock(); defer { state.unlock() }
-        return completerStopping
-    }
 
     private func recordWritten(_ batch: [Completion], _ written: [JobQueue.Written]) {
         var byID: [Int64: JobQueue.Written] = [:]

@@ -23,7 +23,7 @@ extension WorkerPool {
             jobSeconds = jobSeconds.isFinite ? jobSeconds + (ran - jobSeconds) / 8 : ran
             // Only the shutdown drain waits on `state` for this; the producer hears it through its
             // pipe, at once unless it is gathering freed slots or has jobs claimed ahead waiting.
-            if stopping { state.broadcast() }
+            if lifecycle == .draining { state.broadcast() }
             let wake = busy <= wakeProducerAtBusy
             state.unlock()
             if abandoned { logStateChange("job attempt abandoned: lease lost", job: context.job, state: .running) }

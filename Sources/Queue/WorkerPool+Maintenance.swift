@@ -10,11 +10,11 @@ extension WorkerPool {
         var nextRescue = Date()
         while true {
             maintenanceWake.lock()
-            while !isMaintenanceStopping() && Date() < min(nextHeartbeat, nextRescue) && !isVacuumDue() && !hasCancelChecks() {
+            while !isFinishing() && Date() < min(nextHeartbeat, nextRescue) && !isVacuumDue() && !hasCancelChecks() {
                 _ = maintenanceWake.wait(until: min(nextHeartbeat, nextRescue))
             }
             maintenanceWake.unlock()
-            if isMaintenanceStopping() { break }
+            if isFinishing() { break }
             // The vacuum has its own connection: it does not wait for this one.
             if isVacuumDue() { startVacuum() }
             do {
@@ -106,11 +106,6 @@ extension WorkerPool {
 
     /// A vacuum of a big table may take minutes; it runs on a thread nothing waits for.
     static let vacuumStatementTimeout = 600.0
-
-    private func isMaintenanceStopping() -> Bool {
-        state.lock(); defer { state.unlock() }
-        return maintenanceStopping
-    }
 
     private func heartbeat(_ queue: JobQueue) throws {
         let now = Monotonic.now()

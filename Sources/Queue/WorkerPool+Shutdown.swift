@@ -2,19 +2,21 @@ import Foundation
 import Postgres
 
 extension WorkerPool {
-    /// After the producer stopped: let the jobs this process claimed finish within the grace
-    /// period, release what is left to the queue, flush outcomes, stop the helpers.
+    /// After the producer stopped (`draining`): lets the jobs this process claimed finish within
+    /// the grace period, then (`releasing`) releases what is left to the queue, and
+    /// (`finishing`) flushes outcomes and stops the completer and the maintenance thread.
     func drain() {
         // A claimed job waits in the channel only for the moment a free thread needs to take it,
         // and the database already shows it running: it gets the grace period like the others.
         let deadline = Date().addingTimeInterval(config.gracePeriod)
         state.lock()
-        while busy > 0 && !graceCutShort && Date() < deadline { _ = state.wait(until: deadline) }
+        while busy > 0 && lifecycle == .draining && Date() < deadline { _ = state.wait(until: deadline) }
+        advanceLocked(to: .releasing)
         state.unlock()
 
-        // Past the grace period (or cut short): every held job not yet finished, whether a
-        // thread took it or not, is released. A handler still running is told to stop; its
-        // outcome is fenced out. Finished ones (outcome submitted) are skipped by `markFinished`.
+        // Every held job not yet finished, whether a thread took it or not, is released. A
+        // handler still running is told to stop; its outcome, should it still come, is not
+        // written (`markFinished` refuses it), and one that finished first is skipped here.
         let untaken = channel.close()
         state.lock()
         busy -= untaken.count
@@ -26,14 +28,14 @@ extension WorkerPool {
         }
 
         state.lock()
-        completerStopping = true
-        maintenanceStopping = true
+        advanceLocked(to: .finishing)
         state.broadcast()
         state.unlock()
         maintenanceWake.lock(); maintenanceWake.broadcast(); maintenanceWake.unlock()
-        // Worker threads still inside a handler are abandoned (their outcome is fenced out);
-        // wait only for the completer and maintenance threads, which finish promptly.
-        _ = finished.wait(timeout: .now() + 10)
+        // Only the completer and the maintenance thread are waited for; the completer gives up on
+        // a batch it cannot write after a few tries. A worker thread inside a handler that does
+        // not stop when interrupted is left behind: the process exits without it.
+        _ = helpersFinished.wait(timeout: .now() + 10)
         handlerPool.close()
     }
 

@@ -15,9 +15,19 @@ public final class WorkerPool: @unchecked Sendable {
 
     let channel = JobChannel()
     let producerWake = WakePipe()
+    /// The completer and the maintenance thread, which `drain()` waits for.
+    let helpersFinished = DispatchGroup()
+    /// The maintenance thread sleeps on this rather than on `state`, which is signalled for
+    /// every job: it only needs waking to stop.
+    let maintenanceWake = NSCondition()
 
-    /// Guards everything below.
+    /// Guards the variables from here to `init`. The completer waits on it for outcomes to
+    /// write, and `drain()` for busy slots to free.
     let state = NSCondition()
+    /// Where the process is in its life (see `WorkerLifecycle`).
+    var lifecycle = WorkerLifecycle.running
+    /// Claims have stopped: a stop was requested.
+    var stopping: Bool { lifecycle != .running }
     /// Jobs claimed whose outcome is not yet written (their leases are kept alive).
     var running: [Int64: JobContext] = [:]
     /// Jobs handed to worker threads and not yet finished by them.
@@ -36,9 +46,6 @@ public final class WorkerPool: @unchecked Sendable {
     var vacuumWanted: Bool {
         config.vacuumEvery > 0 && claimedSinceVacuum >= config.vacuumEvery && !vacuumRunning
     }
-    var stopping = false
-    var maintenanceStopping = false
-    var completerStopping = false
     var pendingCompletions: [Completion] = []
     /// The completer waits with nothing to write (a new outcome must wake it).
     var completerIdle = false
@@ -58,10 +65,6 @@ public final class WorkerPool: @unchecked Sendable {
     /// The earliest `run_at` of a job this process sent back to the queue: the producer looks
     /// again then rather than waiting for the next poll.
     var nextDue: Date?
-    let finished = DispatchGroup()
-    /// The maintenance thread sleeps on this rather than on `state`, which is signalled for
-    /// every job: it only needs waking to stop.
-    let maintenanceWake = NSCondition()
 
     public init(config: WorkerConfig, databaseURL: String, handlers: [String: any JobHandler], logger: Logger) throws {
         try config.validate()
@@ -84,9 +87,9 @@ public final class WorkerPool: @unchecked Sendable {
             logger.info("worker stopped", metadata: ["worker": "\(config.workerName)"])
             return
         }
-        for index in 0..<config.concurrency { spawn("berth-worker-\(index)") { self.workerLoop() } }
-        spawn("berth-completer") { self.completerLoop(connections.completer) }
-        spawn("berth-maintenance") { self.maintenanceLoop(connections.maintenance) }
+        for index in 0..<config.concurrency { spawnThread("berth-worker-\(index)") { self.workerLoop() } }
+        spawnHelper("berth-completer") { self.completerLoop(connections.completer) }
+        spawnHelper("berth-maintenance") { self.maintenanceLoop(connections.maintenance) }
         let producerDone = DispatchSemaphore(value: 0)
         spawnThread("berth-producer") {
             self.producerLoop(connections.producer)
@@ -101,16 +104,24 @@ public final class WorkerPool: @unchecked Sendable {
     /// `immediate` cuts the grace period short (a second SIGTERM).
     public func requestStop(immediate: Bool = false) {
         state.lock()
-        let first = !stopping
-        stopping = true
-        if immediate { graceCutShort = true }
+        let first = lifecycle == .running
+        advanceLocked(to: immediate ? .releasing : .draining)
         state.broadcast()
         state.unlock()
         producerWake.wake()
         if first { logger.info("worker stopping: no new claims", metadata: ["grace_seconds": "\(config.gracePeriod)"]) }
     }
 
-    var graceCutShort = false
+    /// Moves the lifecycle forward to `next` (never back). The caller holds `state`.
+    func advanceLocked(to next: WorkerLifecycle) {
+        lifecycle = max(lifecycle, next)
+    }
+
+    /// The process is finishing: the completer and the maintenance thread stop.
+    func isFinishing() -> Bool {
+        state.lock(); defer { state.unlock() }
+        return lifecycle == .finishing
+    }
 
     /// Wakes the producer to claim.
     func requestClaim() {
@@ -126,11 +137,12 @@ public final class WorkerPool: @unchecked Sendable {
         return Array(running.keys)
     }
 
-    func spawn(_ name: String, _ body: @escaping @Sendable () -> Void) {
-        finished.enter()
+    /// A thread `drain()` waits for (the completer, the maintenance thread).
+    func spawnHelper(_ name: String, _ body: @escaping @Sendable () -> Void) {
+        helpersFinished.enter()
         spawnThread(name) {
             body()
-            self.finished.leave()
+            self.helpersFinished.leave()
         }
     }
 

@@ -33,7 +33,7 @@ extension JobsCommand {
             }
             guard (1...10_000).contains(limit) else { throw UsageError("--limit must be between 1 and 10000, got \(limit)") }
             let jobs = try JobQueue(try common.connect()).list(state: filter, tenant: tenant, kind: kind, limit: limit)
-            if json { Output.json(jobs.map(Output.jobObject)); return }
+            if json { Output.json(jobs); return }
             Output.table(["ID", "KIND", "TENANT", "STATE", "ATTEMPT", "RUN AT", "LAST ERROR"], jobs.map { job in
                 [String(job.id), job.kind, job.tenant, job.state.rawValue, "\(job.attempt)/\(job.maxAttempts)",
                  Output.time(job.runAt), String((job.lastError ?? "").prefix(60))]
@@ -56,8 +56,8 @@ extension JobsCommand {
             guard let job = try JobQueue(try common.connect()).get(id: id) else {
                 throw QueueError.notFound(id)
             }
-            let object = Output.jobObject(job)
-            if json { Output.json(object); return }
+            if json { Output.json(job); return }
+            let object = Output.object(job)
             Output.fields(object, ["id", "kind", "tenant", "state", "priority", "attempt", "max_attempts", "snoozes", "run_at",
                                    "locked_by", "locked_until", "cancel_requested", "unique_key", "created_at", "attempted_at",
                                    "finished_at", "args", "output", "last_error"], width: 17)

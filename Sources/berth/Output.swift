@@ -173,20 +173,6 @@ enum Output {
         return "\(value)"
     }
 
-    static func jobObject(_ job: Job) -> [String: Any] {
-        func json(_ text: JSONText?) -> Any { (try? text?.object()) ?? NSNull() }
-        func opt(_ value: Any?) -> Any { value ?? NSNull() }
-        return [
-            "id": job.id, "kind": job.kind, "tenant": job.tenant, "args": json(job.args), "state": job.state.rawValue,
-            "priority": job.priority, "run_at": time(job.runAt), "attempt": job.attempt, "max_attempts": job.maxAttempts,
-            "snoozes": job.snoozes, "locked_by": opt(job.lockedBy), "locked_until": opt(job.lockedUntil.map(time)),
-            "cancel_requested": job.cancelRequested, "errors": json(job.errors), "last_error": opt(job.lastError),
-            "output": json(job.output), "unique_key": opt(job.uniqueKey), "created_at": opt(job.createdAt.map(time)),
-            "updated_at": opt(job.updatedAt.map(time)), "attempted_at": opt(job.attemptedAt.map(time)),
-            "finished_at": opt(job.finishedAt.map(time)),
-        ]
-    }
-
     static func eventLine(_ e: Event) -> String {
         let who = e.clusterName.map { "\(e.tenant)/\($0)" } ?? e.tenant
         let state = e.type == "state" ? " -> \(e.state ?? "?")" : ""

@@ -1,6 +1,7 @@
 import Foundation
 import Postgres
 import Provisioning
+import Queue
 import Testing
 import TestSupport
 
@@ -43,5 +44,29 @@ import TestSupport
         #expect(listed.count == 1 && Set(listed[0].keys) == Set(shown.keys))
         let tenants = try #require(try JSONText(try runBerth(["tenant", "list", "--json"], environment: env).output).object() as? [[String: Any]])
         #expect(tenants.count == 1 && Set(tenants[0].keys) == Set(tenant.keys))
+    }
+
+    /// `berth jobs list|show --json`: the columns' names (the keys `berth jobs` printed before
+    /// it went through `Job`'s Encodable), documents as JSON, times in UTC, no lease token.
+    @Test func jobsUseTheColumnsNames() throws {
+        let db = try TestDatabase.create()
+        let env = ["DATABASE_URL": db.url, "XDG_CONFIG_HOME": "/nonexistent-berth-config"]
+        let enqueued = try runBerth(["jobs", "enqueue", "noop", "--tenant", "acme", "--args", #"{"sleep_ms": 5}"#], environment: env)
+        #expect(enqueued.status == 0, "\(enqueued.output)")
+        let id = try #require(try JobQueue(try Connection(url: db.url)).list().first?.id)
+        let shown = try #require(try JSONText(try runBerth(["jobs", "show", String(id), "--json"], environment: env).output)
+            .object() as? [String: Any])
+        #expect(Set(shown.keys) == ["id", "kind", "tenant", "args", "state", "priority", "run_at", "attempt", "max_attempts", "snoozes",
+                                    "locked_by", "locked_until", "cancel_requested", "errors", "last_error", "output", "unique_key",
+                                    "created_at", "updated_at", "attempted_at", "finished_at"])
+        #expect(shown["id"] as? Int64 == id && shown["kind"] as? String == "noop" && shown["state"] as? String == "queued")
+        #expect((shown["args"] as? [String: Any])?["sleep_ms"] as? Int == 5 && (shown["errors"] as? [Any])?.isEmpty == true)
+        #expect(shown["output"] is NSNull && shown["locked_by"] is NSNull && shown["cancel_requested"] as? Bool == false)
+        #expect((shown["run_at"] as? String)?.hasSuffix("Z") == true && (shown["created_at"] as? String)?.hasSuffix("Z") == true)
+        let listed = try #require(try JSONText(try runBerth(["jobs", "list", "--json"], environment: env).output).object() as? [[String: Any]])
+        #expect(listed.count == 1 && Set(listed[0].keys) == Set(shown.keys))
+        // The text view reads the same keys.
+        let text = try runBerth(["jobs", "show", String(id)], environment: env).output
+        #expect(text.contains("kind              noop") && text.contains(#"args              {"sleep_ms":5}"#), "\(text)")
     }
 }

@@ -69,6 +69,47 @@ import TestSupport
         #expect(try connection.queryRow(SQL("m3", "select to_regclass('berth.m3') is null as gone"))?.decode("gone", as: Bool.self) == true)
     }
 
+    /// An applied migration's file must not change: the migrator names it and applies nothing.
+    @Test func anEditedMigrationIsRefused() throws {
+        let db = try emptyDatabase()
+        defer { db.drop() }
+        let connection = try Connection(url: db.url)
+        try Migrator(migrations: migrations).apply(on: connection)
+        // The checksum is the file's SHA-256, as `sha256sum` prints it.
+        let recorded = try connection.queryRow(SQL("checksum", "select checksum from berth.schema_migrations where version = 1"))?
+            .decode("checksum", as: String.self)
+        #expect(recorded == "15916f1c6bf9cfe398d046705a4711699fc51c01575593e49091d4ee75e640a8")
+
+        let edited = [Migration(version: 1, name: "one", sql: migrations[0].sql + " -- a fix", file: "0001_one.sql"), migrations[1],
+                      Migration(version: 3, name: "three", sql: "create table berth.m3 (id int);")]
+        for attempt in ["apply", "pending"] {
+            let error = try #require(throws: PostgresError.self, "\(attempt)") {
+                let migrator = Migrator(migrations: edited)
+                _ = attempt == "apply" ? try migrator.apply(on: connection) : try migrator.pending(on: connection)
+            }
+            #expect(error.message.contains("migrations/0001_one.sql has changed since it was applied"), "\(error)")
+            #expect(error.message.contains("new numbered migration"))
+        }
+        #expect(try connection.queryRow(SQL("m3", "select to_regclass('berth.m3') is null as absent"))?.decode("absent", as: Bool.self) == true)
+        // Put back as it was, the file passes again and the new one applies.
+        #expect(try Migrator(migrations: migrations + [edited[2]]).apply(on: connection).map(\.version) == [3])
+    }
+
+    /// A database migrated before checksums were kept gets them from the files on the next run;
+    /// from then on an edit is refused.
+    @Test func checksumsAreFilledInForMigrationsAppliedWithoutThem() throws {
+        let db = try emptyDatabase()
+        defer { db.drop() }
+        let connection = try Connection(url: db.url)
+        try Migrator(migrations: migrations).apply(on: connection)
+        try connection.executeScript("update berth.schema_migrations set checksum = null", operation: "test_forget_checksums")
+        #expect(try Migrator(migrations: migrations).apply(on: connection).isEmpty)
+        #expect(try connection.queryRow(SQL("unchecked", "select count(*) as n from berth.schema_migrations where checksum is null"))?
+            .decode("n", as: Int.self) == 0)
+        let edited = [migrations[0], Migration(version: 2, name: "two", sql: "create table berth.m2 (id bigint);")]
+        #expect(throws: PostgresError.self) { try Migrator(migrations: edited).apply(on: connection) }
+    }
+
     @Test func loadsNumberedFilesInOrder() throws {
         let dir = FileManager.default.temporaryDirectory.appendingPathComponent("mig-\(UUID().uuidString)")
         try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)

@@ -1,6 +1,7 @@
 import Foundation
 import Postgres
 import Provisioning
+import Queue
 import Testing
 import TestSupport
 
@@ -263,7 +264,7 @@ import TestSupport
         let w = try World()
         let role = try w.role("berth_acme", tenants: ["acme"])
         let listener = try role.connect()
-        for channel in ["berth_jobs", "berth_events", "berth_job_cancel"] { try listener.listen(channel) }
+        for channel in [JobQueue.notifyChannel, EventLog.channel, JobQueue.cancelChannel] { try listener.listen(channel) }
         _ = try w.admin.queryRow(Self.createCluster, ["globex", "secret-project", JSONText(#"{"workers": 3}"#)])
         let createJob = try w.createJob("globex", "secret-project")
         _ = try w.admin.queryRow(Self.deleteCluster, ["globex", "secret-project"])  // cancels the queued create
@@ -271,17 +272,17 @@ import TestSupport
         var received: [Postgres.Notification] = []
         try poll("a notification on every channel") {
             received += try listener.waitForNotifications(timeout: 0.2).notifications
-            return Set(received.map(\.channel)) == ["berth_jobs", "berth_events", "berth_job_cancel"]
+            return Set(received.map(\.channel)) == [JobQueue.notifyChannel, EventLog.channel, JobQueue.cancelChannel]
         }
         for notification in received {
             let idsOnly = notification.payload.allSatisfy { $0.isASCII && $0.isNumber }
             #expect(idsOnly, "\(notification.channel): \(notification.payload)")
         }
-        #expect(received.filter { $0.channel == "berth_job_cancel" }.map(\.payload) == [String(createJob)])
+        #expect(received.filter { $0.channel == JobQueue.cancelChannel }.map(\.payload) == [String(createJob)])
     }
 
-    /// Every pg_notify in the migrations and the sources sends '' or an id: a payload added
-    /// later that carries more fails here.
+    /// Every pg_notify in the migrations and the sources (on a named channel or one bound as a
+    /// parameter) sends '' or an id: a payload added later that carries more fails here.
     @Test func everyNotifyPayloadIsAnId() throws {
         let root = Project.root
         var files = try FileManager.default.contentsOfDirectory(atPath: root.appendingPathComponent("migrations").path)
@@ -290,7 +291,7 @@ import TestSupport
         while let url = sources?.nextObject() as? URL {
             if url.pathExtension == "swift" { files.append(url) }
         }
-        let call = try Regex(#"pg_notify\(\s*'([a-z_]+)'\s*,\s*([^)]*)\)"#)
+        let call = try Regex(#"pg_notify\(\s*('[a-z_]+'|\$[0-9]+)\s*,\s*([^)]*)\)"#)
         let idPayload = try Regex(#"^(''|[a-z_.]*(id|job)::(pg_catalog\.)?text)$"#)
         var calls = 0
         for file in files {

@@ -28,7 +28,7 @@ import TestSupport
         try poll(timeout: 5, "the handler to start") { handler.started == 1 }
         // The stranger can read nothing of the queue, but can notify.
         #expect(throws: PostgresError.self) { try stranger.query(SQL("test_read", "select count(*) from berth.jobs")) }
-        for _ in 0..<3 { try stranger.query(SQL("test_spoof", "select pg_notify('berth_job_cancel', $1)"), [String(id)]) }
+        for _ in 0..<3 { try stranger.query(SQL("test_spoof", "select pg_notify($1, $2)"), [JobQueue.cancelChannel, String(id)]) }
         let job = try h.waitFor(id, .succeeded, timeout: 10)
         #expect(!job.cancelRequested && job.attempt == 1)
 

@@ -184,7 +184,48 @@ import TestSupport
     }
 }
 
+/// A handler that ignores interrupts: it returns only when the test lets it.
+final class StuckJob: JobHandler, @unchecked Sendable {
+    static let kind = "stuck"
+    let started = DispatchSemaphore(value: 0)
+    let release = DispatchSemaphore(value: 0)
+    let returned = DispatchSemaphore(value: 0)
+
+    func run(_ context: JobContext) throws -> JobResult {
+        started.signal()
+        _ = release.wait(timeout: .now() + 120)
+        returned.signal()
+        return .succeeded(output: nil)
+    }
+}
+
 extension LifecycleTests {
+    /// A handler that never calls `checkpoint()` does not hold the process past its grace
+    /// period: its job is released, the process exits, and the thread is left behind.
+    @Test func aHandlerThatIgnoresInterruptsDoesNotDelayExitPastTheGracePeriod() throws {
+        let stuck = StuckJob()
+        defer { stuck.release.signal() }
+        var config = QueueHarness.fastConfig(concurrency: 2)
+        config.gracePeriod = 0.5
+        let h = try QueueHarness()
+        let pool = try h.startPool(config, handlers: [StuckJob.kind: stuck])
+        let id = try #require(try h.queue.enqueue(.init(kind: StuckJob.kind)).first)
+        #expect(stuck.started.wait(timeout: .now() + 15) == .success, "the handler did not start")
+        let asked = Date()
+        try pool.stop(timeout: 60)
+        let took = Date().timeIntervalSince(asked)
+        // The grace period, then the release written and the helpers stopped: well under a second
+        // on a quiet machine. The old drain also waited up to 10 s for the stuck thread.
+        #expect(took < config.gracePeriod + 5, "the process took \(took) s to exit with a grace period of \(config.gracePeriod) s")
+        var job = try h.job(id)
+        #expect(job.state == .queued && job.attempt == 0 && job.lastError == "released: worker shutting down")
+        // When the handler returns after all, nothing of its outcome is written.
+        stuck.release.signal()
+        #expect(stuck.returned.wait(timeout: .now() + 15) == .success)
+        job = try h.job(id)
+        #expect(job.state == .queued && job.lastError == "released: worker shutting down")
+    }
+
     /// A capped tenant's next job starts when a slot (and the cap) frees, without waiting for
     /// a NOTIFY or the poll: with caps the producer claims on every freed slot.
     @Test func aFreedCapIsUsedAtOnce() throws {

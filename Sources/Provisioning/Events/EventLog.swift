@@ -7,6 +7,10 @@ import Queue
 public struct EventLog {
     public let connection: Connection
 
+    /// The channel `berth.events_notify` (the trigger on inserts into `berth.events`) notifies;
+    /// `ChannelTests` checks that the two agree.
+    public static let channel = "berth_events"
+
     public init(_ connection: Connection) {
         self.connection = connection
     }
@@ -63,7 +67,7 @@ public struct EventLog {
                     Self.logger.info("reconnected to the database after \(Int(Date().timeIntervalSince(since).rounded())) s; following on from event \(watermark)")
                     lost = nil
                 }
-                if !connection.listening.contains("berth_events") { try connection.listen("berth_events") }
+                if !connection.listening.contains(Self.channel) { try connection.listen(Self.channel) }
                 // Unfiltered, so the only gaps are transactions in flight or rolled back.
                 for event in try self.after(watermark, filter: Filter()) where !seen.contains(event.id) {
                     seen.insert(event.id)

@@ -6,7 +6,8 @@ import Queue
 /// `cluster.create`: waits for (or asks for) the tenant's network in the region, then runs the
 /// backend's create and readiness steps; `ready` with the scheduler's address. Stops at a step
 /// boundary when a delete arrives; a failure that retrying cannot fix ends the job `failed`,
-/// which puts the cluster in `error` and enqueues the cleanup (see migration 0002).
+/// which puts the cluster in `error` and enqueues the cleanup (the trigger on `berth.jobs`,
+/// migrations 0002 and 0003; docs/architecture.md, "The seams").
 public struct ClusterCreateJob: JobHandler {
     public static let kind = "cluster.create"
     let support: ClusterJobSupport
@@ -65,7 +66,7 @@ public struct ClusterCreateJob: JobHandler {
             }
             try context.withConnection { connection in
                 if network == nil { try connection.execute(ProvisioningSQL.ensureNetworkRow, [tenant.id, cluster.region]) }
-                _ = try connection.query(ProvisioningSQL.enqueueNetworkJob, [tenant.id, cluster.region, tenant.name])
+                _ = try connection.query(ProvisioningSQL.enqueueNetworkJob, [tenant.id, cluster.region, tenant.name, NetworkJob.kind])
             }
             return .wait(seconds: ctx.pollInterval, reason: "the shared network of \(tenant.name) in \(cluster.region)")
         }

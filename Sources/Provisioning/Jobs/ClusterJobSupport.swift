@@ -38,8 +38,7 @@ struct ClusterJobSupport {
                 data.isEmpty ? nil : encodeOutputs(data), desired,
             ])
         }
-        let held: Int = try row?.decode("held") ?? 0
-        if held == 0 { throw JobInterrupted(reason: .leaseLost) }
+        if try row?.decode("held", as: Bool.self) != true { throw JobInterrupted(reason: .leaseLost) }
         let changed: Int = try row?.decode("changed") ?? 0
         return changed > 0
     }

@@ -152,7 +152,7 @@ public struct TenantStore {
         let live = try connection.query(ProvisioningSQL.liveClustersOfTenant, [tenant.id]).map {
             "\(try $0.decode("name", as: String.self)) (\(try $0.decode("state", as: String.self)))"
         }
-        let networkJobs: Int = try connection.queryRow(ProvisioningSQL.networkJobsInFlight, [tenant.id])?.decode("n") ?? 0
+        let networkJobs: Int = try connection.queryRow(ProvisioningSQL.networkJobsInFlight, [tenant.id, NetworkJob.kind])?.decode("n") ?? 0
         let what = "tenant \(tenant.name)'s resources live in AWS account \(from), and this key belongs to account \(to)"
         if !live.isEmpty || networkJobs > 0 {
             var busy: [String] = []

@@ -1,7 +1,8 @@
 import Foundation
 
 /// Any JSON value, for documents whose shape Berth does not fix (an event's `data`, which holds
-/// a resolved spec on `state` events) but which JSON output must show as JSON, not as text.
+/// a resolved spec on `state` events; a job's `args`) but which JSON output must show as JSON,
+/// not as text.
 public enum JSONValue: Sendable, Equatable, Codable {
     case null
     case bool(Bool)
@@ -41,9 +42,9 @@ public enum JSONValue: Sendable, Equatable, Codable {
     }
 }
 
-extension KeyedEncodingContainer {
-    /// Ids print as Postgres prints them (lowercase), and a missing one as `null`.
-    mutating func encode(uuid: UUID?, forKey key: Key) throws {
-        try encode(uuid?.uuidString.lowercased(), forKey: key)
+/// A `json`/`jsonb` column in JSON output is the document itself, not its text.
+extension JSONText: Encodable {
+    public func encode(to encoder: any Encoder) throws {
+        try JSONValue(text: text).encode(to: encoder)
     }
 }
