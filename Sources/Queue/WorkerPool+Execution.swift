@@ -5,9 +5,12 @@ extension WorkerPool {
     /// A worker thread: takes claimed jobs, runs their handler, reports the outcome.
     func workerLoop() {
         while let context = channel.take() {
+            let started = observer == nil ? 0 : ProcessInfo.processInfo.systemUptime
             let result = Result { try execute(context) }
             if context.markFinished() {
-                if let completion = Completion.from(result: result, job: context.job, token: context.leaseToken, backoff: config.backoff) {
+                let completion = Completion.from(result: result, job: context.job, token: context.leaseToken, backoff: config.backoff)
+                observer?.attemptFinished(context.job, outcome: AttemptOutcome(completion), seconds: ProcessInfo.processInfo.systemUptime - started)
+                if let completion {
                     submit(completion)
                 } else {
                     forget(context.job.id)

@@ -52,6 +52,7 @@ extension WorkerPool {
                         let started = Date()
                         let jobs = try queue.claim(worker: config.workerName, limit: free, leaseSeconds: config.lease, hint: &hint)
                         claimSeconds = Date().timeIntervalSince(started)
+                        observer?.claimed(jobs, seconds: claimSeconds)
                         dispatch(jobs)
                         // A batch that filled some slots may mean more is waiting: look again now.
                         if !jobs.isEmpty && slots().free > 0 { needClaim = true; continue }
@@ -62,8 +63,10 @@ extension WorkerPool {
                 handle(result.notifications, needClaim: &needClaim, urgent: &urgent)
                 if !result.woken && result.notifications.isEmpty { needClaim = true; urgent = true }  // poll or due
                 failures = 0
+                observer?.producerRound(ok: true)
             } catch {
                 failures += 1
+                observer?.producerRound(ok: false)
                 let delay = WorkerPool.reconnectBackoff.window(attempt: failures)
                 logger.error("producer failed; retrying", metadata: ["error": "\(error)", "retry_in_seconds": "\(delay)"])
                 pause(delay)

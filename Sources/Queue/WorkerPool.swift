@@ -42,6 +42,8 @@ public final class WorkerPool: @unchecked Sendable {
     /// again then rather than waiting for the next poll.
     var nextDue: Date?
     let finished = DispatchGroup()
+    /// Told about claims, attempts, rescues and producer rounds (metrics); set before `run()`.
+    public var observer: (any QueueObserver)?
     /// The maintenance thread sleeps on this rather than on `state`, which is signalled for
     /// every job: it only needs waking to stop.
     let maintenanceWake = NSCondition()

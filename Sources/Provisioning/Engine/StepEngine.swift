@@ -72,11 +72,14 @@ struct StepEngine {
         do {
             outcome = try step.body(context)
         } catch let error as AWSError {
+            ProvisioningMetrics.stepFailed(step: step.name, code: error.code)
             throw try report(error, step: step.name)
         } catch let error as RetryableStepError {
+            ProvisioningMetrics.stepFailed(step: step.name, code: nil)
             try events.add(job: job, type: "retry", step: step.name, message: "\(step.name): \(error.message); retrying with backoff")
             throw JobError("\(step.name): \(error.message)", retryable: true)
         } catch let error as StepFailure {
+            ProvisioningMetrics.stepFailed(step: step.name, code: nil)
             try events.add(job: job, type: "step.failed", step: step.name, message: "\(step.name) failed: \(error.message)")
             throw JobError(error.message, retryable: false)
         } catch let error as JobInterrupted {
