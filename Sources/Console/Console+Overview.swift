@@ -1,0 +1,72 @@
+import Foundation
+import Hummingbird
+import Postgres
+
+/// The overview and tenants pages.
+extension Console {
+    /// How many of the newest jobs the throughput counts look at (see `ConsoleSQL.throughput`).
+    static let throughputWindow = 20_000
+
+    func overview(_ user: ConsoleUser) async throws -> Response {
+        let counts = try await db.run(as: user) { connection -> [String: String] in
+            var values: [String: String] = [:]
+            if let row = try connection.queryRow(ConsoleSQL.jobCounts) {
+                for column in ["ready", "scheduled", "running", "failed", "cancelled"] { values[column] = "\(try row.decode(column, as: Int64.self))" }
+                values["oldestReady"] = Show.seconds(try row.decodeIfPresent("oldest_ready_seconds", as: Double.self))
+            }
+            if let row = try connection.queryRow(ConsoleSQL.throughput, [Self.throughputWindow]) {
+                values["lastMinute"] = "\(try row.decode("last_minute", as: Int64.self))"
+                values["lastHour"] = "\(try row.decode("last_hour", as: Int64.self))"
+                values["succeededLastHour"] = "\(try row.decode("succeeded_last_hour", as: Int64.self))"
+            }
+            return values
+        }
+        // Not tenant data: read as the console's own role.
+        let workers = try await db.run(as: nil) { connection in
+            try connection.queryRow(ConsoleSQL.workersAlive)?.decode("n", as: Int64.self) ?? 0
+        }
+        var values: [String: Any] = counts
+        values["workers"] = "\(workers)"
+        values["window"] = Self.throughputWindow.formatted()
+        values["tenant"] = user.tenant ?? ""
+        return pages.page("overview", title: "Overview", user: user, values)
+    }
+
+    func tenants(_ user: ConsoleUser) async throws -> Response {
+        guard user.isOperator else { throw PageError(.forbidden, "the tenants page is for operators; you act for tenant \(user.tenant ?? "")") }
+        let rows = try await db.run(as: user) { connection in
+            try connection.query(ConsoleSQL.tenants).map { row -> [String: String] in
+                let name: String = try row.decode("name")
+                return [
+                    "name": name, "nameQuery": Show.query(name), "mode": try row.decode("aws_mode"), "region": try row.decode("region"),
+                    "backend": try row.decode("default_backend"), "gpu": try row.decode("gpu_access", as: Bool.self) ? "yes" : "no",
+                    "live": "\(try row.decode("live_clusters", as: Int64.self))", "ready": "\(try row.decode("ready_clusters", as: Int64.self))",
+                    "workers": "\(try row.decode("workers", as: Int64.self))", "runningJobs": "\(try row.decode("running_jobs", as: Int64.self))",
+                    "created": Show.date(try row.decode("created_at")),
+                ]
+            }
+        }
+        return pages.page("tenants", title: "Tenants", user: user, ["tenants": rows])
+    }
+
+    /// `<option>`s for a filter, the current value selected.
+    static func options(_ values: [String], selected: String?) -> [[String: Any]] {
+        values.map { ["value": $0, "selected": $0 == selected] }
+    }
+
+    /// A filter's value: nil when absent or empty; refused (400, quoting it) when not allowed.
+    static func filter(_ request: Request, _ name: String, allowed: (String) -> Bool, what: String) throws -> String? {
+        guard let raw = request.uri.queryParameters[Substring(name)].map(String.init), !raw.isEmpty else { return nil }
+        guard allowed(raw) else {
+            let shown = raw.count > 64 ? String(raw.prefix(63)) + "…" : raw
+            throw PageError(.badRequest, "\(name) '\(shown)' is not allowed: \(what)")
+        }
+        return raw
+    }
+
+    static let tenantName = try! NSRegularExpression(pattern: "^[a-z][a-z0-9-]{0,30}[a-z0-9]$")
+
+    static func matches(_ regex: NSRegularExpression, _ text: String) -> Bool {
+        regex.firstMatch(in: text, range: NSRange(text.startIndex..., in: text)) != nil
+    }
+}
