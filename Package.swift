@@ -90,5 +90,6 @@ let package = Package(
         .testTarget(name: "QueueTests", dependencies: ["Queue", "Postgres", "TestSupport"]),
         .testTarget(name: "AWSTests", dependencies: ["AWS", "TestSupport"]),
         .testTarget(name: "ProvisioningTests", dependencies: ["Provisioning", "Queue", "Postgres", "AWS", "TestSupport"]),
+        .testTarget(name: "OpsTests", dependencies: ["Console", "HTTPServer", "Provisioning", "Queue", "Postgres", "TestSupport"]),
     ]
 )

@@ -65,6 +65,7 @@ public final class QueueMetrics: QueueObserver, @unchecked Sendable {
     }
 
     public func claimed(_ jobs: [Job], seconds: Double) {
+        producerRound(ok: true)  // a claim that returned is a good round, whatever follows
         claimTimer.recordSeconds(seconds)
         guard !jobs.isEmpty else { return }
         let now = Date()
