@@ -24,9 +24,20 @@ struct PageRenderer: Sendable {
             context["csrf"] = user.csrfToken
             context["user"] = ["name": user.name, "tenant": user.tenant ?? "", "isOperator": user.isOperator, "csrf": user.csrfToken]
         }
-        let html = library.render(context, withTemplate: template) ?? "template \(template) is missing"
+        let html = library.render(Self.withoutEmptyText(context), withTemplate: template) ?? "template \(template) is missing"
         return Response(status: status, headers: [.contentType: "text/html; charset=utf-8"],
                         body: ResponseBody(byteBuffer: ByteBuffer(string: html)))
+    }
+
+    /// Empty strings dropped from every map: in Mustache an empty string opens a section
+    /// (`{{#error}}`), a missing value does not (and prints as nothing).
+    static func withoutEmptyText(_ value: Any) -> Any {
+        switch value {
+        case let map as [String: Any]: return map.filter { ($0.value as? String) != "" }.mapValues(withoutEmptyText)
+        case let map as [String: String]: return map.filter { !$0.value.isEmpty }
+        case let list as [Any]: return list.map(withoutEmptyText)
+        default: return value
+        }
     }
 
     func error(_ status: HTTPResponse.Status, _ message: String, user: ConsoleUser?, back: String = "/") -> Response {
@@ -69,7 +80,7 @@ enum Show {
     /// JSON text, indented for reading (as stored when it does not parse).
     static func json(_ text: String) -> String {
         guard let data = text.data(using: .utf8), let object = try? JSONSerialization.jsonObject(with: data, options: [.fragmentsAllowed]),
-              let pretty = try? JSONSerialization.data(withJSONObject: object, options: [.prettyPrinted, .sortedKeys, .fragmentsAllowed]),
+              let pretty = try? JSONSerialization.data(withJSONObject: object, options: [.prettyPrinted, .sortedKeys, .fragmentsAllowed, .withoutEscapingSlashes]),
               let string = String(data: pretty, encoding: .utf8) else { return text }
         return string
     }

@@ -22,7 +22,7 @@ enum LayoutTemplate {
         <a href="/jobs">Jobs</a>
       </nav>
       <div class="who">
-        <span id="who">{{name}}</span> · {{#tenant}}tenant <b>{{tenant}}</b>{{/tenant}}{{^tenant}}operator{{/tenant}}
+        <span id="who">{{name}}</span> · {{#isOperator}}operator{{/isOperator}}{{^isOperator}}tenant <b>{{tenant}}</b>{{/isOperator}}
         <form method="post" action="/logout" class="inline"><input type="hidden" name="csrf" value="{{csrf}}"><button type="submit" id="logout">Sign out</button></form>
       </div>
     </header>
