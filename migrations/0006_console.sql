@@ -1,5 +1,6 @@
--- Operators (issue 17): the web console's users and sessions, and an index for the failed and
--- cancelled jobs that the console lists and the metrics count at scrape time.
+-- Operators (issue 17): the web console's users and sessions, and indexes for the failed and
+-- cancelled jobs that the console lists and the metrics count at scrape time, and for the
+-- clusters list.
 
 -- A console user is an operator (tenant null: every tenant, through the console's own
 -- database role) or bound to one tenant: the console then acts for them as `db_role`, a role
@@ -35,3 +36,6 @@ revoke all on berth.console_users, berth.console_sessions from public;
 -- millions of succeeded ones. Partial, so a job that succeeds writes no entry in it.
 create index jobs_unsuccessful_idx on berth.jobs (state, id) include (kind, tenant)
     where state in ('failed', 'cancelled');
+
+-- The clusters list, newest first (keyset paging on created_at, id).
+create index clusters_created_idx on berth.clusters (created_at desc, id desc);

@@ -6,24 +6,37 @@ import Queue
 /// The jobs list, a job's page, and cancelling or retrying a job.
 extension Console {
     static let jobStates = JobState.allCases.map(\.rawValue)
+    /// Job ids one list page reads at most (outside the failed and cancelled lists).
+    static let jobWindow: Int64 = 100_000
 
     func jobs(_ request: Request, _ user: ConsoleUser) async throws -> Response {
         let state = try Self.filter(request, "state", allowed: Self.jobStates.contains, what: Self.jobStates.joined(separator: ", "))
         let kind = try Self.filter(request, "kind", allowed: { $0.count <= 100 }, what: "a job kind (up to 100 characters)")
         let tenant = try Self.filter(request, "tenant", allowed: { Self.matches(Self.tenantName, $0) }, what: "a tenant name")
-        let before = try Self.filter(request, "before", allowed: { Int64($0).map { $0 > 0 } ?? false }, what: "a job id").flatMap { Int64($0) }
+        let requested = try Self.filter(request, "before", allowed: { Int64($0).map { $0 > 0 } ?? false }, what: "a job id").flatMap { Int64($0) }
+        let ids = try await db.run(as: nil) { connection in
+            let row = try connection.queryRow(ConsoleSQL.jobIDs)
+            return (low: try row?.decode("low", as: Int64.self) ?? 1, high: try row?.decode("high", as: Int64.self) ?? 0)
+        }
+        let before = min(requested ?? Int64.max, ids.high + 1)
+        // Failed and cancelled jobs have an index of their own; any other list reads a window of
+        // ids, so a page costs the same however few rows match.
+        let low = state == "failed" || state == "cancelled" ? 0 : max(0, before - Self.jobWindow)
         let rows = try await db.run(as: user) { connection in
-            try connection.query(ConsoleSQL.jobs, [state, kind, tenant, before, Self.pageSize]).map(Self.jobFields)
+            try connection.query(ConsoleSQL.jobs, [state, kind, tenant, before, low, Self.pageSize]).map(Self.jobFields)
         }
         var next: String?
-        if rows.count == Self.pageSize, let last = rows.last?["id"] {
-            var query = [("before", last)]
+        var searched: String?
+        let older = rows.count == Self.pageSize ? rows.last.flatMap { Int64($0["id"] ?? "") } : (low > ids.low ? low : nil)
+        if let older {
+            var query = [("before", "\(older)")]
             for (key, value) in [("state", state), ("kind", kind), ("tenant", tenant)] { if let value { query.append((key, value)) } }
             next = "/jobs?" + query.map { "\($0.0)=\(Show.query($0.1))" }.joined(separator: "&")
+            if rows.count < Self.pageSize { searched = "Searched jobs \(low)-\(before - 1); older ones are on the next page." }
         }
         return pages.page("jobs", title: "Jobs", user: user, [
-            "jobs": rows, "next": next ?? "", "boundTenant": !user.isOperator, "filterKind": kind ?? "", "filterTenant": tenant ?? "",
-            "states": Self.options(Self.jobStates, selected: state),
+            "jobs": rows, "next": next ?? "", "searched": searched ?? "", "boundTenant": !user.isOperator, "filterKind": kind ?? "",
+            "filterTenant": tenant ?? "", "states": Self.options(Self.jobStates, selected: state),
         ])
     }
 

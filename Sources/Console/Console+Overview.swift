@@ -4,26 +4,27 @@ import Postgres
 
 /// The overview and tenants pages.
 extension Console {
-    /// How many of the newest jobs the throughput counts look at (see `ConsoleSQL.throughput`).
+    /// How many of the newest job ids the throughput counts look at (see `ConsoleSQL.throughput`).
     static let throughputWindow = 20_000
 
     func overview(_ user: ConsoleUser) async throws -> Response {
+        // Not tenant data: read as the console's own role.
+        let (workers, newest) = try await db.run(as: nil) { connection in
+            (try connection.queryRow(ConsoleSQL.workersAlive)?.decode("n", as: Int64.self) ?? 0,
+             try connection.queryRow(ConsoleSQL.newestJob)?.decode("id", as: Int64.self) ?? 0)
+        }
         let counts = try await db.run(as: user) { connection -> [String: String] in
             var values: [String: String] = [:]
             if let row = try connection.queryRow(ConsoleSQL.jobCounts) {
                 for column in ["ready", "scheduled", "running", "failed", "cancelled"] { values[column] = "\(try row.decode(column, as: Int64.self))" }
                 values["oldestReady"] = Show.seconds(try row.decodeIfPresent("oldest_ready_seconds", as: Double.self))
             }
-            if let row = try connection.queryRow(ConsoleSQL.throughput, [Self.throughputWindow]) {
+            if let row = try connection.queryRow(ConsoleSQL.throughput, [newest - Int64(Self.throughputWindow)]) {
                 values["lastMinute"] = "\(try row.decode("last_minute", as: Int64.self))"
                 values["lastHour"] = "\(try row.decode("last_hour", as: Int64.self))"
                 values["succeededLastHour"] = "\(try row.decode("succeeded_last_hour", as: Int64.self))"
             }
             return values
-        }
-        // Not tenant data: read as the console's own role.
-        let workers = try await db.run(as: nil) { connection in
-            try connection.queryRow(ConsoleSQL.workersAlive)?.decode("n", as: Int64.self) ?? 0
         }
         var values: [String: Any] = counts
         values["workers"] = "\(workers)"

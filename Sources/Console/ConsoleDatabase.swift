@@ -21,6 +21,11 @@ final class ConsoleDatabase: Sendable {
             let connection = try Connection(url: url, applicationName: "berth console")
             // A page is a few short reads: one that takes longer is stuck, not busy.
             try connection.setSessionParameter("statement_timeout", "10s")
+            // The list statements have optional filters (`$1 is null or state = $1`): planned
+            // with the values, a filter's index (the failed and cancelled jobs' partial index)
+            // is used; a generic plan could not know which filters are set. Planning a page's
+            // few statements costs far less than a wrong plan.
+            try connection.setSessionParameter("plan_cache_mode", "force_custom_plan")
             return connection
         }
     }

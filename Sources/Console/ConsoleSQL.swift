@@ -49,13 +49,17 @@ enum ConsoleSQL {
                (select extract(epoch from now() - min(run_at))::float8 from berth.jobs where state = 'queued' and run_at <= now()) as oldest_ready_seconds
         """)
 
-    /// Jobs finished in the last minute and hour, among the newest `$1` jobs by id: the primary
-    /// key bounds the read (no index on finished_at: every completion would write an entry).
+    /// The newest job id (read as the console's own role: an id is not tenant data).
+    static let newestJob = SQL("console_newest_job", "select coalesce(max(id), 0) as id from berth.jobs")
+
+    /// Jobs finished in the last minute and hour among the jobs with ids above $1 (the newest
+    /// ids): the primary key bounds the read, for a tenant's role too (no index on finished_at:
+    /// every completion would write an entry in it).
     static let throughput = SQL("console_throughput", """
         select count(*) filter (where finished_at > now() - interval '1 minute') as last_minute,
                count(*) filter (where finished_at > now() - interval '1 hour') as last_hour,
                count(*) filter (where state = 'succeeded' and finished_at > now() - interval '1 hour') as succeeded_last_hour
-          from (select state, finished_at from berth.jobs order by id desc limit $1) recent
+          from berth.jobs where id > $1
         """)
 
     /// Worker processes connected now: each holds one producer connection.
@@ -116,16 +120,21 @@ enum ConsoleSQL {
     /// The columns every console user may read (tenant roles are granted these only).
     private static let jobColumns = "j.id, j.kind, j.tenant, j.state, j.attempt, j.max_attempts, j.run_at, coalesce(j.last_error, '') as last_error, j.created_at, j.finished_at"
 
-    /// Newest first, 100 a page, keyset-paged on id; every filter optional.
+    /// Newest first, up to $6 a page, with ids in [$5, $4): the caller bounds the range, so a
+    /// page reads at most that many ids of the primary key even when the filters (or a tenant
+    /// role's row-level security) match few rows. Filters optional.
     static let jobs = SQL("console_jobs", """
         select \(jobColumns) from berth.jobs j
          where ($1::text is null or j.state = $1)
            and ($2::text is null or j.kind = $2)
            and ($3::text is null or j.tenant = $3)
-           and ($4::bigint is null or j.id < $4)
+           and j.id < $4 and j.id >= $5
          order by j.id desc
-         limit $5
+         limit $6
         """)
+
+    /// The range of job ids (read as the console's own role: ids are not tenant data).
+    static let jobIDs = SQL("console_job_ids", "select coalesce(min(id), 1) as low, coalesce(max(id), 0) as high from berth.jobs")
 
     static let job = SQL("console_job", "select \(jobColumns) from berth.jobs j where j.id = $1")
 

@@ -45,7 +45,7 @@ enum PageTemplates {
       <div class="card"><div class="n" id="finished-hour">{{lastHour}}</div><div class="l">jobs finished, last hour ({{succeededLastHour}} succeeded)</div></div>
       <div class="card"><div class="n" id="workers-alive">{{workers}}</div><div class="l">worker processes connected</div></div>
     </div>
-    <p class="muted">Finished jobs are counted among the newest {{window}} jobs. Succeeded jobs are not counted in total: see the metrics for rates.</p>
+    <p class="muted">Finished jobs are counted among the newest {{window}} job ids. Succeeded jobs are not counted in total: see the metrics for rates.</p>
     {{/body}}{{/layout}}
     """#
 
@@ -140,6 +140,7 @@ enum PageTemplates {
       {{/jobs}}
       {{^jobs}}<tr><td colspan="8" class="muted">No jobs match.</td></tr>{{/jobs}}
     </table>
+    {{#searched}}<p class="muted">{{searched}}</p>{{/searched}}
     {{#next}}<p><a href="{{next}}" id="next-page">Older jobs →</a></p>{{/next}}
     {{/body}}{{/layout}}
     """#
