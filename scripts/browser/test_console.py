@@ -5,7 +5,7 @@ test needs one, a `berth worker`.
 
 Environment: DATABASE_URL (a server where databases may be created), AWS_ENDPOINT_URL (the
 emulator), BERTH_BIN (default .build/debug/berth), BERTH_SCREENSHOTS (a folder: save the main
-pages there, as docs/console.md shows them).
+pages in, as docs/console.md shows them).
 """
 import base64
 import json
@@ -156,7 +156,7 @@ class ConsoleInABrowser(unittest.TestCase):
         if SCREENSHOTS:
             os.makedirs(SCREENSHOTS, exist_ok=True)
             height = self.driver.execute_script("return document.documentElement.scrollHeight")
-            self.driver.set_window_size(1280, max(700, min(height, 1800)))
+            self.driver.set_window_size(1280, max(700, min(height, 2600)))
             self.driver.save_screenshot(os.path.join(SCREENSHOTS, name + ".png"))
             self.driver.set_window_size(1280, 900)
 
