@@ -145,12 +145,14 @@ enum PasswordPrompt {
     }
 
     private static func prompt(_ text: String) throws -> String {
-        FileHandle.standardError.write(Data(text.utf8))
+        // Echo off before the prompt shows: what is typed after it is kept (TCSAFLUSH drops
+        // only what was typed before).
         var saved = termios()
         tcgetattr(STDIN_FILENO, &saved)
         var quiet = saved
         quiet.c_lflag &= ~tcflag_t(ECHO)
         tcsetattr(STDIN_FILENO, TCSAFLUSH, &quiet)
+        FileHandle.standardError.write(Data(text.utf8))
         defer {
             tcsetattr(STDIN_FILENO, TCSAFLUSH, &saved)
             FileHandle.standardError.write(Data("\n".utf8))
