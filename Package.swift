@@ -84,12 +84,18 @@ let package = Package(
         // Benchmarks (not tests): scripts/bench-xml builds and runs this one.
         .executableTarget(name: "BenchXML", dependencies: ["AWS"], path: "Benchmarks/BenchXML"),
 
-        // Shared by the test targets: per-test databases, the built binary, polling helpers.
-        .target(name: "TestSupport", dependencies: ["Postgres"], path: "Tests/TestSupport"),
+        // Shared by the test targets: per-test databases, the queue's harness, the built binary,
+        // the polling helpers.
+        .target(name: "TestSupport", dependencies: [
+            "Postgres", "Queue",
+            .product(name: "Logging", package: "swift-log"),
+        ], path: "Tests/TestSupport"),
         .testTarget(name: "PostgresTests", dependencies: ["Postgres", "TestSupport"]),
         .testTarget(name: "QueueTests", dependencies: ["Queue", "Postgres", "TestSupport"]),
         .testTarget(name: "AWSTests", dependencies: ["AWS", "TestSupport"]),
         .testTarget(name: "ProvisioningTests", dependencies: ["Provisioning", "Queue", "Postgres", "AWS", "TestSupport"]),
         .testTarget(name: "OpsTests", dependencies: ["Console", "HTTPServer", "Provisioning", "Queue", "Postgres", "TestSupport"]),
+        // The `berth` command line, run as a child process: exit codes, output, the config file.
+        .testTarget(name: "CLITests", dependencies: ["Provisioning", "Queue", "Postgres", "TestSupport"]),
     ]
 )

@@ -18,9 +18,8 @@ final class ConsoleDatabase: Sendable {
         threads = NIOThreadPool(numberOfThreads: connections)
         threads.start()
         pool = ConnectionPool(maxConnections: connections, checkoutTimeout: 10) {
-            let connection = try Connection(url: url, applicationName: "berth console")
             // A page is a few short reads: one that takes longer is stuck, not busy.
-            try connection.setSessionParameter("statement_timeout", "10s")
+            let connection = try Connection(url: url, applicationName: "berth console", statementTimeout: 10)
             // The list statements have optional filters (`$1 is null or state = $1`): planned
             // with the values, a filter's index (the failed and cancelled jobs' partial index)
             // is used; a generic plan could not know which filters are set. Planning a page's

@@ -21,7 +21,7 @@ public final class DatabaseGauges: @unchecked Sendable {
     private let errors = Counter(label: MetricNames.scrapeErrors)
 
     /// How long a scrape's statement may run.
-    static let statementTimeout = "5s"
+    static let statementTimeout = 5.0
 
     public init(url: String, kindLabel: @escaping @Sendable (String) -> String, logger: Logger) {
         self.url = url
@@ -63,8 +63,7 @@ public final class DatabaseGauges: @unchecked Sendable {
             try connection.reconnectIfNeeded()
             return connection
         }
-        let opened = try Connection(url: url, applicationName: "berth metrics")
-        try opened.setSessionParameter("statement_timeout", Self.statementTimeout)
+        let opened = try Connection(url: url, applicationName: "berth metrics", statementTimeout: Self.statementTimeout)
         connection = opened
         return opened
     }

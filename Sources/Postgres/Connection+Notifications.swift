@@ -20,13 +20,17 @@ extension Connection {
         public var notifications: [Notification]
         /// True when `alsoWatching` became readable (the caller drains it).
         public var woken: Bool
+        /// The server closed the connection during the wait and it was re-established (LISTENs
+        /// restored): notifications sent in between are lost, so the caller should look at the
+        /// tables as it would after one.
+        public var reconnected = false
     }
 
     /// Blocks until a notification arrives, `alsoWatching` becomes readable, or `timeout`
     /// (seconds) passes. It polls the connection's socket, so no thread spins while idle.
     public func waitForNotifications(timeout: Double, alsoWatching fd: Int32? = nil) throws -> WaitResult {
-        try reconnectIfNeeded()
-        try consumeInput()
+        if try reconnectIfNeeded() { return WaitResult(notifications: [], woken: false, reconnected: true) }
+        guard consumeInput() else { return try reconnectAfterWait(woken: false) }
         var pending = drainNotifications()
         if !pending.isEmpty { return WaitResult(notifications: pending, woken: false) }
 
@@ -37,12 +41,20 @@ extension Connection {
         if ready < 0 && errno != EINTR {
             throw PostgresError(.connection, operation: "wait_for_notifications", message: "poll failed: errno \(errno)")
         }
+        let woken = fds.count > 1 && fds[1].revents != 0
         if fds[0].revents != 0 {
-            try consumeInput()
+            guard consumeInput() else { return try reconnectAfterWait(woken: woken) }
             pending = drainNotifications()
         }
-        let woken = fds.count > 1 && fds[1].revents != 0
         return WaitResult(notifications: pending, woken: woken)
+    }
+
+    /// The server closed the connection while it waited (a restart): reconnect now rather than
+    /// fail the caller's next statement.
+    private func reconnectAfterWait(woken: Bool) throws -> WaitResult {
+        let pending = drainNotifications()
+        try reconnectIfNeeded()
+        return WaitResult(notifications: pending, woken: woken, reconnected: true)
     }
 
     private func drainNotifications() -> [Notification] {

@@ -21,8 +21,29 @@ public final class ConnectionPool: @unchecked Sendable {
         self.connect = connect
     }
 
-    public convenience init(url: String, maxConnections: Int, checkoutTimeout: Double = 30) {
-        self.init(maxConnections: maxConnections, checkoutTimeout: checkoutTimeout) { try Connection(url: url) }
+    public convenience init(url: String, maxConnections: Int, checkoutTimeout: Double = 30,
+                            applicationName: String = "berth", statementTimeout: Double? = nil) {
+        self.init(maxConnections: maxConnections, checkoutTimeout: checkoutTimeout) {
+            try Connection(url: url, applicationName: applicationName, statementTimeout: statementTimeout)
+        }
+    }
+
+    /// Opens connections until `count` are open (idle ones are kept for later checkouts): a
+    /// process that must not start work it cannot finish holds them first.
+    public func reserve(_ count: Int) throws {
+        while true {
+            condition.lock()
+            guard open < min(count, maxConnections), !closed else { condition.unlock(); return }
+            open += 1
+            condition.unlock()
+            do {
+                let connection = try connect()
+                condition.lock(); idle.append(connection); condition.signal(); condition.unlock()
+            } catch {
+                condition.lock(); open -= 1; condition.signal(); condition.unlock()
+                throw error
+            }
+        }
     }
 
     /// Lends a connection to `body`. A connection that broke during `body` is dropped, not reused.

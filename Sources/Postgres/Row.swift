@@ -28,6 +28,28 @@ public struct Row: Sendable {
         return value
     }
 
+    /// The value at `position` decoded as `T`, or nil when it is NULL: for results of a fixed
+    /// shape read many times a second, where looking each column up by name costs more than
+    /// decoding it.
+    @inlinable
+    public func decodeIfPresent<T: PostgresDecodable>(at position: Int, as type: T.Type = T.self) throws -> T? {
+        guard position < values.count else { throw usageError("no column at position \(position) in the result") }
+        guard let text = values[position] else { return nil }
+        guard let value = T(postgresText: text) else {
+            throw decodingError("column \(columns.names[position]) holds a value that is not a valid \(T.self)")
+        }
+        return value
+    }
+
+    /// The value at `position` decoded as `T`; throws when it is NULL or malformed.
+    @inlinable
+    public func decode<T: PostgresDecodable>(at position: Int, as type: T.Type = T.self) throws -> T {
+        guard let value = try decodeIfPresent(at: position, as: type) else {
+            throw decodingError("column \(columns.names[position]) is NULL, expected \(T.self)")
+        }
+        return value
+    }
+
     /// Like `decodeIfPresent`, but a column the result does not have gives `fallback`
     /// (for types decoded from results of different shapes).
     @inlinable
@@ -52,7 +74,7 @@ public struct Row: Sendable {
 
 /// Column name → position, shared by all rows of one result.
 @usableFromInline final class ColumnIndex: Sendable {
-    let names: [String]
+    @usableFromInline let names: [String]
     private let positions: [String: Int]
 
     init(names: [String]) {

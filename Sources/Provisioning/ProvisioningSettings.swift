@@ -65,27 +65,4 @@ public struct ProvisioningSettings: Sendable {
             "this worker lacks master key \($0.keyId), which seals the AWS keys of tenants \(names($0.tenants)): their jobs are retried until a worker that has it takes them. Add the key to BERTH_OLD_MASTER_KEYS (and run berth tenant rekey)"
         }
     }
-
-    /// The AWS client a tenant's jobs use in `region`. Throws `MissingMasterKey` when this
-    /// process cannot open the tenant's key (a job retries), `StepFailure` when nobody can.
-    public func awsClient(for tenant: Tenant, region: String, store: TenantStore) throws -> AWSClient {
-        let credentials: AWSCredentials
-        switch tenant.awsMode {
-        case .managed:
-            guard let managed = managedCredentials else {
-                throw StepFailure("this worker has no AWS credentials for managed tenants: set AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY")
-            }
-            credentials = managed
-        case .own:
-            guard let keys = masterKeys else { throw MissingMasterKey(tenant: tenant.name, keyId: nil, problem: masterKeyProblem) }
-            do { credentials = try store.credentials(of: tenant, keys: keys) } catch let error as ProvisioningError {
-                throw StepFailure(error.description)
-            } catch SecretError.unknownKey(let keyId) {
-                throw MissingMasterKey(tenant: tenant.name, keyId: keyId, problem: nil)
-            } catch let error as SecretError {
-                throw StepFailure("cannot open tenant \(tenant.name)'s AWS key: \(error)")
-            }
-        }
-        return AWSClient(credentials: credentials, region: region, endpoints: endpoints, configuration: awsConfiguration)
-    }
 }

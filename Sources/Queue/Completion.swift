@@ -12,6 +12,8 @@ struct Completion: Sendable {
     var refundAttempt = false
     var snooze = false
     var output: JSONText? = nil
+    /// When (monotonic) the worker handed it over to be written.
+    var submittedAt = 0.0
 
     /// Maps what the handler returned or threw to the row change.
     static func from(result: Result<JobResult, Error>, job: Job, token: UUID, backoff: Backoff) -> Completion? {
@@ -41,6 +43,16 @@ struct Completion: Sendable {
             let why = retryable ? message + " (attempts exhausted: \(job.attempt) of \(job.maxAttempts))" : message
             return Completion(job: job, leaseToken: token, state: .failed, error: why)
         }
+    }
+
+    /// A batch as the completion statements bind it: eight arrays, one element per outcome,
+    /// in id order. Every statement that updates a process's running jobs (completions,
+    /// heartbeats) takes their row locks in id order, so two of them never deadlock.
+    static func binds(_ unordered: [Completion]) -> [any PostgresEncodable] {
+        let batch = unordered.sorted { $0.job.id < $1.job.id }
+        return [batch.map { $0.job.id }, batch.map { $0.leaseToken }, batch.map { $0.state.rawValue },
+         batch.map { Int(($0.delay * 1000).rounded()) }, batch.map { $0.error }, batch.map { $0.refundAttempt },
+         batch.map { $0.snooze }, batch.map { $0.output }]
     }
 
     /// Back to the queue at once without using an attempt: the worker is going away.

@@ -30,6 +30,27 @@ public struct Job: Sendable {
     public var attemptedAt: Date?
     public var finishedAt: Date?
 
+    /// A row of a claim (`QueueSQL.claimedCTE`'s `returning` list, in that order), read by
+    /// position: a claim returns a batch many times a second.
+    init(claimed row: Row) throws {
+        id = try row.decode(at: 0)
+        kind = try row.decode(at: 1)
+        tenant = try row.decode(at: 2)
+        args = try row.decode(at: 3)
+        let stateText: String = try row.decode(at: 4)
+        guard let state = JobState(rawValue: stateText) else {
+            throw PostgresError(.decoding, operation: "decode_job", message: "unknown job state \(stateText)")
+        }
+        self.state = state
+        priority = try row.decode(at: 5)
+        runAt = try row.decode(at: 6)
+        attempt = try row.decode(at: 7)
+        maxAttempts = try row.decode(at: 8)
+        snoozes = try row.decode(at: 9)
+        leaseToken = try row.decode(at: 10, as: UUID.self)
+        cancelRequested = try row.decode(at: 11)
+    }
+
     init(row: Row) throws {
         id = try row.decode("id")
         kind = try row.decode("kind")

@@ -64,7 +64,7 @@ public struct JobQueue {
 
     /// What a claimer learned from its last claims: whether one tenant had the queue to itself.
     public struct ClaimHint: Sendable {
-        /// The last claim filled every slot from this one tenant.
+        /// Every job of the last claim that got any was this one tenant's.
         var soleTenant: String?
         /// Claims to make the full way before trying the sole-tenant claim again, after it missed.
         var cooldown = 0
@@ -76,24 +76,28 @@ public struct JobQueue {
     }
 
     /// Like `claim(worker:limit:leaseSeconds:)`, for a claimer that claims again and again
-    /// (the producer). While one tenant has the queue to itself, the claim takes the cheaper
-    /// `QueueSQL.claimSoleTenant`, which claims nothing as soon as another tenant has a queued
-    /// job or a cap is set; then the full claim runs at once, in a second round trip.
+    /// (the producer). While one tenant seems to have the queue to itself (the last claim that
+    /// got jobs got only its jobs), the claim takes the cheaper `QueueSQL.claimSoleTenant`,
+    /// which claims nothing as soon as another tenant has a queued job or a cap is set; then
+    /// the full claim runs at once, in a second round trip, and if it finds work the next
+    /// claims go the full way.
     public func claim(worker: String, limit: Int, leaseSeconds: Double, hint: inout ClaimHint) throws -> [Job] {
         guard limit > 0 else { return [] }
         try connection.ensureSessionParameters(QueueSQL.session)
         let leaseMs = Int((leaseSeconds * 1000).rounded(.up))
         var jobs: [Job] = []
-        if let tenant = hint.soleTenant, hint.cooldown == 0 {
-            jobs = try connection.query(QueueSQL.claimSoleTenant, [worker, limit, leaseMs, tenant]).map(Job.init(row:))
-            if jobs.count < limit { hint.soleTenant = nil }
-            if jobs.isEmpty { hint.cooldown = ClaimHint.cooldownClaims }
+        let soleTenant = hint.cooldown == 0 ? hint.soleTenant : nil
+        if let tenant = soleTenant {
+            jobs = try connection.query(QueueSQL.claimSoleTenant, [worker, limit, leaseMs, tenant]).map(Job.init(claimed:))
         }
         if jobs.isEmpty {
             if hint.cooldown > 0 { hint.cooldown -= 1 }
-            jobs = try connection.query(QueueSQL.claim, [worker, limit, leaseMs]).map(Job.init(row:))
-            let tenant = jobs.first?.tenant
-            hint.soleTenant = jobs.count == limit && jobs.allSatisfy { $0.tenant == tenant } ? tenant : nil
+            jobs = try connection.query(QueueSQL.claim, [worker, limit, leaseMs]).map(Job.init(claimed:))
+            // The sole-tenant claim missed work the full one found: another tenant, or a cap.
+            if soleTenant != nil && !jobs.isEmpty { hint.cooldown = ClaimHint.cooldownClaims }
+        }
+        if let tenant = jobs.first?.tenant {
+            hint.soleTenant = jobs.allSatisfy { $0.tenant == tenant } ? tenant : nil
         }
         for index in jobs.indices { jobs[index].lockedBy = worker }
         // The batch starts at once (never more jobs than free workers), so its order matters
@@ -117,6 +121,12 @@ public struct JobQueue {
         public var id: Int64
         public var state: JobState
         public var runAt: Date
+
+        init(row: Row) throws {
+            id = try row.decode("id")
+            state = try JobState(stored: try row.decode("state"), operation: QueueSQL.complete.name)
+            runAt = try row.decode("run_at")
+        }
     }
 
     /// Writes a batch of completions; those whose lease token no longer matches are skipped
@@ -124,15 +134,7 @@ public struct JobQueue {
     func complete(_ batch: [Completion]) throws -> [Written] {
         guard !batch.isEmpty else { return [] }
         try connection.ensureSessionParameters(QueueSQL.session)
-        let rows = try connection.query(QueueSQL.complete, [
-            batch.map { $0.job.id }, batch.map { $0.leaseToken }, batch.map { $0.state.rawValue },
-            batch.map { Int(($0.delay * 1000).rounded()) }, batch.map { $0.error }, batch.map { $0.refundAttempt },
-            batch.map { $0.snooze }, batch.map { $0.output },
-        ])
-        return try rows.map { row in
-            Written(id: try row.decode("id"), state: JobState(rawValue: try row.decode("state")) ?? .queued,
-                    runAt: try row.decode("run_at"))
-        }
+        return try connection.query(QueueSQL.complete, Completion.binds(batch)).map(Written.init(row:))
     }
 
     /// Public entry for one completion (used by tests to show fencing): true when written.
@@ -146,10 +148,19 @@ public struct JobQueue {
     public func heartbeat(_ jobs: [(id: Int64, token: UUID)], leaseSeconds: Double) throws -> [Int64: Bool] {
         guard !jobs.isEmpty else { return [:] }
         try connection.ensureSessionParameters(QueueSQL.session)
+        // In id order, as completions lock them (see `Completion.binds`).
+        let jobs = jobs.sorted { $0.id < $1.id }
         let rows = try connection.query(QueueSQL.heartbeat, [jobs.map { $0.id }, jobs.map { $0.token }, Int((leaseSeconds * 1000).rounded(.up))])
         var held: [Int64: Bool] = [:]
         for row in rows { held[try row.decode("id")] = try row.decode("cancel_requested") }
         return held
+    }
+
+    /// The ids, among these attempts (id, lease token), whose cancel was requested.
+    public func cancelRequested(_ jobs: [(id: Int64, token: UUID)]) throws -> Set<Int64> {
+        guard !jobs.isEmpty else { return [] }
+        let rows = try connection.query(QueueSQL.cancelRequested, [jobs.map { $0.id }, jobs.map { $0.token }])
+        return Set(try rows.map { try $0.decode("id", as: Int64.self) })
     }
 
     /// A job the rescuer took back from a dead worker.
@@ -165,7 +176,7 @@ public struct JobQueue {
     public func rescue(limit: Int = 1000) throws -> [Rescued] {
         try connection.query(QueueSQL.rescue, [limit]).map { row in
             Rescued(id: try row.decode("id"), kind: try row.decode("kind"), tenant: try row.decode("tenant"),
-                    attempt: try row.decode("attempt"), state: JobState(rawValue: try row.decode("state")) ?? .queued)
+                    attempt: try row.decode("attempt"), state: try JobState(stored: try row.decode("state"), operation: QueueSQL.rescue.name))
         }
     }
 
@@ -173,7 +184,7 @@ public struct JobQueue {
     /// it at its next checkpoint. Returns the job's state after the call.
     public func cancel(id: Int64) throws -> JobState {
         if let row = try connection.queryRow(QueueSQL.cancel, [id]) {
-            return JobState(rawValue: try row.decode("state")) ?? .cancelled
+            return try JobState(stored: try row.decode("state"), operation: QueueSQL.cancel.name)
         }
         guard let job = try get(id: id) else { throw QueueError.notFound(id) }
         throw QueueError.invalid("job \(id) is \(job.state.rawValue): only queued or running jobs can be cancelled")
@@ -199,6 +210,11 @@ public struct JobQueue {
         try connection.query(QueueSQL.list, [state?.rawValue, tenant, kind, limit]).map(Job.init(row:))
     }
 
+    /// Whether any tenant cap is set.
+    public func capsExist() throws -> Bool {
+        try connection.queryRow(QueueSQL.capsExist)?.decode("capped", as: Bool.self) ?? false
+    }
+
     /// Caps the running jobs of `tenant` (`*`: every tenant without a cap of its own); nil removes it.
     public func setTenantLimit(_ tenant: String, maxRunning: Int?) throws {
         if let maxRunning {
@@ -219,13 +235,14 @@ public struct JobQueue {
     }
 
     public func status() throws -> Status {
+        guard let row = try connection.queryRow(QueueSQL.status) else {
+            throw PostgresError(.decoding, operation: QueueSQL.status.name, message: "the status statement returned no row")
+        }
         var counts: [String: Int] = [:]
-        for row in try connection.query(QueueSQL.countsByState) { counts[try row.decode("state")] = try row.decode("count") }
-        let oldest = try connection.queryRow(QueueSQL.oldestReady)
-        var perTenant: [String: Int] = [:]
-        for row in try connection.query(QueueSQL.runningPerTenant) { perTenant[try row.decode("tenant")] = try row.decode("running") }
-        return Status(counts: counts, ready: try oldest?.decode("ready") ?? 0, scheduled: try oldest?.decode("scheduled") ?? 0,
-                      oldestQueuedAgeSeconds: try oldest?.decodeIfPresent("age_seconds"), runningPerTenant: perTenant)
+        for state in JobState.allCases { counts[state.rawValue] = try row.decode(state.rawValue) }
+        let perTenant = (try row.decode("per_tenant", as: JSONText.self).object() as? [String: Int]) ?? [:]
+        return Status(counts: counts, ready: try row.decode("ready"), scheduled: try row.decode("scheduled"),
+                      oldestQueuedAgeSeconds: try row.decodeIfPresent("age_seconds"), runningPerTenant: perTenant)
     }
 
     /// NOTIFY channels: new work (enqueue, retry, rescue) and cancel requests (payload: job id).

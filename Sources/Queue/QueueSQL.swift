@@ -174,6 +174,18 @@ enum QueueSQL {
         returning j.id, j.cancel_requested
         """)
 
+    /// Which of the given attempts (id, lease token) have a cancel requested: read before a
+    /// worker acts on a `berth_job_cancel` notification, which anyone may send.
+    static let cancelRequested = SQL("queue_cancel_requested", """
+        select j.id from berth.jobs j
+          join unnest($1::bigint[], $2::uuid[]) as h(id, token) on j.id = h.id and j.lease_token = h.token
+         where j.cancel_requested
+        """)
+
+    static let capsExist = SQL("queue_caps_exist", "select exists (select from berth.queue_tenant_limits) as capped")
+
+    static let synchronousCommit = SQL("queue_synchronous_commit", "select current_setting('synchronous_commit') as setting")
+
     /// Returns jobs whose lease expired (their worker died or hung) to the queue, or ends them
     /// when out of attempts or cancelled, recording why in the error history.
     static let rescue = SQL("queue_rescue", """
@@ -249,21 +261,21 @@ enum QueueSQL {
          limit $4
         """)
 
-    static let countsByState = SQL("queue_counts_by_state", """
-        select s.state, (select count(*) from berth.jobs j where j.state = s.state) as count
-          from unnest(array['queued', 'running', 'succeeded', 'failed', 'cancelled']) as s(state)
-        """)
-
-    static let oldestReady = SQL("queue_oldest_ready", """
-        select extract(epoch from now() - min(run_at))::float8 as age_seconds,
-               count(*) filter (where run_at <= now()) as ready,
-               count(*) filter (where run_at > now()) as scheduled
-          from berth.jobs where state = 'queued'
-        """)
-
-    static let runningPerTenant = SQL("queue_running_per_tenant", """
-        select tenant, count(*) as running from berth.jobs where state = 'running'
-         group by tenant order by count(*) desc, tenant
+    /// What `berth status` shows, in one statement: queued and running jobs from their partial
+    /// indexes (which hold only those rows), and the finished states in one pass over the table
+    /// (the only way to count them exactly).
+    static let status = SQL("queue_status", """
+        select f.succeeded, f.failed, f.cancelled, q.queued, q.ready, q.scheduled, q.age_seconds, r.running, r.per_tenant
+          from (select count(*) filter (where j.state = 'succeeded') as succeeded,
+                       count(*) filter (where j.state = 'failed') as failed,
+                       count(*) filter (where j.state = 'cancelled') as cancelled
+                  from berth.jobs j where j.state not in ('queued', 'running')) f,
+               (select count(*) as queued, count(*) filter (where j.run_at <= now()) as ready,
+                       count(*) filter (where j.run_at > now()) as scheduled,
+                       extract(epoch from now() - min(j.run_at))::float8 as age_seconds
+                  from berth.jobs j where j.state = 'queued') q,
+               (select coalesce(sum(t.n), 0)::bigint as running, coalesce(jsonb_object_agg(t.tenant, t.n), '{}') as per_tenant
+                  from (select j.tenant, count(*) as n from berth.jobs j where j.state = 'running' group by j.tenant) t) r
         """)
 
     static let setTenantLimit = SQL("queue_set_tenant_limit", """

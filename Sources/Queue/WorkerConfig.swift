@@ -6,7 +6,8 @@ public struct WorkerConfig: Sendable {
     /// Worker threads: at most this many jobs run at once in the process.
     public var concurrency = 8
     /// Database connections lent to job handlers (checkpoints); the producer, the completer,
-    /// the maintenance thread and a running vacuum have one each on top. See docs/queue.md.
+    /// the maintenance thread and a running vacuum have one each on top. One handler connection
+    /// is opened with the others before the process claims anything. See docs/queue.md.
     public var handlerConnections = 4
     /// How long a claim holds a job without a heartbeat before the rescuer may take it back.
     public var lease: Double = 30
@@ -22,6 +23,12 @@ public struct WorkerConfig: Sendable {
     /// 0: never). Every claimed job leaves a dead entry at the front of its tenant's part of
     /// the claim index, which each claim walks until vacuum removes it. See docs/queue.md.
     public var vacuumEvery = 20_000
+    /// The server's `statement_timeout` for the claim, completion, heartbeat and rescue
+    /// statements (capped at half the lease, see `queueStatementTimeout`); the client gives up
+    /// on an answer a second later and reconnects. See docs/queue.md, "Bounded waits".
+    public var statementTimeout: Double = 10
+    /// The same bound for statements handlers run on the pool's connections.
+    public var handlerStatementTimeout: Double = 60
     /// Retry schedule for failed attempts.
     public var backoff = Backoff()
     /// Shown in `locked_by`: which process holds a job.
@@ -40,6 +47,8 @@ public struct WorkerConfig: Sendable {
         try positive(heartbeatInterval, "heartbeat interval")
         try positive(rescueInterval, "rescue interval")
         try positive(pollInterval, "poll interval")
+        try positive(statementTimeout, "statement timeout")
+        try positive(handlerStatementTimeout, "handler statement timeout")
         guard gracePeriod >= 0 else { throw QueueError.invalid("grace period must be 0 or more seconds, got \(gracePeriod)") }
         guard heartbeatInterval < lease else {
             throw QueueError.invalid("heartbeat interval (\(heartbeatInterval)s) must be shorter than the lease (\(lease)s)")
@@ -49,6 +58,10 @@ public struct WorkerConfig: Sendable {
     /// Connections this process opens at most: producer, completer, maintenance, vacuum
     /// (while one runs), handler pool.
     public var maxConnections: Int { 4 + handlerConnections }
+
+    /// The statement timeout the queue's own statements run with: a heartbeat that hangs must
+    /// give up while the lease still has time for another.
+    public var queueStatementTimeout: Double { min(statementTimeout, lease / 2) }
 
     static func defaultName() -> String {
         let host = ProcessInfo.processInfo.hostName

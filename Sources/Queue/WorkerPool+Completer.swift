@@ -8,32 +8,37 @@ extension WorkerPool {
 
     /// Writes outcomes back in batches: whatever finished while the previous write was in
     /// flight goes in the next statement, so the batch grows with the load.
-    func completerLoop() {
-        var connection: Connection?
+    func completerLoop(_ connection: Connection) {
+        let queue = JobQueue(connection)
         var failures = 0
         while true {
             state.lock()
-            while pendingCompletions.isEmpty && !completerStopping { state.wait() }
+            while pendingCompletions.isEmpty && !completerStopping {
+                completerIdle = true
+                state.wait()
+                completerIdle = false
+            }
             if pendingCompletions.isEmpty && completerStopping { state.unlock(); break }
             let batch = pendingCompletions
             pendingCompletions.removeAll(keepingCapacity: true)
-            for completion in batch { beingWritten.insert(completion.job.id) }
             state.unlock()
 
             while true {
                 do {
-                    if connection == nil { connection = try Connection(url: databaseURL, applicationName: "berth completer") }
-                    let written = try JobQueue(connection!).complete(batch)
+                    let written = try queue.complete(batch)
                     recordWritten(batch, written)
+                    if failures > 0 { setOutcomesBlocked(false) }
                     failures = 0
                     break
                 } catch {
                     failures += 1
-                    // Unwritten outcomes are safe: the leases lapse and the rescuer requeues the jobs.
+                    // The producer claims nothing until outcomes can be written again. Unwritten
+                    // outcomes are safe: once one has waited a lease, its job is no longer
+                    // heartbeated, and any process's rescuer requeues it.
+                    if failures == 1 { setOutcomesBlocked(true) }
                     if completerStoppingNow() && failures >= 3 {
                         logger.error("completer giving up on a batch at shutdown", metadata: ["jobs": "\(batch.count)", "error": "\(error)"])
-                        for completion in batch { forget(completion.job.id) }
-                        state.lock(); for completion in batch { beingWritten.remove(completion.job.id) }; state.unlock()
+                        state.lock(); for completion in batch { forgetLocked(completion.job.id, token: completion.leaseToken) }; state.unlock()
                         break
                     }
                     let delay = WorkerPool.completerBackoff.window(attempt: failures)
@@ -42,6 +47,13 @@ extension WorkerPool {
                 }
             }
         }
+    }
+
+    private func setOutcomesBlocked(_ blocked: Bool) {
+        state.lock()
+        outcomesBlocked = blocked
+        state.unlock()
+        if !blocked { requestClaim() }
     }
 
     private func completerStoppingNow() -> Bool {
@@ -54,16 +66,16 @@ extension WorkerPool {
         for item in written { byID[item.id] = item }
         var earliest: Date?
         state.lock()
-        for completion in batch {
-            running[completion.job.id] = nil
-            beingWritten.remove(completion.job.id)
-        }
+        for completion in batch { forgetLocked(completion.job.id, token: completion.leaseToken) }
         for item in written where item.state == .queued {
             earliest = min(earliest ?? item.runAt, item.runAt)
         }
         if let earliest { nextDue = min(nextDue ?? earliest, earliest) }
+        // A written outcome frees its tenant's cap: with caps the producer looks again now
+        // (its claim when the slot freed may have come before this write).
+        let claim = capsExist && !written.isEmpty
         state.unlock()
-        if earliest != nil { producerWake.wake() }
+        if claim { requestClaim() } else if earliest != nil { producerWake.wake() }
 
         for completion in batch {
             guard let item = byID[completion.job.id] else {

@@ -7,29 +7,33 @@ extension WorkerPool {
         while let context = channel.take() {
             let started = observer == nil ? 0 : ProcessInfo.processInfo.systemUptime
             let result = Result { try execute(context) }
+            var completion: Completion?
+            var abandoned = false
             if context.markFinished() {
-                let completion = Completion.from(result: result, job: context.job, token: context.leaseToken, backoff: config.backoff)
+                completion = Completion.from(result: result, job: context.job, token: context.leaseToken, backoff: config.backoff)
+                abandoned = completion == nil
                 observer?.attemptFinished(context.job, outcome: AttemptOutcome(completion), seconds: ProcessInfo.processInfo.systemUptime - started)
-                if let completion {
-                    submit(completion)
-                } else {
-                    forget(context.job.id)
-                    logStateChange("job attempt abandoned: lease lost", job: context.job, state: .running)
-                }
             }
+            // One critical section per job: the outcome and the freed slot.
             state.lock()
+            if let completion { submitLocked(completion, context) }
+            if abandoned { forgetLocked(context) }
             busy -= 1
             // Only the shutdown drain waits on `state` for this; the producer hears it through its
             // pipe, at once unless it is gathering freed slots and others are still busy.
             if stopping { state.broadcast() }
             let wake = !gathering || busy == 0
             state.unlock()
+            if abandoned { logStateChange("job attempt abandoned: lease lost", job: context.job, state: .running) }
             if wake { producerWake.wake() }
         }
     }
 
     private func execute(_ context: JobContext) throws -> JobResult {
         try context.checkpoint()
+        // Logged by the thread that runs the handler, just before it does (the log's time is
+        // when the handler started, to the microsecond).
+        logStateChange("job running", job: context.job, state: .running)
         guard let handler = handlers[context.job.kind] else {
             // Retryable: a newer worker that knows this kind may be rolling out.
             throw JobError("no handler for job kind '\(context.job.kind)' in this worker", retryable: true)
@@ -37,16 +41,24 @@ extension WorkerPool {
         return try handler.run(context)
     }
 
-    func submit(_ completion: Completion) {
-        state.lock()
+    /// Hands an attempt's outcome to the completer. The caller holds `state`.
+    func submitLocked(_ completion: Completion, _ context: JobContext) {
+        var completion = completion
+        completion.submittedAt = Monotonic.now()
+        context.outcomeSubmittedAt = completion.submittedAt
         pendingCompletions.append(completion)
-        state.broadcast()
-        state.unlock()
+        // Only an idle completer needs waking: a busy one takes everything pending when its
+        // write returns.
+        if completerIdle { state.broadcast() }
     }
 
-    func forget(_ id: Int64) {
-        state.lock()
-        running[id] = nil
-        state.unlock()
+    /// Drops an attempt this process no longer holds (the caller holds `state`). By lease
+    /// token: the same job may have been rescued and claimed here again since.
+    func forgetLocked(_ context: JobContext) {
+        forgetLocked(context.job.id, token: context.leaseToken)
+    }
+
+    func forgetLocked(_ id: Int64, token: UUID) {
+        if running[id]?.leaseToken == token { running[id] = nil }
     }
 }

@@ -4,13 +4,13 @@ import Postgres
 extension WorkerPool {
     /// Extends the leases of all of this process's running jobs in one statement, tells
     /// handlers about cancel requests and lost leases, and rescues other processes' expired jobs.
-    func maintenanceLoop() {
-        var connection: Connection?
+    func maintenanceLoop(_ connection: Connection) {
+        let queue = JobQueue(connection)
         var nextHeartbeat = Date().addingTimeInterval(config.heartbeatInterval)
         var nextRescue = Date()
         while true {
             maintenanceWake.lock()
-            while !isMaintenanceStopping() && Date() < min(nextHeartbeat, nextRescue) && !isVacuumDue() {
+            while !isMaintenanceStopping() && Date() < min(nextHeartbeat, nextRescue) && !isVacuumDue() && !hasCancelChecks() {
                 _ = maintenanceWake.wait(until: min(nextHeartbeat, nextRescue))
             }
             maintenanceWake.unlock()
@@ -18,8 +18,7 @@ extension WorkerPool {
             // The vacuum has its own connection: it does not wait for this one.
             if isVacuumDue() { startVacuum() }
             do {
-                if connection == nil { connection = try Connection(url: databaseURL, applicationName: "berth maintenance") }
-                let queue = JobQueue(connection!)
+                try checkCancels(queue)
                 if Date() >= nextHeartbeat {
                     nextHeartbeat = Date().addingTimeInterval(config.heartbeatInterval)
                     try heartbeat(queue)
@@ -34,14 +33,42 @@ extension WorkerPool {
                             "attempt": "\(job.attempt)", "state": "\(job.state.rawValue)",
                         ])
                     }
-                    if !rescued.isEmpty { producerWake.wake() }
+                    if !rescued.isEmpty { requestClaim() }
+                    let capped = try queue.capsExist()
+                    state.lock(); capsExist = capped; state.unlock()
                 }
+                setMaintenanceFailing(false)
             } catch {
+                setMaintenanceFailing(true)
                 logger.error("maintenance failed; retrying", metadata: ["error": "\(error)"])
-                if let connection, !connection.isConnected { try? connection.reconnectIfNeeded() }
                 nextHeartbeat = min(nextHeartbeat, Date().addingTimeInterval(min(1, config.heartbeatInterval)))
             }
         }
+    }
+
+    private func setMaintenanceFailing(_ failing: Bool) {
+        state.lock()
+        let changed = maintenanceFailing != failing
+        maintenanceFailing = failing
+        state.unlock()
+        if changed && !failing { requestClaim() }
+    }
+
+    private func hasCancelChecks() -> Bool {
+        state.lock(); defer { state.unlock() }
+        return !cancelChecks.isEmpty
+    }
+
+    /// Interrupts the jobs named by cancel notifications whose cancel the database confirms for
+    /// the attempt this process runs (by lease token). A spoofed notification costs one read.
+    private func checkCancels(_ queue: JobQueue) throws {
+        state.lock()
+        let targets = cancelChecks.compactMap { running[$0] }
+        cancelChecks.removeAll()
+        state.unlock()
+        guard !targets.isEmpty else { return }
+        let requested = try queue.cancelRequested(targets.map { ($0.job.id, $0.leaseToken) })
+        for context in targets where requested.contains(context.job.id) { context.interrupt(.cancelled) }
     }
 
     private func isVacuumDue() -> Bool {
@@ -60,7 +87,8 @@ extension WorkerPool {
         spawnThread("berth-vacuum") {
             let started = Date()
             let outcome = Swift.Result { () throws -> Bool in
-                let connection = try Connection(url: self.databaseURL, applicationName: "berth vacuum")
+                let connection = try Connection(url: self.databaseURL, applicationName: "berth vacuum",
+                                                statementTimeout: WorkerPool.vacuumStatementTimeout)
                 return try JobQueue(connection).vacuum()
             }
             switch outcome {
@@ -77,36 +105,52 @@ extension WorkerPool {
         }
     }
 
+    /// A vacuum of a big table may take minutes; it runs on a thread nothing waits for.
+    static let vacuumStatementTimeout = 600.0
+
     private func isMaintenanceStopping() -> Bool {
         state.lock(); defer { state.unlock() }
         return maintenanceStopping
     }
 
     private func heartbeat(_ queue: JobQueue) throws {
+        let now = Monotonic.now()
         state.lock()
-        let held = running.map { (id: $0.key, token: $0.value.leaseToken, context: $0.value) }
+        var held: [(id: Int64, token: UUID, context: JobContext)] = []
+        var lettingGo: [Int64] = []
+        for (id, context) in running {
+            // An outcome that has waited a lease to be written: stop holding the job, so its
+            // lease lapses and another process rescues it (this one may not write again soon).
+            if let since = context.outcomeSubmittedAt, now - since > config.lease {
+                lettingGo.append(id)
+                continue
+            }
+            held.append((id, context.leaseToken, context))
+        }
         state.unlock()
+        if !lettingGo.isEmpty {
+            logger.warning("outcomes unwritten for longer than a lease: letting their leases lapse", metadata: [
+                "jobs": "\(lettingGo.sorted().map(String.init).joined(separator: ","))",
+            ])
+        }
         guard !held.isEmpty else { return }
+        let sent = Monotonic.now()
         let alive = try queue.heartbeat(held.map { ($0.id, $0.token) }, leaseSeconds: config.lease)
         for item in held {
             guard let cancelRequested = alive[item.id] else {
                 // Rescued by someone else, or already written: only a job still running here matters.
+                // One whose outcome is waiting to be written is not "lost" when its heartbeat misses.
                 state.lock()
-                let stillOurs = running[item.id] === item.context
+                let stillRunning = running[item.id] === item.context && item.context.outcomeSubmittedAt == nil
                 state.unlock()
-                if stillOurs && !isWritten(item.id) {
+                if stillRunning {
                     logger.warning("lease lost; the attempt will stop at its next checkpoint", metadata: ["job": "\(item.id)"])
                     item.context.interrupt(.leaseLost)
                 }
                 continue
             }
+            item.context.leaseRenewed(sentAt: sent, lease: config.lease)
             if cancelRequested { item.context.interrupt(.cancelled) }
         }
-    }
-
-    /// A job whose outcome is waiting in the completer is not "lost" when its heartbeat misses.
-    private func isWritten(_ id: Int64) -> Bool {
-        state.lock(); defer { state.unlock() }
-        return beingWritten.contains(id) || pendingCompletions.contains { $0.job.id == id }
     }
 }

@@ -3,9 +3,11 @@ import Postgres
 
 extension WorkerPool {
     /// Claims jobs for free slots: after a NOTIFY, when a slot frees up, when a requeued job
-    /// comes due, and on the fallback poll. It never claims more than there are free workers.
-    func producerLoop() {
-        guard let connection = connectWithRetry(role: "producer", until: isStopping) else { return }
+    /// comes due, and on the fallback poll. It never claims more than there are free workers,
+    /// nor while outcomes cannot be written or leases cannot be extended. A claim commits
+    /// durably (the session's default `synchronous_commit`), so no handler starts on a claim a
+    /// server crash could undo.
+    func producerLoop(_ connection: Connection) {
         let queue = JobQueue(connection)
         var needClaim = true
         // New work was announced (NOTIFY, poll, a requeued job due): claim without gathering.
@@ -13,15 +15,25 @@ extension WorkerPool {
         var gatherUntil: Date?
         var claimSeconds = 0.0
         var hint = JobQueue.ClaimHint()
+        // The last claim got fewer jobs than it asked for: nothing more was ready. A freed slot
+        // then needs no claim of its own; new work announces itself (NOTIFY), and the poll
+        // finds what does not (a retry another process scheduled, a job scheduled for later).
+        // With caps set, the completer asks for a claim once outcomes are written (a finished
+        // job frees its tenant's cap).
+        var drained = false
         var failures = 0
         while !isStopping() {
             do {
                 if connection.listening.isEmpty {
-                    // Claims are safe to lose in a server crash (the job just stays queued), so
-                    // the producer does not wait for the WAL flush.
-                    try connection.setSessionParameter("synchronous_commit", "off")
                     try connection.listen(JobQueue.notifyChannel)
                     try connection.listen(JobQueue.cancelChannel)
+                }
+                if needClaim && claimsHeld() {
+                    // Woken again when the completer or the maintenance thread recovers.
+                    let result = try connection.waitForNotifications(timeout: config.pollInterval, alsoWatching: producerWake.readFD)
+                    if result.woken { producerWake.drain() }
+                    handle(result.notifications, needClaim: &needClaim, urgent: &urgent)
+                    continue
                 }
                 if needClaim {
                     let (free, busyNow) = slots()
@@ -49,19 +61,24 @@ extension WorkerPool {
                     gatherUntil = nil
                     urgent = false
                     if free > 0 {
-                        let started = Date()
+                        let started = Monotonic.now()
                         let jobs = try queue.claim(worker: config.workerName, limit: free, leaseSeconds: config.lease, hint: &hint)
-                        claimSeconds = Date().timeIntervalSince(started)
+                        claimSeconds = Monotonic.now() - started
                         observer?.claimed(jobs, seconds: claimSeconds)
-                        dispatch(jobs)
-                        // A batch that filled some slots may mean more is waiting: look again now.
-                        if !jobs.isEmpty && slots().free > 0 { needClaim = true; continue }
+                        dispatch(jobs, leaseHeldUntil: started + config.lease)
+                        drained = jobs.count < free
+                        // A batch that filled every slot it asked for may mean more is waiting.
+                        if !drained && slots().free > 0 { needClaim = true; continue }
                     }
                 }
                 let result = try connection.waitForNotifications(timeout: waitTimeout(), alsoWatching: producerWake.readFD)
-                if result.woken { producerWake.drain(); needClaim = true }
+                if result.woken {
+                    producerWake.drain()
+                    if takeClaimRequest() || !drained { needClaim = true }
+                }
                 handle(result.notifications, needClaim: &needClaim, urgent: &urgent)
-                if !result.woken && result.notifications.isEmpty { needClaim = true; urgent = true }  // poll or due
+                // The poll, a job due, or a reconnect (notifications may have been missed).
+                if !result.woken && result.notifications.isEmpty || result.reconnected { needClaim = true; urgent = true }
                 failures = 0
                 observer?.producerRound(ok: true)
             } catch {
@@ -78,15 +95,39 @@ extension WorkerPool {
     /// The longest the producer lets freed slots gather before claiming them.
     static let maxGather = 0.002
 
+    /// Notifications are hints, and anyone may send one: new work makes the producer claim
+    /// (the claim reads the queue), and a cancel naming a job this process runs makes the
+    /// maintenance thread read whether that job's cancel was requested (fenced by its lease
+    /// token) before anything is interrupted.
     private func handle(_ notifications: [Postgres.Notification], needClaim: inout Bool, urgent: inout Bool) {
+        var check = false
         for note in notifications {
-            if note.channel == JobQueue.cancelChannel, let id = Int64(note.payload) {
-                context(for: id)?.interrupt(.cancelled)
+            if note.channel == JobQueue.cancelChannel {
+                guard let id = Int64(note.payload) else { continue }
+                state.lock()
+                if running[id] != nil { cancelChecks.insert(id); check = true }
+                state.unlock()
             } else {
                 needClaim = true
                 urgent = true
             }
         }
+        if check { maintenanceWake.lock(); maintenanceWake.broadcast(); maintenanceWake.unlock() }
+    }
+
+    /// Whether claims wait: the last outcome write or the last heartbeat failed. A job claimed
+    /// now could neither be reported nor kept.
+    private func claimsHeld() -> Bool {
+        state.lock(); defer { state.unlock() }
+        return outcomesBlocked || maintenanceFailing
+    }
+
+    /// Whether something other than a freed slot asked for a claim (see `requestClaim()`).
+    private func takeClaimRequest() -> Bool {
+        state.lock(); defer { state.unlock() }
+        let requested = claimRequested
+        claimRequested = false
+        return requested
     }
 
     private func slots() -> (free: Int, busy: Int) {
@@ -105,17 +146,12 @@ extension WorkerPool {
         return stopping
     }
 
-    private func context(for id: Int64) -> JobContext? {
-        state.lock(); defer { state.unlock() }
-        return running[id]
-    }
-
-    private func dispatch(_ jobs: [Job]) {
+    private func dispatch(_ jobs: [Job], leaseHeldUntil: Double) {
         guard !jobs.isEmpty else { return }
         var contexts: [JobContext] = []
         state.lock()
         for job in jobs {
-            let context = JobContext(job: job, logger: logger, pool: handlerPool)
+            let context = JobContext(job: job, logger: logger, pool: handlerPool, leaseHeldUntil: leaseHeldUntil)
             running[job.id] = context
             busy += 1
             contexts.append(context)
@@ -124,11 +160,8 @@ extension WorkerPool {
         let vacuumDue = vacuumWanted
         state.unlock()
         if vacuumDue { maintenanceWake.lock(); maintenanceWake.broadcast(); maintenanceWake.unlock() }
-        for context in contexts {
-            logStateChange("job running", job: context.job, state: .running)
-            if context.job.cancelRequested { context.interrupt(.cancelled) }
-            channel.put(context)
-        }
+        for context in contexts where context.job.cancelRequested { context.interrupt(.cancelled) }
+        channel.put(contexts)
     }
 
     /// Until the next poll, or sooner when a job this process requeued comes due.

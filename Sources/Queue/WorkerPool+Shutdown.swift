@@ -23,7 +23,11 @@ extension WorkerPool {
         var released = 0
         for context in held {
             context.interrupt(.shutdown)
-            if context.markFinished() { submit(Completion.release(job: context.job, token: context.leaseToken)); released += 1 }
+            guard context.markFinished() else { continue }
+            state.lock()
+            submitLocked(Completion.release(job: context.job, token: context.leaseToken), context)
+            state.unlock()
+            released += 1
         }
         if released > 0 {
             logger.warning("grace period over: released unfinished jobs to the queue", metadata: ["jobs": "\(released)"])

@@ -36,8 +36,21 @@ public final class WorkerPool: @unchecked Sendable {
     var maintenanceStopping = false
     var completerStopping = false
     var pendingCompletions: [Completion] = []
-    /// Outcomes taken by the completer and not yet committed: their heartbeat may miss.
-    var beingWritten: Set<Int64> = []
+    /// The completer waits with nothing to write (a new outcome must wake it).
+    var completerIdle = false
+    /// The last outcome write failed: claim nothing until one succeeds.
+    var outcomesBlocked = false
+    /// The last heartbeat or rescue failed: claim nothing until one succeeds.
+    var maintenanceFailing = false
+    /// Jobs a `berth_job_cancel` notification named: the maintenance thread reads whether a
+    /// cancel was really requested (a NOTIFY is only a hint; anyone may send one).
+    var cancelChecks: Set<Int64> = []
+    /// Something other than a freed slot wants the producer to claim (work was rescued, writing
+    /// outcomes recovered).
+    var claimRequested = false
+    /// Whether `berth.queue_tenant_limits` had a row at the maintenance thread's last look
+    /// (true until it looked).
+    var capsExist = true
     /// The earliest `run_at` of a job this process sent back to the queue: the producer looks
     /// again then rather than waiting for the next poll.
     var nextDue: Date?
@@ -54,7 +67,8 @@ public final class WorkerPool: @unchecked Sendable {
         self.handlers = handlers
         self.logger = logger
         self.databaseURL = databaseURL
-        self.handlerPool = ConnectionPool(url: databaseURL, maxConnections: config.handlerConnections)
+        self.handlerPool = ConnectionPool(url: databaseURL, maxConnections: config.handlerConnections,
+                                          applicationName: "berth handler", statementTimeout: config.handlerStatementTimeout)
     }
 
     /// Runs until `requestStop()`, then drains gracefully and returns.
@@ -63,12 +77,17 @@ public final class WorkerPool: @unchecked Sendable {
             "worker": "\(config.workerName)", "concurrency": "\(config.concurrency)",
             "max_connections": "\(config.maxConnections)", "kinds": "\(handlers.keys.sorted().joined(separator: ","))",
         ])
+        guard let connections = acquireConnections() else {
+            handlerPool.close()
+            logger.info("worker stopped", metadata: ["worker": "\(config.workerName)"])
+            return
+        }
         for index in 0..<config.concurrency { spawn("berth-worker-\(index)") { self.workerLoop() } }
-        spawn("berth-completer") { self.completerLoop() }
-        spawn("berth-maintenance") { self.maintenanceLoop() }
+        spawn("berth-completer") { self.completerLoop(connections.completer) }
+        spawn("berth-maintenance") { self.maintenanceLoop(connections.maintenance) }
         let producerDone = DispatchSemaphore(value: 0)
         spawnThread("berth-producer") {
-            self.producerLoop()
+            self.producerLoop(connections.producer)
             producerDone.signal()
         }
         producerDone.wait()
@@ -91,6 +110,14 @@ public final class WorkerPool: @unchecked Sendable {
 
     var graceCutShort = false
 
+    /// Wakes the producer to claim.
+    func requestClaim() {
+        state.lock()
+        claimRequested = true
+        state.unlock()
+        producerWake.wake()
+    }
+
     /// Jobs currently claimed by this process (for tests and status).
     public var runningJobIDs: [Int64] {
         state.lock(); defer { state.unlock() }
@@ -110,26 +137,6 @@ public final class WorkerPool: @unchecked Sendable {
         thread.name = name
         thread.stackSize = 1 << 20
         thread.start()
-    }
-
-    /// Opens a connection, retrying with backoff while the database is unreachable.
-    func connectWithRetry(role: String, until stop: () -> Bool) -> Connection? {
-        var attempt = 0
-        while !stop() {
-            do {
-                return try Connection(url: databaseURL, applicationName: "berth \(role)")
-            } catch {
-                attempt += 1
-                let delay = WorkerPool.reconnectBackoff.window(attempt: attempt)
-                logger.warning("cannot connect to the database; retrying", metadata: [
-                    "role": "\(role)", "error": "\(error)", "retry_in_seconds": "\(delay)",
-                ])
-                state.lock()
-                _ = state.wait(until: Date().addingTimeInterval(delay))
-                state.unlock()
-            }
-        }
-        return nil
     }
 
     /// How long a loop waits after its n-th failure in a row talking to the database.

@@ -1,9 +1,10 @@
 import Foundation
 import Postgres
+import Provisioning
 
-/// The CLI's defaults: flags beat the environment, the environment beats the config file,
-/// and what none of them sets is left to the tenant's defaults and then the system's (the
-/// SQL API applies those).
+/// What the CLI reads outside its arguments: the database URL and the backend options of the
+/// environment and the config file. How they rank against flags, specs and the tenant's
+/// defaults is Provisioning's (`ClusterRequest`, `TenantStore.NewTenant`).
 ///
 /// File: `$XDG_CONFIG_HOME/berth/config.yaml` (else `~/.config/berth/config.yaml`):
 ///
@@ -16,19 +17,20 @@ import Postgres
 /// Environment: `DATABASE_URL`, `BERTH_REGION`, `BERTH_FARGATE_SPOT`, `BERTH_BACKEND`.
 struct CLIConfig: Equatable {
     var databaseURL: String?
-    var region: String?
-    var fargateSpot: Bool?
-    var backend: String?
+    /// The environment's options over the file's (`BackendOptions.over`).
+    var backendOptions = BackendOptions()
 
     static func load(environment: [String: String] = ProcessInfo.processInfo.environment) throws -> CLIConfig {
         var config = try file(environment: environment)
         if let value = environment["DATABASE_URL"], !value.isEmpty { config.databaseURL = value }
-        if let value = environment["BERTH_REGION"], !value.isEmpty { config.region = value }
-        if let value = environment["BERTH_BACKEND"], !value.isEmpty { config.backend = value }
+        var options = BackendOptions()
+        if let value = environment["BERTH_REGION"], !value.isEmpty { options.region = value }
+        if let value = environment["BERTH_BACKEND"], !value.isEmpty { options.backend = value }
         if let value = environment["BERTH_FARGATE_SPOT"], !value.isEmpty {
             guard let flag = parseBool(value) else { throw UsageError("BERTH_FARGATE_SPOT must be true or false, got '\(value)'") }
-            config.fargateSpot = flag
+            options.fargateSpot = flag
         }
+        config.backendOptions = options.over(config.backendOptions)
         return config
     }
 
@@ -51,8 +53,9 @@ struct CLIConfig: Equatable {
     /// The file's settings (YAML, read strictly: see ``CLIConfigFile``).
     static func parse(_ text: String) throws -> CLIConfig {
         let file = try CLIConfigFile.read(text)
-        return CLIConfig(databaseURL: file.databaseURL, region: file.backendOptions?.region,
-                         fargateSpot: file.backendOptions?.fargateSpot, backend: file.backendOptions?.backend)
+        return CLIConfig(databaseURL: file.databaseURL,
+                         backendOptions: BackendOptions(backend: file.backendOptions?.backend, region: file.backendOptions?.region,
+                                                        fargateSpot: file.backendOptions?.fargateSpot))
     }
 
     static func parseBool(_ value: String) -> Bool? {

@@ -41,34 +41,14 @@ struct ClusterCommand: ParsableCommand {
         @OptionGroup var common: JobsCommand.Common
 
         func run() throws {
-            // The spec stays text: Postgres parses it and the SQL API judges every value, so
-            // `{"workers": 1e400}` gets the API's message about workers. Parsed here only to
-            // see its backend.
-            let requested = try JSONArgument.object(spec, option: "--spec", example: #"'{"workers": 4}'"#)
+            try JSONArgument.checkObject(spec, option: "--spec", example: #"'{"workers": 4}'"#)
             let config = try CLIConfig.load()
-            // Flags replace the spec's keys; the environment and the config file fill in keys it lacks.
-            var overrides: [String: Any] = [:]
-            var defaults: [String: Any] = [:]
-            if let backend { overrides["backend"] = backend } else if let value = config.backend { defaults["backend"] = value }
-            if let region { overrides["region"] = region } else if let value = config.region { defaults["region"] = value }
-            if let workers { overrides["workers"] = workers }
             let connection = try common.connect(config: config)
-            // The configured fargate_spot is an ECS default: with no backend in the request, the
-            // tenant's default backend decides (a vm tenant's clusters were refused otherwise).
-            // A back-office role may not read berth.tenants: then ecs is assumed, as before.
-            let tenantBackend = (try? TenantStore(connection).get(name: tenant))??.defaultBackend
-            let specBackend = requested?.keys.contains("backend") == true ? requested?["backend"] as? String : config.backend
-            let effectiveBackend = backend ?? specBackend ?? tenantBackend ?? "ecs"
-            if let fargateSpot {
-                overrides["fargate_spot"] = fargateSpot
-            } else if effectiveBackend == "ecs", let value = config.fargateSpot {
-                defaults["fargate_spot"] = value
-            }
+            let request = ClusterRequest(tenant: tenant, name: name, spec: spec,
+                                         overrides: .init(backend: backend, region: region, workers: workers, fargateSpot: fargateSpot),
+                                         defaults: config.backendOptions)
             let id: UUID
-            do {
-                id = try ClusterStore(connection).create(tenant: tenant, name: name, spec: JSONText(spec),
-                                                         defaults: JSONArgument.text(defaults), overrides: JSONArgument.text(overrides))
-            } catch let error as PostgresError {
+            do { id = try ClusterStore(connection).create(request) } catch let error as PostgresError {
                 throw JSONArgument.invalid(error, option: "--spec", text: spec)
             }
             if !wait {
@@ -76,8 +56,8 @@ struct ClusterCommand: ParsableCommand {
                 else { Output.line("cluster \(tenant)/\(name) requested: \(id.uuidString.lowercased())") }
                 return
             }
-            try ClusterWatch.follow(connection: connection, clusterId: id, until: ["ready", "error", "stopped"],
-                                    success: "ready", timeout: timeout.seconds, json: json)
+            try ClusterWatch.follow(connection: connection, clusterId: id, until: [.ready, .error, .stopped],
+                                    success: .ready, timeout: timeout.seconds, json: json)
         }
     }
 
@@ -101,7 +81,7 @@ struct ClusterCommand: ParsableCommand {
                 else { Output.line("cluster \(tenant)/\(name) is being deleted: \(id.uuidString.lowercased())") }
                 return
             }
-            try ClusterWatch.follow(connection: connection, clusterId: id, after: since, until: ["stopped", "error"], success: "stopped",
+            try ClusterWatch.follow(connection: connection, clusterId: id, after: since, until: [.stopped, .error], success: .stopped,
                                     timeout: timeout.seconds, json: json)
         }
     }
@@ -116,9 +96,9 @@ struct ClusterCommand: ParsableCommand {
         func run() throws {
             let clusters = try ClusterStore(try common.connect())
                 .list(tenant: tenant, includeStopped: all)
-            if json { Output.json(clusters.map(Output.clusterObject)); return }
+            if json { Output.json(clusters); return }
             Output.table(["TENANT", "NAME", "STATE", "BACKEND", "REGION", "WORKERS", "SCHEDULER", "ERROR"], clusters.map { c in
-                [c.tenant, c.name, c.state, c.backend, c.region, "\(c.spec.workers)", c.schedulerAddress ?? "-", String((c.error ?? "").prefix(60))]
+                [c.tenant, c.name, c.state.rawValue, c.backend.rawValue, c.region, "\(c.spec.workers)", c.schedulerAddress ?? "-", String((c.error ?? "").prefix(60))]
             })
         }
     }
@@ -132,9 +112,8 @@ struct ClusterCommand: ParsableCommand {
 
         func run() throws {
             let (connection, cluster) = try ClusterCommand.find(name, tenant: tenant, common: common)
-            if json { Output.json(Output.clusterObject(cluster)); return }
-            let object = Output.clusterObject(cluster)
-            Output.fields(object, ["id", "tenant", "name", "state", "error", "backend", "region", "scheduler_address",
+            if json { Output.json(cluster); return }
+            Output.fields(Output.object(cluster), ["id", "tenant", "name", "state", "error", "backend", "region", "scheduler_address",
                                    "scheduler_public_address", "created_at", "updated_at", "spec"], width: 25)
             Output.line("events:")
             for event in try EventLog(connection).last(20, filter: .init(clusterId: cluster.id)) { Output.line("  " + Output.eventLine(event)) }
@@ -162,12 +141,8 @@ extension ClusterCommand {
 
         func run() throws {
             let (connection, cluster) = try ClusterCommand.find(name, tenant: tenant, common: common)
-            let aws = try ClusterInventory.awsClient(for: cluster, connection: connection, settings: .fromEnvironment())
-            let resources = try ClusterInventory.list(cluster: cluster, aws: aws)
-            if json {
-                Output.json(resources.map { ["kind": $0.kind, "id": $0.id, "state": $0.state] })
-                return
-            }
+            let resources = try ClusterInventory.list(cluster: cluster, connection: connection, settings: .fromEnvironment())
+            if json { Output.json(resources); return }
             if resources.isEmpty {
                 Output.line("nothing in AWS (\(cluster.region)) is tagged berth:cluster=\(cluster.id.uuidString.lowercased()) or runs as its tasks")
                 return
@@ -175,33 +150,4 @@ extension ClusterCommand {
             Output.table(["KIND", "ID", "STATE"], resources.map { [$0.kind, $0.id, $0.state] })
         }
     }
-}
-
-/// Follows one cluster's events until it reaches a final state.
-enum ClusterWatch {
-    static func follow(connection: Connection, clusterId: UUID, after: Int64 = 0, until states: Set<String>, success: String,
-                       timeout: Double, json: Bool) throws {
-        let deadline = Date().addingTimeInterval(timeout)
-        var outcome: String?
-        try EventLog(connection).follow(after: after, filter: .init(clusterId: clusterId), poll: 0.5, deadline: deadline) { event in
-            Output.event(event, json: json)
-            if event.type == "state", let state = event.state, states.contains(state) {
-                // A state event carries the state after the change.
-                outcome = state
-                return false
-            }
-            return true
-        }
-        guard let outcome else {
-            throw ExitCodeError(code: 1, message: "gave up waiting after \(Int(timeout)) s; the cluster keeps going (berth events --follow)")
-        }
-        if outcome != success { throw ExitCodeError(code: 1, message: "cluster ended \(outcome)") }
-    }
-}
-
-/// A failure whose message was already shown in context: exit 1 with a short line.
-struct ExitCodeError: Error, CustomStringConvertible {
-    let code: Int32
-    let message: String
-    var description: String { message }
 }

@@ -39,7 +39,7 @@ extension JobsCommand {
         @OptionGroup var common: JobsCommand.Common
 
         func run() throws {
-            _ = try JSONArgument.object(args, option: "--args", example: #"'{"sleep_ms": 10}'"#)
+            try JSONArgument.checkObject(args, option: "--args", example: #"'{"sleep_ms": 10}'"#)
             let job = JobQueue.NewJob(kind: kind, tenant: tenant, args: JSONText(args), priority: priority,
                                       runAt: runIn.map { Date().addingTimeInterval($0.seconds) },
                                       maxAttempts: maxAttempts, uniqueKey: uniqueKey)

@@ -36,19 +36,30 @@ struct LineLogHandler: LogHandler {
              source: String, file: String, function: String, line: UInt) {
         var all = metadata
         if let explicit { all.merge(explicit) { $1 } }
-        let time = ISO8601DateFormatter.string(from: Date(), timeZone: .gmt,
-                                               formatOptions: [.withInternetDateTime, .withFractionalSeconds])
+        let time = LineLogHandler.timestamp()
         var text: String
         if json {
             var object: [String: Any] = ["ts": time, "level": level.rawValue, "msg": message.description, "logger": label]
             for (key, value) in all { object[key] = "\(value)" }
             text = Output.jsonText(object)
         } else {
-            // Messages and metadata carry job errors and other values from the database.
+            // One line per event: messages and metadata carry job errors and other values from
+            // the database, and libpq's errors span lines and indent with tabs.
             text = "\(time) \(level.rawValue.uppercased()) \(Output.escape(message.description))"
-            for key in all.keys.sorted() { text += " \(key)=\(Output.escape("\(all[key]!)"))" }
+            for key in all.keys.sorted() { text += " \(Output.escape(key))=\(Output.escape("\(all[key]!)"))" }
         }
         text += "\n"
         FileHandle.standardError.write(Data(text.utf8))
+    }
+
+    /// UTC, to the microsecond (benchmarks read when a handler started from the log).
+    static func timestamp() -> String {
+        var now = timeval()
+        gettimeofday(&now, nil)
+        var parts = tm()
+        var seconds = now.tv_sec
+        gmtime_r(&seconds, &parts)
+        return String(format: "%04d-%02d-%02dT%02d:%02d:%02d.%06dZ", Int(parts.tm_year) + 1900, Int(parts.tm_mon) + 1,
+                      Int(parts.tm_mday), Int(parts.tm_hour), Int(parts.tm_min), Int(parts.tm_sec), Int(now.tv_usec))
     }
 }

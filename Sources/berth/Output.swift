@@ -98,8 +98,33 @@ enum Output {
         write(escapeJSON(String(decoding: data, as: UTF8.self)) + "\n")
     }
 
+    /// A value through its `Encodable` conformance, which fixes its keys (the columns' names).
+    static func json<T: Encodable>(_ value: T) {
+        write(escapeJSON(encoded(value, [.sortedKeys, .prettyPrinted])) + "\n")
+    }
+
     static func jsonLine(_ object: Any) {
         write(jsonText(object) + "\n")
+    }
+
+    static func jsonLine<T: Encodable>(_ value: T) {
+        write(escapeJSON(encoded(value, [.sortedKeys, .withoutEscapingSlashes])) + "\n")
+    }
+
+    /// A value's JSON as Foundation objects, for the text views that show some of its keys.
+    static func object<T: Encodable>(_ value: T) -> [String: Any] {
+        (try? JSONSerialization.jsonObject(with: Data(encoded(value, []).utf8))) as? [String: Any] ?? [:]
+    }
+
+    /// Dates as `time` prints them (RFC 3339, UTC, milliseconds).
+    private static func encoded<T: Encodable>(_ value: T, _ formatting: JSONEncoder.OutputFormatting) -> String {
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = formatting
+        encoder.dateEncodingStrategy = .custom { date, encoder in
+            var container = encoder.singleValueContainer()
+            try container.encode(time(date))
+        }
+        return String(decoding: (try? encoder.encode(value)) ?? Data(), as: UTF8.self)
     }
 
     /// Compact JSON, escaped like all JSON output (also for log lines).
@@ -131,12 +156,7 @@ enum Output {
     }
 
     static func event(_ event: Event, json: Bool) {
-        if json { jsonLine(eventObject(event)) } else { line(eventLine(event)) }
-    }
-
-    /// A value quoted in a message: in single quotes, cut to `limit` characters.
-    static func quote(_ value: String, limit: Int = 100) -> String {
-        value.count <= limit ? "'\(value)'" : "'\(value.prefix(limit))…' (\(value.count) characters)"
+        if json { jsonLine(event) } else { line(eventLine(event)) }
     }
 
     static func time(_ date: Date?) -> String {
@@ -165,29 +185,6 @@ enum Output {
             "updated_at": opt(job.updatedAt.map(time)), "attempted_at": opt(job.attemptedAt.map(time)),
             "finished_at": opt(job.finishedAt.map(time)),
         ]
-    }
-
-    static func tenantObject(_ t: Tenant) -> [String: Any] {
-        func opt(_ value: Any?) -> Any { value ?? NSNull() }
-        return ["id": t.id.uuidString.lowercased(), "name": t.name, "aws_mode": t.awsMode.rawValue, "access_key_id": opt(t.accessKeyId),
-                "aws_account_id": opt(t.awsAccountId), "default_backend": t.defaultBackend, "default_region": opt(t.defaultRegion),
-                "default_fargate_spot": opt(t.defaultFargateSpot), "gpu_access": t.gpuAccess, "has_credentials": t.hasCredentials,
-                "created_at": time(t.createdAt)]
-    }
-
-    static func clusterObject(_ c: Cluster) -> [String: Any] {
-        func opt(_ value: Any?) -> Any { value ?? NSNull() }
-        let spec = (try? JSONSerialization.jsonObject(with: JSONEncoder().encode(c.spec))) ?? [:]
-        return ["id": c.id.uuidString.lowercased(), "tenant": c.tenant, "name": c.name, "state": c.state, "error": opt(c.error),
-                "backend": c.backend, "region": c.region, "spec": spec, "scheduler_address": opt(c.schedulerAddress),
-                "scheduler_public_address": opt(c.schedulerPublicAddress), "created_at": time(c.createdAt), "updated_at": time(c.updatedAt)]
-    }
-
-    static func eventObject(_ e: Event) -> [String: Any] {
-        func opt(_ value: Any?) -> Any { value ?? NSNull() }
-        return ["id": e.id, "at": time(e.at), "tenant": e.tenant, "cluster_id": opt(e.clusterId?.uuidString.lowercased()),
-                "cluster": opt(e.clusterName), "job_id": opt(e.jobId), "type": e.type, "step": opt(e.step), "state": opt(e.state),
-                "message": e.message, "data": (try? JSONSerialization.jsonObject(with: Data(e.dataJSON.utf8))) ?? e.data]
     }
 
     static func eventLine(_ e: Event) -> String {

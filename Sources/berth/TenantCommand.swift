@@ -36,17 +36,12 @@ struct TenantCommand: ParsableCommand {
         @OptionGroup var common: JobsCommand.Common
 
         func run() throws {
-            var tenant = TenantStore.NewTenant(name: name)
-            tenant.mode = own ? .own : .managed
-            let defaults = try CLIConfig.load()
-            tenant.defaultBackend = backend ?? defaults.backend ?? "ecs"
-            tenant.defaultRegion = region ?? defaults.region
-            // The config file's fargate_spot is an ECS default: it does not apply to a vm tenant.
-            tenant.defaultFargateSpot = fargateSpot ? true : (tenant.defaultBackend == "ecs" ? defaults.fargateSpot : nil)
-            tenant.gpuAccess = gpuAccess
-            do { try tenant.validate() } catch { throw UsageError(error.description) }
-            let created = try TenantStore(try common.connect(config: defaults)).create(tenant)
-            if json { Output.json(Output.tenantObject(created)); return }
+            let config = try CLIConfig.load()
+            let tenant = try TenantStore.NewTenant(name: name, own: own, backend: backend, region: region, fargateSpot: fargateSpot,
+                                                   gpuAccess: gpuAccess, defaults: config.backendOptions)
+            try tenant.validate()
+            let created = try TenantStore(try common.connect(config: config)).create(tenant)
+            if json { Output.json(created); return }
             Output.line("created tenant \(created.name) (\(created.id.uuidString.lowercased())), \(created.awsMode.rawValue) AWS account")
             if created.awsMode == .own {
                 Output.line("next: berth tenant credentials \(created.name) --access-key-id AKIA... --secret-access-key-stdin")
@@ -84,46 +79,19 @@ struct TenantCommand: ParsableCommand {
         }
 
         func run() throws {
-            let secret = try readSecret()
-            let credentials = AWSCredentials(accessKeyId: accessKeyId, secretAccessKey: secret)
-            do { try CredentialCheck.refuseTemporary(credentials) } catch { throw UsageError(error.description) }
-            let keys: MasterKeys
-            do { keys = try MasterKeys.fromEnvironment() } catch { throw UsageError(error.description) }
-            let connection = try common.connect()
-            let store = TenantStore(connection)
-            let tenant: Tenant
-            do { tenant = try store.require(name: name) } catch { throw UsageError("\(error)") }
-            guard tenant.awsMode == .own else {
-                throw UsageError("tenant \(name) uses the service's AWS account; only tenants created with --own hold keys")
-            }
-            let client = AWSClient(credentials: credentials, region: tenant.defaultRegion ?? Regions.fallback)
+            let credentials = AWSCredentials(accessKeyId: accessKeyId, secretAccessKey: try readSecret())
+            let keys = try MasterKeys.fromEnvironment()
             // Bad input (a key AWS refuses, another account while clusters live) exits 2; an
             // endpoint that ignored DryRun, or AWS failing, exits 1.
-            func badInput<T>(_ body: () throws -> T) throws -> T {
-                do { return try body() } catch let error as ProvisioningError {
-                    if case .invalid = error { throw UsageError(error.description) }
-                    throw error
-                }
-            }
-            let identity = try badInput { try CredentialCheck.identity(client) }
-            try badInput { try store.checkAccount(of: tenant, newAccount: identity.account, replaceAccount: replaceAccount) }
-            let missing = try badInput { try CredentialCheck.missingActions(client) }
-            let change = try badInput {
-                try store.setCredentials(tenant: tenant, credentials: credentials, accountId: identity.account, keys: keys,
-                                         replaceAccount: replaceAccount)
-            }
-            if json {
-                Output.json(["tenant": name, "account": identity.account, "arn": identity.arn, "access_key_id": accessKeyId,
-                             "missing_actions": missing, "master_key_id": keys.current.id,
-                             "previous_account": change.map { $0.from as Any } ?? NSNull()])
-                return
-            }
-            Output.line("stored the key of \(identity.arn) (account \(identity.account)) for tenant \(name), sealed with master key \(keys.current.id)")
-            if let change { Output.line(change.description) }
-            if missing.isEmpty {
+            let stored = try TenantStore(try common.connect())
+                .storeCheckedKey(credentials, tenant: name, keys: keys, replaceAccount: replaceAccount)
+            if json { Output.json(stored); return }
+            Output.line("stored the key of \(stored.arn) (account \(stored.account)) for tenant \(name), sealed with master key \(stored.masterKeyId)")
+            if let change = stored.accountChange { Output.line(change.description) }
+            if stored.missingActions.isEmpty {
                 Output.line("permission preflight: nothing missing")
             } else {
-                Output.line("permission preflight: the key may not call \(missing.joined(separator: ", ")); grant the policy `berth iam-policy` prints")
+                Output.line("permission preflight: the key may not call \(stored.missingActions.joined(separator: ", ")); grant the policy `berth iam-policy` prints")
             }
         }
 
@@ -150,9 +118,9 @@ struct TenantCommand: ParsableCommand {
 
         func run() throws {
             let tenants = try TenantStore(try common.connect()).list()
-            if json { Output.json(tenants.map(Output.tenantObject)); return }
+            if json { Output.json(tenants); return }
             Output.table(["NAME", "AWS", "KEY", "BACKEND", "REGION", "FARGATE SPOT", "GPU"], tenants.map { t in
-                [t.name, t.awsMode.rawValue, t.accessKeyId ?? "-", t.defaultBackend, t.defaultRegion ?? "-",
+                [t.name, t.awsMode.rawValue, t.accessKeyId ?? "-", t.defaultBackend.rawValue, t.defaultRegion ?? "-",
                  t.defaultFargateSpot.map { "\($0)" } ?? "-", t.gpuAccess ? "yes" : "no"]
             })
         }
@@ -165,8 +133,7 @@ struct TenantCommand: ParsableCommand {
         @OptionGroup var common: JobsCommand.Common
 
         func run() throws {
-            let keys: MasterKeys
-            do { keys = try MasterKeys.fromEnvironment() } catch { throw UsageError(error.description) }
+            let keys = try MasterKeys.fromEnvironment()
             let report = try TenantStore(try common.connect()).rekey(keys: keys)
             let count = report.resealed
             Output.line("re-sealed \(count) secret\(count == 1 ? "" : "s") under master key \(keys.current.id)")

@@ -40,6 +40,9 @@ struct WorkerCommand: ParsableCommand {
     @Option(parsing: .unconditional, help: "Retry backoff cap.")
     var backoffCap = DurationArgument(seconds: 600)
 
+    @Option(parsing: .unconditional, help: "Statement timeout for claims, completions, heartbeats and rescues (at most half the lease).")
+    var statementTimeout = DurationArgument(seconds: 10)
+
     @Option(parsing: .unconditional, help: "Vacuum berth.jobs after this many jobs claimed by this process (0: never).")
     var vacuumEvery = 20_000
 
@@ -65,6 +68,7 @@ struct WorkerCommand: ParsableCommand {
         config.pollInterval = pollInterval.seconds
         config.gracePeriod = gracePeriod.seconds
         config.vacuumEvery = vacuumEvery
+        config.statementTimeout = statementTimeout.seconds
         config.backoff = Backoff(base: backoffBase.seconds, cap: backoffCap.seconds)
         if let name { config.workerName = name }
         do { try config.validate() } catch { throw UsageError(String(describing: error)) }

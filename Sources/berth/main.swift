@@ -1,8 +1,6 @@
 import ArgumentParser
 import Foundation
-import Postgres
 import Provisioning
-import Queue
 
 struct Berth: ParsableCommand {
     static let configuration = CommandConfiguration(
@@ -48,19 +46,9 @@ func runBerth() -> Int32 {
     }
 }
 
+/// Each module's errors say whether they are the input's fault (`BadInput`).
 func isBadInput(_ error: Error) -> Bool {
-    switch error {
-    case is UsageError, is ValidationError: return true
-    case let error as QueueError:
-        switch error {
-        case .invalid, .notFound: return true  // no job with that id is bad input, like `cluster show <missing>`
-        }
-    case let error as ProvisioningError: if case .invalid = error { return true } else { return false }
-    case is SecretError: return true
-    case let error as PostgresError:
-        return error.isInvalidParameter || error.sqlState?.hasPrefix("22") == true || error.isMalformedConnectionString
-    default: return false
-    }
+    (error as? BadInput)?.isBadInput == true
 }
 
 // A closed standard output must not kill the process (SIGPIPE's default): Output sees EPIPE

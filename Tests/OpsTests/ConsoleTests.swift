@@ -199,7 +199,7 @@ final class EventStreamReader: @unchecked Sendable {
     init(port: Int, path: String, cookie: String) throws {
         process.executableURL = URL(fileURLWithPath: "/usr/bin/curl")
         process.arguments = ["-s", "-N", "--max-time", "60", "-H", "Cookie: \(cookie)", "http://127.0.0.1:\(port)\(path)"]
-        let out = Pipe()
+        let out = Pipe.closedOnExec()
         process.standardOutput = out
         process.standardError = FileHandle.nullDevice
         out.fileHandleForReading.readabilityHandler = { [weak self] handle in

@@ -79,7 +79,7 @@ func run(_ path: String, _ arguments: [String], timeout: Double = 60) throws -> 
     let process = Process()
     process.executableURL = URL(fileURLWithPath: path)
     process.arguments = arguments
-    let out = Pipe()
+    let out = Pipe.closedOnExec()
     process.standardOutput = out
     process.standardError = FileHandle.nullDevice
     try process.run()

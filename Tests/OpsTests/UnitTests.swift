@@ -28,28 +28,22 @@ import Testing
         #expect(PasswordHash.iterations >= 600_000)
     }
 
-    private func event(_ id: Int64) -> Event {
-        try! JSONDecoder().decode(Event.self, from: Data("""
-            {"id": \(id), "at": 0, "tenant": "t", "type": "note", "message": "m\(id)", "data": {}, "data_json": "{}"}
-            """.utf8))
-    }
-
     @Test func anEventCursorSkipsHandledIdsAndGivesUpOnGapsTogether() {
         var cursor = EventCursor(after: 10)
         let start = Date(timeIntervalSince1970: 1000)
         // 11 and 12 arrive, 13-15 are missing (other clusters', or in flight), 16 arrives.
-        #expect(cursor.accept([event(11), event(12), event(16)]).map(\.id) == [11, 12, 16])
+        #expect(cursor.accept(ids: [11, 12, 16]) == [11, 12, 16])
         cursor.advance(now: start, gapGrace: 5)
         #expect(cursor.watermark == 12)
         // Read again from 12: 16 is not handed out twice; 14 committed late is.
-        #expect(cursor.accept([event(14), event(16)]).map(\.id) == [14])
+        #expect(cursor.accept(ids: [14, 16]) == [14])
         cursor.advance(now: start.addingTimeInterval(1), gapGrace: 5)
         #expect(cursor.watermark == 12)
         // Past the grace, 13 and 15 are given up on at once: the watermark jumps to 16.
         cursor.advance(now: start.addingTimeInterval(6), gapGrace: 5)
         #expect(cursor.watermark == 16)
         // A gap noticed later gets its own grace.
-        #expect(cursor.accept([event(18)]).map(\.id) == [18])
+        #expect(cursor.accept(ids: [18]) == [18])
         cursor.advance(now: start.addingTimeInterval(7), gapGrace: 5)
         #expect(cursor.watermark == 16)
         cursor.advance(now: start.addingTimeInterval(12.5), gapGrace: 5)

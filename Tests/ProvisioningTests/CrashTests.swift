@@ -58,13 +58,13 @@ import TestSupport
         // 1. A worker that kills itself at the crash point.
         let crashing = try worker(h, crashAt: "\(crash.step):\(crash.point.rawValue)")
         defer { crashing.signal(SIGKILL) }
-        try await eventually(timeout: 60, "the crashing worker to die at \(crash.testDescription)\n\(crashing.log.suffix(3000))") {
+        try await poll(timeout: 60, "the crashing worker to die at \(crash.testDescription)\n\(crashing.log.suffix(3000))") {
             !crashing.process.isRunning
         }
         #expect(crashing.process.terminationReason == .uncaughtSignal && crashing.process.terminationStatus == SIGKILL,
                 "exit \(crashing.process.terminationStatus)")
         // The pipe may deliver the dying worker's last line a moment after it exits.
-        try await eventually(timeout: 5, "the crash message in the log\n\(crashing.log.suffix(2000))") {
+        try await poll(timeout: 5, "the crash message in the log\n\(crashing.log.suffix(2000))") {
             crashing.log.contains("BERTH_TEST_CRASH_AT=\(crash.step):\(crash.point.rawValue)")
         }
 
@@ -79,7 +79,7 @@ import TestSupport
         // 2. A fresh worker without the crash finishes the cluster once the lease runs out.
         let fresh = try worker(h, crashAt: nil)
         defer { fresh.signal(SIGKILL) }
-        try await waitFor(h, id, "ready", timeout: 90, worker: fresh)
+        try await h.waitFor(id, .ready, timeout: 90, worker: fresh)
 
         // 3. The same client token from intent to done, and it is the deterministic one.
         let done = try #require(try checkpoint(h, scope: scope, step: crash.step))
@@ -119,7 +119,7 @@ import TestSupport
         // the cluster plan's steps only: a crash in the shared plans leaves nothing of the cluster's.
         guard crash.plan == .cluster else { return }
         _ = try ClusterStore(h.connection).delete(tenant: tenant.name, name: "c1")
-        let stopped = try await waitFor(h, id, "stopped", timeout: 90, worker: fresh)
+        let stopped = try await h.waitFor(id, .stopped, timeout: 90, worker: fresh)
         #expect(try h.leftovers(of: stopped).isEmpty)
     }
 
@@ -140,16 +140,16 @@ import TestSupport
         let point = "\(crash.step):\(crash.point.rawValue)"
         let crashing = try worker(h, crashAt: point)
         defer { crashing.signal(SIGKILL) }
-        try await eventually(timeout: 60, "the crashing worker to die at \(point)\n\(crashing.log.suffix(3000))") {
+        try await poll(timeout: 60, "the crashing worker to die at \(point)\n\(crashing.log.suffix(3000))") {
             !crashing.process.isRunning
         }
-        try await eventually(timeout: 5, "the crash message in the log\n\(crashing.log.suffix(2000))") {
+        try await poll(timeout: 5, "the crash message in the log\n\(crashing.log.suffix(2000))") {
             crashing.log.contains("BERTH_TEST_CRASH_AT=\(point)")
         }
         let left = try checkpoint(h, scope: "cluster:\(clusterId)", step: crash.step)
         let fresh = try worker(h, crashAt: nil)
         defer { fresh.signal(SIGKILL) }
-        try await waitFor(h, id, "ready", timeout: 90, worker: fresh)
+        try await h.waitFor(id, .ready, timeout: 90, worker: fresh)
         let done = try #require(try checkpoint(h, scope: "cluster:\(clusterId)", step: crash.step))
         if let token = left?.token { #expect(done.token == token) }
 
@@ -161,7 +161,7 @@ import TestSupport
         #expect(try aws.describeSecurityGroups(filters: [EC2Filter.tag(Tags.cluster, clusterId)]).count == 1)
 
         _ = try ClusterStore(h.connection).delete(tenant: tenant.name, name: "v1")
-        let stopped = try await waitFor(h, id, "stopped", timeout: 90, worker: fresh)
+        let stopped = try await h.waitFor(id, .stopped, timeout: 90, worker: fresh)
         #expect(try h.leftovers(of: stopped).isEmpty)
     }
 
@@ -174,11 +174,11 @@ import TestSupport
         let planned: [Case.PlanKind: [String]] = [
             .tenant: creates(TenantIAMPlan.plan(tenant: tenant).steps),
             .network: creates(NetworkPlan.plan(tenant: tenant, region: Self.region).steps),
-            .cluster: creates(ECSClusterPlan.steps(cluster: cluster)),
+            .cluster: creates(ECSBackend().createSteps(for: cluster) + ECSBackend().readinessSteps(for: cluster)),
         ]
         for (plan, steps) in Self.createSteps { #expect(planned[plan] == steps, "\(plan)") }
         let vm = try h.cluster(try h.create(tenant, "v1", spec: #"{"backend": "vm"}"#))
-        #expect(creates(VMClusterPlan.steps(cluster: vm)) == Self.vmCreateSteps)
+        #expect(creates(VMBackend().createSteps(for: vm) + VMBackend().readinessSteps(for: vm)) == Self.vmCreateSteps)
     }
 
     // MARK: - Helpers
@@ -203,35 +203,6 @@ import TestSupport
         let sql = SQL("crash_tests_checkpoint", "select state, client_token from berth.steps where scope = $1 and step = $2")
         guard let row = try h.connection.queryRow(sql, [scope, step]) else { return nil }
         return StepRow(state: try row.decode("state"), token: try row.decodeIfPresent("client_token"))
-    }
-
-    /// `ProvisioningHarness.waitFor`, but waiting with `Task.sleep`.
-    @discardableResult
-    private func waitFor(_ h: ProvisioningHarness, _ id: UUID, _ state: String, timeout: Double, worker: ChildProcess) async throws -> Cluster {
-        var last: Cluster?
-        do {
-            try await eventually(timeout: timeout, "cluster \(state)") {
-                let cluster = try h.cluster(id)
-                last = cluster
-                if cluster.state == state { return true }
-                if ["stopped", "error"].contains(cluster.state) || (cluster.state == "ready" && state != "stopped") {
-                    throw SetupError("cluster is \(cluster.state) (\(cluster.error ?? "")) instead of \(state)")
-                }
-                return false
-            }
-        } catch {
-            throw SetupError("\(error) (now \(last?.state ?? "?"))\n\(try h.eventText(id))\n\(worker.log.suffix(3000))")
-        }
-        return try #require(last)
-    }
-}
-
-/// Polls `probe` until it is true, sleeping without holding a thread; fails at the deadline.
-func eventually(timeout: Double, _ message: @autoclosure () -> String, _ probe: () throws -> Bool) async throws {
-    let deadline = Date().addingTimeInterval(timeout)
-    while try !probe() {
-        if Date() > deadline { throw SetupError("timed out after \(timeout)s: \(message())") }
-        try await Task.sleep(for: .milliseconds(50))
     }
 }
 

@@ -14,7 +14,7 @@ import TestSupport
         let worker = try h.worker()
         defer { worker.signal(SIGKILL) }
         let id = try h.create(tenant, "c1", spec: #"{"workers": 12, "fargate_spot": \#(fargateSpot)}"#)
-        let ready = try h.waitFor(id, "ready", worker: worker)
+        let ready = try h.waitFor(id, .ready, worker: worker)
         #expect(ready.schedulerAddress?.hasPrefix("tcp://") == true && ready.schedulerAddress?.hasSuffix(":8786") == true)
 
         // In AWS, by tag and startedBy: the security group, 13 tasks on the right capacity.
@@ -40,7 +40,7 @@ import TestSupport
         #expect(tasks.allSatisfy { $0.tags?.contains(ECSTag(Tag(Tags.cluster, id.uuidString.lowercased()))) == true })
 
         _ = try ClusterStore(h.connection).delete(tenant: tenant.name, name: "c1")
-        let stopped = try h.waitFor(id, "stopped", worker: worker)
+        let stopped = try h.waitFor(id, .stopped, worker: worker)
         #expect(stopped.schedulerAddress == nil)
         #expect(try h.leftovers(of: stopped).isEmpty)
         // Every step and state change is in the event stream.
@@ -56,7 +56,7 @@ import TestSupport
         let ids = try (0..<50).map { try h.create(tenant, "c\($0)", spec: #"{"workers": 1, "region": "eu-west-2"}"#) }
         let workers = try (0..<2).map { _ in try h.worker(concurrency: 16) }
         defer { for w in workers { w.signal(SIGKILL) } }
-        for id in ids { try h.waitFor(id, "ready", timeout: 120, worker: workers[0]) }
+        for id in ids { try h.waitFor(id, .ready, timeout: 120, worker: workers[0]) }
         #expect(try h.count("select count(*) as n from berth.jobs where kind = 'network.ensure'") == 1)
         #expect(try h.aws(region: "eu-west-2").describeVpcs(filters: [EC2Filter.tag(Tags.tenant, tenant.id.uuidString.lowercased())]).count == 1)
         // Each cluster has its own security group in the one VPC.
@@ -78,7 +78,7 @@ import TestSupport
                         ["cluster:" + id.uuidString.lowercased()]) == 1
         }
         _ = try ClusterStore(h.connection).delete(tenant: tenant.name, name: "c1")
-        let stopped = try h.waitFor(id, "stopped", timeout: 90, worker: worker)
+        let stopped = try h.waitFor(id, .stopped, timeout: 90, worker: worker)
         try h.injectFaults(plan: [])
         #expect(try h.leftovers(of: stopped).isEmpty)
         let create = try #require(stopped.createJob)
@@ -96,7 +96,7 @@ import TestSupport
         #expect(result.status == 0, "\(result.output)")
         let worker = try h.worker()
         defer { worker.signal(SIGKILL) }
-        let stopped = try h.waitFor(id, "stopped", worker: worker)
+        let stopped = try h.waitFor(id, .stopped, worker: worker)
         #expect(try h.leftovers(of: stopped).isEmpty)
     }
 
@@ -107,7 +107,7 @@ import TestSupport
         let worker = try h.worker()
         defer { worker.signal(SIGKILL) }
         let id = try h.create(tenant, "c1", spec: #"{"workers": 4}"#)
-        try h.waitFor(id, "ready", timeout: 120, worker: worker)
+        try h.waitFor(id, .ready, timeout: 120, worker: worker)
         let stats = try h.proxyStats()
         #expect((stats.faults["throttle"] ?? 0) > 0)
         #expect((stats.faults["503"] ?? 0) > 0)
@@ -120,7 +120,7 @@ import TestSupport
         let worker = try h.worker()
         defer { worker.signal(SIGKILL) }
         let id = try h.create(tenant, "c1")
-        let failed = try h.waitFor(id, "error", worker: worker)
+        let failed = try h.waitFor(id, .error, worker: worker)
         #expect(failed.error?.contains("InvalidClientTokenId") == true || failed.error?.contains("AuthFailure") == true, "\(failed.error ?? "")")
         #expect(failed.error?.contains("berth iam-policy") == true)
         let stats = try h.proxyStats()
@@ -129,12 +129,12 @@ import TestSupport
         try poll(timeout: 30, "cleanup to finish") {
             try h.count("select count(*) as n from berth.jobs where kind = 'cluster.delete' and state = 'succeeded'") == 1
         }
-        #expect(try h.cluster(id).state == "error")
+        #expect(try h.cluster(id).state == .error)
         // The user deletes it: stopping, then stopped, and the name is free again.
         let deleted = try h.berth(["cluster", "delete", "c1", "--tenant", tenant.name, "--wait"])
         #expect(deleted.status == 0, "\(deleted.output)")
         #expect(deleted.output.contains("[state -> stopping]") && deleted.output.contains("[state -> stopped]"), "\(deleted.output)")
-        #expect(try h.cluster(id).state == "stopped")
+        #expect(try h.cluster(id).state == .stopped)
     }
 }
 
@@ -147,7 +147,7 @@ import TestSupport
         let worker = try h.worker()
         defer { worker.signal(SIGKILL) }
         let id = try h.create(tenant, "c1")
-        let failed = try h.waitFor(id, "error", worker: worker)
+        let failed = try h.waitFor(id, .error, worker: worker)
         #expect(failed.error?.contains("aws iam create-service-linked-role --aws-service-name ecs.amazonaws.com") == true,
                 "\(failed.error ?? "")")
         let tenantEvents = try EventLog(h.connection).last(100, filter: .init(tenant: tenant.name))
@@ -160,7 +160,7 @@ import TestSupport
         let worker = try h.worker()
         defer { worker.signal(SIGKILL) }
         let id = try h.create(tenant, "c1", spec: #"{"workers": 0}"#)
-        try h.waitFor(id, "ready", worker: worker)
+        try h.waitFor(id, .ready, worker: worker)
         let tenantEvents = try EventLog(h.connection).last(100, filter: .init(tenant: tenant.name))
         #expect(tenantEvents.contains { $0.type == "info" && $0.message.contains("Berth created it") })
     }
@@ -173,7 +173,7 @@ import TestSupport
         let worker = try h.worker()
         defer { worker.signal(SIGKILL) }
         let id = try h.create(tenant, "c1", spec: #"{"workers": 1}"#)
-        try h.waitFor(id, "ready", worker: worker)
+        try h.waitFor(id, .ready, worker: worker)
         let retry = try #require(try h.events(id).first { $0.type == "retry" })
         #expect(retry.step == "security_group")
         #expect(retry.data["aws_code"] == "RequestLimitExceeded", "\(retry.data)")
@@ -213,11 +213,11 @@ extension ProvisioningEventTests {
         let worker = try h.worker()
         defer { worker.signal(SIGKILL) }
         let id = try h.create(tenant, "c1", spec: #"{"workers": 1}"#)
-        try h.waitFor(id, "ready", worker: worker)
+        try h.waitFor(id, .ready, worker: worker)
         // ENIs still draining: AWS refuses to delete the group a few times.
         try h.injectFaults(plan: ["dependency", "dependency", "dependency"], actions: ["DeleteSecurityGroup"])
         _ = try ClusterStore(h.connection).delete(tenant: tenant.name, name: "c1")
-        let stopped = try h.waitFor(id, "stopped", worker: worker)
+        let stopped = try h.waitFor(id, .stopped, worker: worker)
         #expect(try h.leftovers(of: stopped).isEmpty)
         #expect(try h.events(id).contains { $0.type == "step.waiting" && $0.step == "delete.security_group" })
         let job = try #require(stopped.deleteJob)

@@ -115,7 +115,7 @@ import TestSupport
             let crashing = try h.worker(lease: "1s", extraEnvironment: ["BERTH_TEST_CRASH_AT": point])
             defer { crashing.signal(SIGKILL) }
             try poll(timeout: 30, "the worker to crash at \(point)") {
-                if try h.cluster(id).state == "error" {
+                if try h.cluster(id).state == .error {
                     throw SetupError("the cluster failed before \(point):\n\(try h.eventText(id))\n\(crashing.log.suffix(3000))")
                 }
                 return !crashing.process.isRunning
@@ -124,15 +124,15 @@ import TestSupport
         }
         let worker = try h.worker(lease: "1s")
         defer { worker.signal(SIGKILL) }
-        let ready = try h.waitFor(id, "ready", timeout: 40, worker: worker)
+        let ready = try h.waitFor(id, .ready, timeout: 40, worker: worker)
         #expect(ready.schedulerAddress?.hasPrefix("tcp://") == true)
         _ = try ClusterStore(h.connection).delete(tenant: tenant.name, name: "c1")
-        let stopped = try h.waitFor(id, "stopped", timeout: 30, worker: worker)
+        let stopped = try h.waitFor(id, .stopped, timeout: 30, worker: worker)
         // A VM cluster (spot workers) in the same network: the EC2 instance actions.
         let vm = try h.create(tenant, "v1", spec: #"{"backend": "vm", "workers": 2, "spot": true}"#)
-        try h.waitFor(vm, "ready", timeout: 40, worker: worker)
+        try h.waitFor(vm, .ready, timeout: 40, worker: worker)
         _ = try ClusterStore(h.connection).delete(tenant: tenant.name, name: "v1")
-        let vmStopped = try h.waitFor(vm, "stopped", timeout: 30, worker: worker)
+        let vmStopped = try h.waitFor(vm, .stopped, timeout: 30, worker: worker)
         #expect(try h.leftovers(of: vmStopped).isEmpty)
 
         // The same key as an `--own` tenant's: STS and the preflight find nothing missing.

@@ -48,7 +48,7 @@ import TestSupport
                     fargateSpot: Bool? = nil) throws -> Tenant {
             var tenant = TenantStore.NewTenant(name: name)
             tenant.gpuAccess = gpuAccess
-            tenant.defaultBackend = backend
+            tenant.defaultBackend = try Backend(parsing: backend)
             tenant.defaultRegion = region
             tenant.defaultFargateSpot = fargateSpot
             return try TenantStore(connection).create(tenant)

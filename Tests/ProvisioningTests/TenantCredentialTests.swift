@@ -87,7 +87,7 @@ import TestSupport
         let id = try h.create(tenant, "c1", spec: #"{"workers": 0}"#)
         let worker = try h.worker(extraEnvironment: ["BERTH_LOG_LEVEL": "trace"])
         defer { worker.signal(SIGKILL) }
-        try h.waitFor(id, "ready", worker: worker)
+        try h.waitFor(id, .ready, worker: worker)
         #expect(try h.proxyStats(key: key.id).forwarded > 0, "the cluster was made with the tenant's own key")
         #expect(!worker.log.contains(key.secret))
         #expect(!worker.log.isEmpty)
@@ -363,7 +363,7 @@ import TestSupport
         }
         #expect(retries >= 3)
         let events = try h.eventText(id)
-        #expect(try h.cluster(id).state == "starting", "not failed for good: \(events)")
+        #expect(try h.cluster(id).state == .starting, "not failed for good: \(events)")
         #expect(try h.count("select count(*) as n from berth.jobs where kind = 'cluster.create' and state = 'failed'") == 0)
         #expect(!wrong.log.contains(otherKey) && !wrong.log.contains(h.masterKey) && !wrong.log.contains(key.secret))
         wrong.signal(SIGKILL)
@@ -372,7 +372,7 @@ import TestSupport
         // A worker with the key takes the job over.
         let right = try h.worker()
         defer { right.signal(SIGKILL) }
-        try h.waitFor(id, "ready", worker: right)
+        try h.waitFor(id, .ready, worker: right)
     }
 
     @Test func aCiphertextOnAnotherRowDoesNotOpen() throws {

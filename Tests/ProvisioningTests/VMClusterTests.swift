@@ -13,7 +13,7 @@ import TestSupport
         let worker = try h.worker()
         defer { worker.signal(SIGKILL) }
         let id = try h.create(tenant, "gpu", spec: #"{"backend": "vm", "workers": 3, "worker_gpus": 1, "spot": true, "scheduler_cpu": 4}"#)
-        let ready = try h.waitFor(id, "ready", worker: worker)
+        let ready = try h.waitFor(id, .ready, worker: worker)
         #expect(ready.schedulerAddress?.hasPrefix("tcp://10.64.") == true)
 
         let aws = h.aws()
@@ -34,7 +34,7 @@ import TestSupport
         #expect(instances.allSatisfy { $0.clientToken != nil })
 
         _ = try ClusterStore(h.connection).delete(tenant: tenant.name, name: "gpu")
-        try h.waitFor(id, "stopped", worker: worker)
+        try h.waitFor(id, .stopped, worker: worker)
         let left = try aws.describeInstances(filters: [mine]).filter { $0.state != "terminated" }
         #expect(left.isEmpty)
         #expect(try aws.describeSecurityGroups(filters: [mine]).isEmpty)
@@ -53,7 +53,7 @@ import TestSupport
         let worker = try h.worker()
         defer { worker.signal(SIGKILL) }
         let id = try h.create(tenant, "c1", spec: spec)
-        let failed = try h.waitFor(id, "error", worker: worker)
+        let failed = try h.waitFor(id, .error, worker: worker)
         #expect(failed.error?.contains(message) == true, "\(failed.error ?? "")")
         try poll(timeout: 30, "the cleanup to finish") {
             try h.count("select count(*) as n from berth.jobs where kind = 'cluster.delete' and state = 'succeeded'") == 1

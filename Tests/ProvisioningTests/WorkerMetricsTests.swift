@@ -22,7 +22,7 @@ import TestSupport
         // Throttle one call: it is counted as throttled, then retried to success.
         try h.injectFaults(plan: ["throttle"], actions: ["CreateSecurityGroup"])
         let id = try h.create(tenant, "m1", spec: #"{"workers": 2}"#)
-        try h.waitFor(id, "ready", worker: worker)
+        try h.waitFor(id, .ready, worker: worker)
 
         let metrics = try scrape(port)
         func value(_ series: String) -> Double? {
@@ -43,7 +43,7 @@ import TestSupport
         let process = Process()
         process.executableURL = URL(fileURLWithPath: "/usr/bin/curl")
         process.arguments = ["-s", "--max-time", "30", "http://127.0.0.1:\(port)/metrics"]
-        let out = Pipe()
+        let out = Pipe.closedOnExec()
         process.standardOutput = out
         try process.run()
         let data = out.fileHandleForReading.readDataToEndOfFile()

@@ -183,3 +183,21 @@ import TestSupport
         }
     }
 }
+
+extension LifecycleTests {
+    /// A capped tenant's next job starts when a slot (and the cap) frees, without waiting for
+    /// a NOTIFY or the poll: with caps the producer claims on every freed slot.
+    @Test func aFreedCapIsUsedAtOnce() throws {
+        let h = try QueueHarness()
+        try h.queue.setTenantLimit("capped", maxRunning: 1)
+        var config = QueueHarness.fastConfig(concurrency: 2)
+        config.pollInterval = 60
+        let pool = try h.startPool(config)
+        defer { try? pool.stop() }
+        try poll(timeout: 5, "producer listening") {
+            try h.count("select count(*) as n from pg_stat_activity where application_name = 'berth producer' and wait_event = 'ClientRead'") >= 1
+        }
+        let ids = try h.queue.enqueue(.init(kind: "noop", tenant: "capped", args: JSONText(#"{"sleep_ms": 100}"#)), count: 3)
+        try poll(timeout: 10, "the three capped jobs one after another") { try ids.allSatisfy { try h.job($0).state == .succeeded } }
+    }
+}

@@ -19,11 +19,10 @@ public enum AuthEmulatorLock {
         let fd = open(path, O_CREAT | O_RDWR | O_CLOEXEC, 0o644)
         guard fd >= 0 else { throw SetupError("cannot open the auth emulator lock \(path): errno \(errno)") }
         defer { close(fd) }
-        let deadline = Date().addingTimeInterval(timeout)
-        while flock(fd, LOCK_EX | LOCK_NB) != 0 {
+        try poll(timeout: timeout, every: 0.02, "the auth emulator lock \(path), which another test holds") {
+            if flock(fd, LOCK_EX | LOCK_NB) == 0 { return true }
             guard errno == EWOULDBLOCK || errno == EINTR else { throw SetupError("flock \(path): errno \(errno)") }
-            if Date() > deadline { throw SetupError("another test held the auth emulator lock \(path) for over \(timeout)s") }
-            Thread.sleep(forTimeInterval: 0.02)
+            return false
         }
         defer { flock(fd, LOCK_UN) }
         return try body()

@@ -3,9 +3,11 @@ import Foundation
 /// A `berth` process started by a test (a real child: it can be SIGKILLed or SIGTERMed).
 public final class ChildProcess: @unchecked Sendable {
     public let process = Process()
-    private let output = Pipe()
+    private let output = Pipe.closedOnExec()
     private let lock = NSLock()
     private var collected = Data()
+    /// The pipe reached its end: everything the child wrote is in `collected`.
+    private var ended = false
 
     public init(arguments: [String], environment: [String: String]) throws {
         process.executableURL = URL(fileURLWithPath: try Project.berthBinary())
@@ -17,8 +19,11 @@ public final class ChildProcess: @unchecked Sendable {
         process.standardError = output
         output.fileHandleForReading.readabilityHandler = { [weak self] handle in
             let data = handle.availableData
+            if data.isEmpty { handle.readabilityHandler = nil }
             guard let self else { return }
-            self.lock.lock(); self.collected.append(data); self.lock.unlock()
+            self.lock.lock()
+            if data.isEmpty { self.ended = true } else { self.collected.append(data) }
+            self.lock.unlock()
         }
         try process.run()
     }
@@ -27,10 +32,15 @@ public final class ChildProcess: @unchecked Sendable {
 
     public func signal(_ signal: Int32) { kill(process.processIdentifier, signal) }
 
-    /// Waits for exit (polling, with a deadline) and returns the exit status.
+    /// Waits for exit (polling, with a deadline) and for the last of its output, so that `log`
+    /// then holds everything it wrote; returns the exit status.
     @discardableResult
     public func waitForExit(timeout: Double = 30) throws -> Int32 {
         try poll(timeout: timeout, "process \(pid) to exit") { !process.isRunning }
+        try poll(timeout: 10, "the end of process \(pid)'s output") {
+            lock.lock(); defer { lock.unlock() }
+            return ended
+        }
         return process.terminationStatus
     }
 
@@ -56,10 +66,10 @@ public func runBerth(_ arguments: [String], environment: [String: String] = [:],
     var env = ProcessInfo.processInfo.environment
     env.merge(environment) { $1 }
     process.environment = env
-    let out = Pipe()
+    let out = Pipe.closedOnExec()
     process.standardOutput = out
     process.standardError = out
-    let input = Pipe()
+    let input = Pipe.closedOnExec()
     process.standardInput = input
     try process.run()
     let watchdog = Thread { [process] in

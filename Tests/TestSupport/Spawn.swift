@@ -53,17 +53,16 @@ public func runBerthWithClosedStdout(_ arguments: [String], environment: [String
     close(fds[1])
     guard spawned == 0 else { throw SetupError("cannot start \(binary): errno \(spawned)") }
     var status: Int32 = 0
-    let deadline = Date().addingTimeInterval(timeout)
-    while true {
-        let done = waitpid(pid, &status, WNOHANG)
-        if done == pid { break }
-        if done < 0 && errno != EINTR { throw SetupError("waitpid: errno \(errno)") }
-        if Date() > deadline {
-            kill(pid, SIGKILL)
-            _ = waitpid(pid, &status, 0)
-            throw SetupError("berth \(arguments) still ran \(timeout)s after its standard output closed")
+    do {
+        try poll(timeout: timeout, every: 0.02, "berth \(arguments) to end after its standard output closed") {
+            let done = waitpid(pid, &status, WNOHANG)
+            if done < 0 && errno != EINTR { throw SetupError("waitpid: errno \(errno)") }
+            return done == pid
         }
-        Thread.sleep(forTimeInterval: 0.02)
+    } catch {
+        kill(pid, SIGKILL)
+        _ = waitpid(pid, &status, 0)
+        throw error
     }
     let stderr = (try? String(contentsOfFile: log, encoding: .utf8)) ?? ""
     let signal = status & 0x7f

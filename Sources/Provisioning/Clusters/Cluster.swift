@@ -2,15 +2,15 @@ import Foundation
 import Postgres
 
 /// A row of `berth.clusters`.
-public struct Cluster: Sendable, Codable {
+public struct Cluster: Sendable, Encodable {
     public var id: UUID
     public var tenantId: UUID
     public var tenant: String
     public var name: String
-    public var state: String
-    public var desired: String
+    public var state: ClusterState
+    public var desired: DesiredState
     public var error: String?
-    public var backend: String
+    public var backend: Backend
     public var region: String
     public var spec: ClusterSpec
     public var schedulerAddress: String?
@@ -22,6 +22,7 @@ public struct Cluster: Sendable, Codable {
     public var createdAt: Date
     public var updatedAt: Date
 
+    /// The JSON keys are the columns' names (`berth cluster list|show --json`).
     enum CodingKeys: String, CodingKey {
         case id, tenantId = "tenant_id", tenant, name, state, desired, error, backend, region, spec,
              schedulerAddress = "scheduler_address", schedulerPublicAddress = "scheduler_public_address",
@@ -29,15 +30,42 @@ public struct Cluster: Sendable, Codable {
              createdAt = "created_at", updatedAt = "updated_at"
     }
 
+    public func encode(to encoder: any Encoder) throws {
+        var c = encoder.container(keyedBy: CodingKeys.self)
+        try c.encode(uuid: id, forKey: .id)
+        try c.encode(uuid: tenantId, forKey: .tenantId)
+        try c.encode(tenant, forKey: .tenant)
+        try c.encode(name, forKey: .name)
+        try c.encode(state, forKey: .state)
+        try c.encode(desired, forKey: .desired)
+        try c.encode(error, forKey: .error)
+        try c.encode(backend, forKey: .backend)
+        try c.encode(region, forKey: .region)
+        try c.encode(spec, forKey: .spec)
+        try c.encode(schedulerAddress, forKey: .schedulerAddress)
+        try c.encode(schedulerPublicAddress, forKey: .schedulerPublicAddress)
+        try c.encode(activeJob, forKey: .activeJob)
+        try c.encode(createJob, forKey: .createJob)
+        try c.encode(deleteJob, forKey: .deleteJob)
+        try c.encode(keepError, forKey: .keepError)
+        try c.encode(createdAt, forKey: .createdAt)
+        try c.encode(updatedAt, forKey: .updatedAt)
+    }
+
+    var scope: String { "cluster:\(id.uuidString.lowercased())" }
+    var events: EventTarget { EventTarget(tenant: tenant, clusterId: id, clusterName: name) }
+}
+
+extension Cluster {
     init(row: Row) throws {
         id = try row.decode("id")
         tenantId = try row.decode("tenant_id")
         tenant = try row.decode("tenant")
         name = try row.decode("name")
-        state = try row.decode("state")
-        desired = try row.decode("desired")
+        state = try row.decode("state", as: ClusterState.self)
+        desired = try row.decode("desired", as: DesiredState.self)
         error = try row.decodeIfPresent("error")
-        backend = try row.decode("backend")
+        backend = try row.decode("backend", as: Backend.self)
         region = try row.decode("region")
         let specText: JSONText = try row.decode("spec")
         spec = try ClusterSpec.decode(specText.text)
@@ -50,7 +78,4 @@ public struct Cluster: Sendable, Codable {
         createdAt = try row.decode("created_at")
         updatedAt = try row.decode("updated_at")
     }
-
-    var scope: String { "cluster:\(id.uuidString.lowercased())" }
-    var events: EventTarget { EventTarget(tenant: tenant, clusterId: id, clusterName: name) }
 }

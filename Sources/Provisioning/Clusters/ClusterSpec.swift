@@ -2,7 +2,7 @@ import Foundation
 
 /// A cluster's resolved spec, as `berth.resolve_spec` stored it (every default filled in).
 public struct ClusterSpec: Sendable, Codable, Equatable {
-    public var backend: String
+    public var backend: Backend
     public var region: String
     public var fargateSpot: Bool?
     public var spot: Bool?

@@ -15,11 +15,15 @@ public struct ClusterStore {
         try connection.queryRow(ProvisioningSQL.createCluster, [tenant, name, spec])!.decode("id")
     }
 
-    /// `create` with the spec merged in the database: `defaults` fill the keys `spec` lacks and
-    /// `overrides` replace keys. The spec stays text until Postgres parses it, so any valid
-    /// JSON reaches the SQL API's checks (a number no Double can hold, such as 1e400, too).
-    public func create(tenant: String, name: String, spec: JSONText, defaults: JSONText, overrides: JSONText) throws -> UUID {
-        try connection.queryRow(ProvisioningSQL.createClusterLayered, [tenant, name, spec, defaults, overrides])!.decode("id")
+    /// `create` from a request's layers (see `ClusterRequest`), merged in the database.
+    public func create(_ request: ClusterRequest) throws -> UUID {
+        // A back-office role may not read berth.tenants. Then ecs is assumed, and a configured
+        // fargate_spot reaches a vm tenant's request, which the SQL API refuses saying why.
+        let tenantBackend = (try? TenantStore(connection).get(name: request.tenant))??.defaultBackend
+        let layers = request.layers(tenantBackend: tenantBackend)
+        return try connection.queryRow(ProvisioningSQL.createClusterLayered, [
+            request.tenant, request.name, JSONText(request.spec), layers.defaults, layers.overrides,
+        ])!.decode("id")
     }
 
     public func delete(tenant: String, name: String) throws -> UUID {

@@ -4,7 +4,10 @@ import Queue
 
 /// A step's row in `berth.steps`.
 struct Checkpoint {
-    enum State: String { case intent, done }
+    enum State: String, TextEnum {
+        case intent, done
+        static let noun = "checkpoint state"
+    }
     var state: State
     var generation: Int
     var clientToken: String?
@@ -23,7 +26,7 @@ struct CheckpointStore {
         for row in try connection.query(ProvisioningSQL.checkpoints, [scope]) {
             let outputsText: String = try row.decode("outputs")
             result[try row.decode("step")] = Checkpoint(
-                state: Checkpoint.State(rawValue: try row.decode("state")) ?? .intent,
+                state: try row.decode("state", as: Checkpoint.State.self),
                 generation: try row.decode("generation"), clientToken: try row.decodeIfPresent("client_token"),
                 outputs: decodeOutputs(outputsText), waitingSince: try row.decodeIfPresent("waiting_since"))
         }

@@ -41,10 +41,3 @@ public struct Plan: Sendable {
     public let scope: String
     public let steps: [Step]
 }
-
-/// A failure retrying cannot fix, with what to do about it.
-public struct StepFailure: Error, CustomStringConvertible {
-    public let message: String
-    public init(_ message: String) { self.message = message }
-    public var description: String { message }
-}

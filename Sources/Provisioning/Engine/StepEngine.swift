@@ -28,11 +28,12 @@ struct StepEngine {
             try job.checkpoint()
             if let reason = try shouldStop() { return .stopped(reason) }
             let existing = checkpoints[step.name]
-            if let existing, existing.state == .done {
-                outputs.merge(existing.outputs) { $1 }
+            let start = StepDecisions.start(step, existing: existing, attempt: job.job.attempt)
+            if start.skip {
+                outputs.merge(existing?.outputs ?? [:]) { $1 }
                 continue
             }
-            switch try run(step, in: plan, existing: existing, outputs: outputs) {
+            switch try run(step, start, in: plan, existing: existing, outputs: outputs) {
             case .done(let produced): outputs.merge(produced) { $1 }
             case .wait(let seconds, _): return .snooze(seconds)
             }
@@ -40,55 +41,40 @@ struct StepEngine {
         return .finished(outputs)
     }
 
-    private func run(_ step: Step, in plan: Plan, existing: Checkpoint?, outputs: StepOutputs) throws -> StepOutcome {
-        let generation = existing?.generation ?? 1
-        let resumed = existing != nil
-        let token = ClientToken.make(scope: plan.scope, step: step.name, generation: generation)
+    private func run(_ step: Step, _ start: StepDecisions.Start, in plan: Plan, existing: Checkpoint?, outputs: StepOutputs) throws -> StepOutcome {
+        let token = ClientToken.make(scope: plan.scope, step: step.name, generation: start.generation)
         // Every write of this step's checkpoint: same scope, step, generation and token.
         let write = { (state: Checkpoint.State, outputs: StepOutputs, waitingSince: Date?, event: EventTarget.Pending?) in
             try job.withConnection { connection in
-                try CheckpointStore(connection).write(scope: plan.scope, step: step.name, state: state, generation: generation,
+                try CheckpointStore(connection).write(scope: plan.scope, step: step.name, state: state, generation: start.generation,
                                                       token: step.kind == .create ? token : nil, outputs: outputs,
                                                       waitingSince: waitingSince, job: job, event: event)
             }
         }
-        let firstLook = existing?.waitingSince == nil
-        if firstLook {
-            try events.add(job: job, type: "step.started", step: step.name,
-                           message: resumed ? "resuming \(step.name) (attempt \(job.job.attempt))" : "starting \(step.name)")
-        }
+        if let announce = start.announce { try events.add(job: job, type: "step.started", step: step.name, message: announce) }
         CrashPoint.hit(.beforeIntent, step: step.name, settings: settings)
-        if step.kind == .create && existing == nil {
-            try write(.intent, [:], nil, nil)
-        }
+        if start.writeIntent { try write(.intent, [:], nil, nil) }
         CrashPoint.hit(.afterIntent, step: step.name, settings: settings)
 
         let context = StepContext(step: step.name, scope: plan.scope, job: job, aws: aws, tags: tags, outputs: outputs,
-                                  generation: generation, resumed: resumed, settings: settings, events: events,
+                                  generation: start.generation, resumed: start.resumed, settings: settings, events: events,
                                   progress: existing?.outputs ?? [:]) { progress in
             try write(.intent, progress, existing?.waitingSince, nil)
         }
         let outcome: StepOutcome
         do {
             outcome = try step.body(context)
-        } catch let error as AWSError {
-            ProvisioningMetrics.stepFailed(step: step.name, code: error.code)
-            throw try report(error, step: step.name)
-        } catch let error as RetryableStepError {
-            ProvisioningMetrics.stepFailed(step: step.name, code: nil)
-            try events.add(job: job, type: "retry", step: step.name, message: "\(step.name): \(error.message); retrying with backoff")
-            throw JobError("\(step.name): \(error.message)", retryable: true)
-        } catch let error as StepFailure {
-            ProvisioningMetrics.stepFailed(step: step.name, code: nil)
-            try events.add(job: job, type: "step.failed", step: step.name, message: "\(step.name) failed: \(error.message)")
-            throw JobError(error.message, retryable: false)
-        } catch let error as JobInterrupted {
-            throw error
         } catch {
-            // Database hiccups and the like: the queue retries with backoff; say so.
-            let retryable = (error as? ClassifiedError)?.isRetryable ?? true
-            try? events.add(job: job, type: retryable ? "retry" : "step.failed", step: step.name, message: "\(step.name): \(error)")
-            throw error
+            if !(error is JobInterrupted) { ProvisioningMetrics.stepFailed(step: step.name, code: (error as? AWSError)?.code) }
+            let failure = StepDecisions.failure(error, step: step.name)
+            if let event = failure.event {
+                if failure.eventBestEffort {
+                    try? events.add(job: job, type: event.type, step: step.name, message: event.message, data: event.data)
+                } else {
+                    try events.add(job: job, type: event.type, step: step.name, message: event.message, data: event.data)
+                }
+            }
+            throw failure.error
         }
 
         switch outcome {
@@ -99,39 +85,17 @@ struct StepEngine {
             CrashPoint.hit(.afterCheckpoint, step: step.name, settings: settings)
             return outcome
         case .wait(_, let reason):
-            let since = existing?.waitingSince ?? Date()
-            let waited = Date().timeIntervalSince(since)
-            if waited > step.waitDeadline ?? settings.stepWaitDeadline {
-                let message = "\(step.name): gave up after \(Int(waited)) s waiting for \(reason)"
+            switch StepDecisions.wait(step, reason: reason, existing: existing, now: Date(), defaultDeadline: settings.stepWaitDeadline) {
+            case .giveUp(let message):
                 // Forget the wait, so that a later job (a delete run again) gets a full deadline.
                 try write(.intent, existing?.outputs ?? [:], nil,
                           EventTarget.Pending(target: events, type: "step.failed", message: message, data: [:]))
                 throw JobError(message, retryable: false)
+            case .snooze(let since, let announce):
+                try write(.intent, existing?.outputs ?? [:], since,
+                          announce.map { EventTarget.Pending(target: events, type: "step.waiting", message: $0, data: [:]) })
+                return outcome
             }
-            try write(.intent, existing?.outputs ?? [:], since,
-                      firstLook ? EventTarget.Pending(target: events, type: "step.waiting", message: "\(step.name): waiting for \(reason)",
-                                                      data: [:]) : nil)
-            return outcome
         }
-    }
-
-    /// Turns an AWS error into the job's outcome, with an event that says what happened.
-    private func report(_ error: AWSError, step: String) throws -> Error {
-        var data: StepOutputs = ["aws_code": error.code, "operation": "\(error.service.rawValue):\(error.operation)"]
-        if let requestId = error.requestId { data["request_id"] = requestId }
-        if error.isRetryable {
-            try events.add(job: job, type: "retry", step: step, message: "\(step): \(error.code) from AWS, retrying with backoff: \(error.message)",
-                           data: data)
-            return JobError("\(step): \(error)", retryable: true)
-        }
-        let message: String
-        switch error.classification {
-        case .auth:
-            message = "\(step): AWS refused the request (\(error.code)): \(error.message). Check the tenant's access key and that its IAM policy grants everything `berth iam-policy` prints"
-        default:
-            message = "\(step): \(error)"
-        }
-        try events.add(job: job, type: "step.failed", step: step, message: message, data: data)
-        return JobError(message, retryable: false)
     }
 }

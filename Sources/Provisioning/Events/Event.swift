@@ -2,7 +2,7 @@ import Foundation
 import Postgres
 
 /// A row of `berth.events`: a step started or finished, a retry, a state change.
-public struct Event: Sendable, Codable {
+public struct Event: Sendable, Encodable {
     public var id: Int64
     public var at: Date
     public var tenant: String
@@ -17,9 +17,9 @@ public struct Event: Sendable, Codable {
     public var data: [String: String]
     public var dataJSON: String
 
+    /// The JSON keys are the columns' names (`berth events --json`); `data` is the stored object.
     enum CodingKeys: String, CodingKey {
-        case id, at, tenant, clusterId = "cluster_id", clusterName = "cluster_name", jobId = "job_id", type, step, state, message, data,
-             dataJSON = "data_json"
+        case id, at, tenant, clusterId = "cluster_id", clusterName = "cluster_name", jobId = "job_id", type, step, state, message, data
     }
 
     init(row: Row) throws {
@@ -35,5 +35,20 @@ public struct Event: Sendable, Codable {
         message = try row.decode("message")
         dataJSON = try row.decode("data")
         data = decodeOutputs(dataJSON)
+    }
+
+    public func encode(to encoder: any Encoder) throws {
+        var c = encoder.container(keyedBy: CodingKeys.self)
+        try c.encode(id, forKey: .id)
+        try c.encode(at, forKey: .at)
+        try c.encode(tenant, forKey: .tenant)
+        try c.encode(uuid: clusterId, forKey: .clusterId)
+        try c.encode(clusterName, forKey: .clusterName)
+        try c.encode(jobId, forKey: .jobId)
+        try c.encode(type, forKey: .type)
+        try c.encode(step, forKey: .step)
+        try c.encode(state, forKey: .state)
+        try c.encode(message, forKey: .message)
+        try c.encode(JSONValue(text: dataJSON), forKey: .data)
     }
 }

@@ -19,10 +19,16 @@ public struct EventCursor: Sendable {
 
     /// The events of a read that were not handled before, in order; they count as handled.
     public mutating func accept(_ events: [Event]) -> [Event] {
-        var fresh: [Event] = []
-        for event in events where event.id > watermark && !seen.contains(event.id) {
-            seen.insert(event.id)
-            fresh.append(event)
+        let fresh = Set(accept(ids: events.map(\.id)))
+        return events.filter { fresh.contains($0.id) }
+    }
+
+    /// The ids of a read that were not handled before, in order; they count as handled.
+    public mutating func accept(ids: [Int64]) -> [Int64] {
+        var fresh: [Int64] = []
+        for id in ids where id > watermark && !seen.contains(id) {
+            seen.insert(id)
+            fresh.append(id)
         }
         return fresh
     }

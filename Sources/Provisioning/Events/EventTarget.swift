@@ -28,13 +28,3 @@ struct EventTarget: Sendable {
         ])
     }
 }
-
-extension MissingMasterKey {
-    /// Says in the event stream that the job waits for a worker with the key, and returns the
-    /// retryable error that makes the queue try again with backoff.
-    func retry(_ events: EventTarget, on connection: Connection, jobId: Int64) throws -> JobError {
-        let message = "\(description); retrying with backoff (a worker with that key can take the job)"
-        try events.add(on: connection, jobId: jobId, type: "retry", message: message, data: keyId.map { ["master_key_id": $0] } ?? [:])
-        return JobError(message, retryable: true)
-    }
-}

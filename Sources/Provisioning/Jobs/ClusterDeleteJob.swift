@@ -15,18 +15,17 @@ public struct ClusterDeleteJob: JobHandler {
 
     public func run(_ context: JobContext) throws -> JobResult {
         guard let cluster = try support.acquire(context) else { return .snooze(seconds: ClusterJobSupport.busyClusterSnooze) }
-        if cluster.state == "stopped" { return .succeeded(output: nil) }
+        if cluster.state == .stopped { return .succeeded(output: nil) }
         let createSteps = try context.withConnection { try CheckpointStore($0).load(scope: cluster.scope) }
             .keys.filter { !$0.hasPrefix("delete.") && $0 != "network" }
         if !createSteps.isEmpty {
             // Something may exist in AWS: tear it down. (Every create writes an intent first,
             // so no checkpoint means nothing was made.)
-            let (tenant, aws) = try support.tenant(cluster, context)
-            let network = try support.network(tenantId: tenant.id, region: cluster.region, context)
-            let engine = StepEngine(job: context, aws: aws, tags: Tags(tenantId: tenant.id, clusterId: cluster.id),
+            let access = try support.tenant(cluster, context)
+            let network = try support.network(tenantId: access.tenant.id, region: cluster.region, context)
+            let engine = StepEngine(job: context, aws: access.aws, tags: Tags(tenantId: access.tenant.id, clusterId: cluster.id),
                                     events: cluster.events, settings: support.settings)
-            let steps = cluster.backend == "vm" ? VMTeardownPlan.steps(cluster: cluster) : ECSTeardownPlan.steps(cluster: cluster)
-            let plan = Plan(scope: cluster.scope, steps: steps)
+            let plan = Plan(scope: cluster.scope, steps: cluster.backend.implementation.teardownSteps(for: cluster))
             switch try engine.run(plan, outputs: network?.outputs ?? [:]) {
             case .snooze(let seconds): return .snooze(seconds: seconds)
             case .stopped(let reason): return .cancelled(reason: reason)
@@ -34,8 +33,7 @@ public struct ClusterDeleteJob: JobHandler {
             }
         }
         let now = try support.reload(cluster, context)
-        let final = now.keepError ? "error" : "stopped"
-        try support.setState(now, context, to: final, from: ["pending", "starting", "ready", "stopping", "error"],
+        try support.setState(now, context, to: now.keepError ? .error : .stopped, from: [.pending, .starting, .ready, .stopping, .error],
                              error: now.keepError ? now.error : nil,
                              message: now.keepError ? "cleaned up after the failed create; nothing of the cluster is left in AWS"
                                                     : "stopped: nothing of the cluster is left in AWS")

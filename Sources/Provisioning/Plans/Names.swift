@@ -9,10 +9,8 @@ enum Names {
     static func logGroup(tenant: String) -> String { "/berth/\(tenant)" }
     static func repository(tenant: String) -> String { "berth/\(tenant)" }
     static func network(tenant: String, region: String) -> String { "berth-\(tenant)-\(region)" }
+    /// A cluster's security group; its instances and tasks are named after it (`-scheduler`, `-worker`).
     static func securityGroup(cluster: UUID) -> String { "berth-\(cluster.uuidString.lowercased())" }
-    static func taskFamily(cluster: UUID, role: String) -> String { "berth-\(cluster.uuidString.lowercased())-\(role)" }
-    /// ECS `startedBy` (at most 36 characters): a cluster's id, so its tasks can be listed.
-    static func startedBy(cluster: UUID) -> String { cluster.uuidString.lowercased() }
 
     static let ecsServiceLinkedRole = "AWSServiceRoleForECS"
     static let vpcCidr = "10.64.0.0/16"

@@ -3,15 +3,18 @@ import Postgres
 
 /// A customer of the service: where its clusters run (the service's AWS account or its own)
 /// and its defaults. The secret never leaves the row unsealed except inside a worker.
-public struct Tenant: Sendable, Codable {
-    public enum AWSMode: String, Sendable, Codable { case managed, own }
+public struct Tenant: Sendable, Encodable {
+    public enum AWSMode: String, TextEnum {
+        case managed, own
+        public static let noun = "AWS mode"
+    }
 
     public var id: UUID
     public var name: String
     public var awsMode: AWSMode
     public var accessKeyId: String?
     public var awsAccountId: String?
-    public var defaultBackend: String
+    public var defaultBackend: Backend
     public var defaultRegion: String?
     public var defaultFargateSpot: Bool?
     public var gpuAccess: Bool
@@ -22,25 +25,43 @@ public struct Tenant: Sendable, Codable {
 
     public var hasCredentials: Bool { sealedSecret != nil }
 
+    /// The JSON keys are the columns' names (`berth tenant list --json`); the sealed secret and
+    /// its key id are never part of it.
     enum CodingKeys: String, CodingKey {
         case id, name, awsMode = "aws_mode", accessKeyId = "access_key_id", awsAccountId = "aws_account_id",
              defaultBackend = "default_backend", defaultRegion = "default_region",
-             defaultFargateSpot = "default_fargate_spot", gpuAccess = "gpu_access", createdAt = "created_at"
+             defaultFargateSpot = "default_fargate_spot", gpuAccess = "gpu_access", hasCredentials = "has_credentials",
+             createdAt = "created_at"
     }
 
     init(row: Row) throws {
         id = try row.decode("id")
         name = try row.decode("name")
-        awsMode = AWSMode(rawValue: try row.decode("aws_mode")) ?? .managed
+        awsMode = try row.decode("aws_mode", as: AWSMode.self)
         accessKeyId = try row.decodeIfPresent("access_key_id")
         awsAccountId = try row.decodeIfPresent("aws_account_id")
-        defaultBackend = try row.decode("default_backend")
+        defaultBackend = try row.decode("default_backend", as: Backend.self)
         defaultRegion = try row.decodeIfPresent("default_region")
         defaultFargateSpot = try row.decodeIfPresent("default_fargate_spot")
         gpuAccess = try row.decode("gpu_access")
         createdAt = try row.decode("created_at")
         sealedSecret = try row.decodeIfPresent("secret_base64")
         secretKeyId = try row.decodeIfPresent("secret_key_id")
+    }
+
+    public func encode(to encoder: any Encoder) throws {
+        var c = encoder.container(keyedBy: CodingKeys.self)
+        try c.encode(uuid: id, forKey: .id)
+        try c.encode(name, forKey: .name)
+        try c.encode(awsMode, forKey: .awsMode)
+        try c.encode(accessKeyId, forKey: .accessKeyId)
+        try c.encode(awsAccountId, forKey: .awsAccountId)
+        try c.encode(defaultBackend, forKey: .defaultBackend)
+        try c.encode(defaultRegion, forKey: .defaultRegion)
+        try c.encode(defaultFargateSpot, forKey: .defaultFargateSpot)
+        try c.encode(gpuAccess, forKey: .gpuAccess)
+        try c.encode(hasCredentials, forKey: .hasCredentials)
+        try c.encode(createdAt, forKey: .createdAt)
     }
 
     /// Binds a sealed secret to this tenant and its key id.

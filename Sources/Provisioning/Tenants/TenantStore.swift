@@ -34,25 +34,36 @@ public struct TenantStore {
     public struct NewTenant: Sendable {
         public var name: String
         public var mode: Tenant.AWSMode = .managed
-        public var defaultBackend = "ecs"
+        public var defaultBackend = Backend.fallback
         public var defaultRegion: String?
         public var defaultFargateSpot: Bool?
         public var gpuAccess = false
 
         public init(name: String) { self.name = name }
 
+        /// A tenant's defaults from layers, highest first: `backend`, `region` and
+        /// `fargateSpot` (the CLI's flags), then `defaults` (its environment over its config
+        /// file), then the system's. A configured `fargate_spot` is an ECS default: it does not
+        /// apply to a vm tenant.
+        public init(name: String, own: Bool = false, backend: String?, region: String?, fargateSpot: Bool, gpuAccess: Bool = false,
+                    defaults: BackendOptions) throws(ProvisioningError) {
+            self.name = name
+            mode = own ? .own : .managed
+            if let given = backend ?? defaults.backend { defaultBackend = try Backend(parsing: given) }
+            defaultRegion = region ?? defaults.region
+            defaultFargateSpot = fargateSpot ? true : (defaultBackend == .ecs ? defaults.fargateSpot : nil)
+            self.gpuAccess = gpuAccess
+        }
+
         /// What the table would refuse, said in words, before anything is written.
         public func validate() throws(ProvisioningError) {
             if name.range(of: #"^[a-z][a-z0-9-]{0,30}[a-z0-9]$"#, options: .regularExpression) == nil {
                 throw .invalid("tenant name \"\(name)\" is not allowed: use 2-32 lowercase letters, digits and dashes, starting with a letter")
             }
-            if !["ecs", "vm"].contains(defaultBackend) {
-                throw .invalid("backend must be ecs or vm, got \"\(defaultBackend)\"")
-            }
             if let region = defaultRegion, !Regions.supported.contains(region) {
                 throw .invalid("region \(region) is not supported; supported regions: \(Regions.supported.joined(separator: ", "))")
             }
-            if defaultFargateSpot == true && defaultBackend == "vm" {
+            if defaultFargateSpot == true && defaultBackend == .vm {
                 throw .invalid("--fargate-spot applies to the ecs backend only")
             }
         }
@@ -63,7 +74,7 @@ public struct TenantStore {
         try tenant.validate()
         do {
             let row = try connection.queryRow(ProvisioningSQL.createTenant, [
-                tenant.name, tenant.mode.rawValue, tenant.defaultBackend, tenant.defaultRegion, tenant.defaultFargateSpot, tenant.gpuAccess,
+                tenant.name, tenant.mode, tenant.defaultBackend, tenant.defaultRegion, tenant.defaultFargateSpot, tenant.gpuAccess,
             ])
             return try Tenant(row: row!)
         } catch let error as PostgresError where error.isUniqueViolation {

@@ -87,13 +87,3 @@ func onThread<T: Sendable>(_ body: @escaping @Sendable () throws -> T) async thr
         thread.start()
     }
 }
-
-/// Polls `condition` until it holds or `seconds` pass; returns whether it held.
-func poll(seconds: Double, every interval: Double = 0.1, _ condition: () throws -> Bool) rethrows -> Bool {
-    let deadline = Date().addingTimeInterval(seconds)
-    while Date() < deadline {
-        if try condition() { return true }
-        Thread.sleep(forTimeInterval: interval)
-    }
-    return try condition()
-}

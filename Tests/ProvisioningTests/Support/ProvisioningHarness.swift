@@ -97,20 +97,35 @@ final class ProvisioningHarness: @unchecked Sendable {
 
     /// Polls until the cluster is in `state`; fails early when it lands in another final state.
     @discardableResult
-    func waitFor(_ id: UUID, _ state: String, timeout: Double = 60, worker: ChildProcess? = nil) throws -> Cluster {
-        let deadline = Date().addingTimeInterval(timeout)
-        while true {
-            let cluster = try self.cluster(id)
-            if cluster.state == state { return cluster }
-            let terminal: Set<String> = ["stopped", "error"]
-            if terminal.contains(cluster.state) || (cluster.state == "ready" && state != "stopped") {
-                throw SetupError("cluster is \(cluster.state) (\(cluster.error ?? "")) instead of \(state)\n\(try eventText(id))\n\(worker?.log.suffix(3000) ?? "")")
+    func waitFor(_ id: UUID, _ state: ClusterState, timeout: Double = 60, worker: ChildProcess? = nil) throws -> Cluster {
+        do {
+            return try poll(timeout: timeout, every: 0.05, "cluster \(id) to be \(state.rawValue)", until: { try reached($0, state) }) {
+                try cluster(id)
             }
-            if Date() > deadline {
-                throw SetupError("cluster still \(cluster.state) after \(timeout)s, wanted \(state)\n\(try eventText(id))\n\(worker?.log.suffix(3000) ?? "")")
-            }
-            Thread.sleep(forTimeInterval: 0.05)
+        } catch {
+            throw SetupError("\(error)\n\(try eventText(id))\n\(worker?.log.suffix(3000) ?? "")")
         }
+    }
+
+    /// `waitFor` for async tests (waiting with `Task.sleep`).
+    @discardableResult
+    func waitFor(_ id: UUID, _ state: ClusterState, timeout: Double = 60, worker: ChildProcess? = nil) async throws -> Cluster {
+        do {
+            return try await poll(timeout: timeout, every: 0.05, "cluster \(id) to be \(state.rawValue)", until: { try reached($0, state) }) {
+                try cluster(id)
+            }
+        } catch {
+            throw SetupError("\(error)\n\(try eventText(id))\n\(worker?.log.suffix(3000) ?? "")")
+        }
+    }
+
+    /// Whether the cluster is in `state`; throws when it is in a final state other than that.
+    private func reached(_ cluster: Cluster, _ state: ClusterState) throws -> Bool {
+        if cluster.state == state { return true }
+        if [.stopped, .error].contains(cluster.state) || (cluster.state == .ready && state != .stopped) {
+            throw SetupError("cluster is \(cluster.state.rawValue) (\(cluster.error ?? "")) instead of \(state.rawValue)")
+        }
+        return false
     }
 
     func events(_ id: UUID) throws -> [Event] {

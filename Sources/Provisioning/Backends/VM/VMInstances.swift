@@ -91,7 +91,7 @@ enum VMInstances {
         set -euo pipefail
         dnf install -y python3-pip
         pip3 install 'dask[distributed]'
-        exec dask scheduler --port \(ClusterSecurityGroup.schedulerPort) --dashboard-address :\(ClusterSecurityGroup.dashboardPort)
+        exec \(DaskScheduler.command.joined(separator: " "))
         """
     }
 

@@ -8,7 +8,7 @@ import Foundation
 /// counts as done.
 enum ECSTeardownPlan {
     static func steps(cluster: Cluster) -> [Step] {
-        let startedBy = Names.startedBy(cluster: cluster.id)
+        let startedBy = ECSNames.startedBy(cluster: cluster.id)
         return [
             Step("delete.stop_tasks", .check) { ctx in
                 guard let ecsCluster = ctx.outputs["ecs_cluster"] else { return .done([:]) }
@@ -34,7 +34,7 @@ enum ECSTeardownPlan {
             Step("delete.task_definitions", .check) { ctx in
                 var deregistered = 0
                 for role in ["scheduler", "worker"] {
-                    let family = Names.taskFamily(cluster: cluster.id, role: role)
+                    let family = ECSNames.taskFamily(cluster: cluster.id, role: role)
                     // A describe by family gives the latest ACTIVE revision: deregister until none
                     // is left (a partitioned worker may have registered a second one).
                     for _ in 0..<50 {

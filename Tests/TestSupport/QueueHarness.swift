@@ -2,21 +2,20 @@ import Foundation
 import Logging
 import Postgres
 import Queue
-import TestSupport
 
 /// A test database with the queue on it, and helpers to run worker pools in-process.
-final class QueueHarness: @unchecked Sendable {
-    let db: TestDatabase
-    let connection: Connection
-    var queue: JobQueue { JobQueue(connection) }
+public final class QueueHarness: @unchecked Sendable {
+    public let db: TestDatabase
+    public let connection: Connection
+    public var queue: JobQueue { JobQueue(connection) }
 
-    init() throws {
+    public init() throws {
         db = try TestDatabase.create()
         connection = try db.connect()
     }
 
     /// Fast timings so a whole lifecycle takes milliseconds.
-    static func fastConfig(concurrency: Int = 4) -> WorkerConfig {
+    public static func fastConfig(concurrency: Int = 4) -> WorkerConfig {
         var config = WorkerConfig()
         config.concurrency = concurrency
         config.handlerConnections = 1
@@ -30,57 +29,43 @@ final class QueueHarness: @unchecked Sendable {
     }
 
     /// Runs a pool on its own thread; `stop()` drains it and waits until `run()` returned.
-    final class RunningPool: @unchecked Sendable {
-        let pool: WorkerPool
+    public final class RunningPool: @unchecked Sendable {
+        public let pool: WorkerPool
         private let done = DispatchSemaphore(value: 0)
 
-        init(_ pool: WorkerPool) {
+        public init(_ pool: WorkerPool) {
             self.pool = pool
             Thread { pool.run(); self.done.signal() }.start()
         }
 
-        func stop(immediate: Bool = false, timeout: Double = 30) throws {
+        public func stop(immediate: Bool = false, timeout: Double = 30) throws {
             pool.requestStop(immediate: immediate)
             guard done.wait(timeout: .now() + timeout) == .success else { throw SetupError("pool did not stop in \(timeout)s") }
         }
     }
 
-    func startPool(_ config: WorkerConfig = QueueHarness.fastConfig(), handlers: [String: any JobHandler] = [NoopJob.kind: NoopJob()]) throws -> RunningPool {
+    public func startPool(_ config: WorkerConfig = QueueHarness.fastConfig(), handlers: [String: any JobHandler] = [NoopJob.kind: NoopJob()]) throws -> RunningPool {
         var logger = Logger(label: "test")
         logger.logLevel = .critical
         return RunningPool(try WorkerPool(config: config, databaseURL: db.url, handlers: handlers, logger: logger))
     }
 
-    func job(_ id: Int64) throws -> Job {
+    public func job(_ id: Int64) throws -> Job {
         guard let job = try queue.get(id: id) else { throw SetupError("job \(id) is missing") }
         return job
     }
 
     /// Polls until job `id` is in `state`.
     @discardableResult
-    func waitFor(_ id: Int64, _ state: JobState, timeout: Double = 15) throws -> Job {
+    public func waitFor(_ id: Int64, _ state: JobState, timeout: Double = 15) throws -> Job {
         try poll(timeout: timeout, "job \(id) to be \(state.rawValue)", until: { $0.state == state }) { try job(id) }
     }
 
-    func count(_ sql: String, _ params: [any PostgresEncodable] = []) throws -> Int {
+    public func count(_ sql: String, _ params: [any PostgresEncodable] = []) throws -> Int {
         try connection.queryRow(SQL("test_count_\(abs(sql.hashValue))", sql), params)?.decode("n", as: Int.self) ?? 0
     }
 
-    func errors(of id: Int64) throws -> [[String: Any]] {
+    public func errors(of id: Int64) throws -> [[String: Any]] {
         (try job(id).errors?.object() as? [[String: Any]]) ?? []
-    }
-}
-
-/// The `noop` handler, counting the attempts that reached it: a job the database shows as
-/// running may still wait in the process for a free worker thread.
-final class CountingNoop: JobHandler, @unchecked Sendable {
-    private let lock = NSLock()
-    private var count = 0
-
-    var started: Int { lock.lock(); defer { lock.unlock() }; return count }
-
-    func run(_ context: JobContext) throws -> JobResult {
-        lock.lock(); count += 1; lock.unlock()
-        return try NoopJob().run(context)
     }
 }

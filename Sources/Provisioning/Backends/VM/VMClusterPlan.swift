@@ -4,7 +4,7 @@ import Foundation
 /// A Dask cluster on EC2 instances in the tenant's shared network: its own security group,
 /// checked instance types and images, the scheduler instance, then the workers. Every launch
 /// carries a deterministic ClientToken and its tags (TagSpecifications), requires IMDSv2, and
-/// uses the tenant's instance profile.
+/// uses the tenant's instance profile. Ready when every worker instance runs.
 enum VMClusterPlan {
     static func steps(cluster: Cluster) -> [Step] {
         let spec = cluster.spec
@@ -45,11 +45,7 @@ enum VMClusterPlan {
                     guard let ip = instance.privateIpAddress else {
                         return .wait(seconds: ctx.pollInterval, reason: "the scheduler instance's address")
                     }
-                    var outputs = ["scheduler_address": "tcp://\(ip):\(ClusterSecurityGroup.schedulerPort)"]
-                    if let publicIp = instance.publicIpAddress, !publicIp.isEmpty {
-                        outputs["scheduler_public_address"] = "tcp://\(publicIp):\(ClusterSecurityGroup.schedulerPort)"
-                    }
-                    return .done(outputs)
+                    return .done(DaskScheduler.outputs(privateIP: ip, publicIP: instance.publicIpAddress))
                 case "pending":
                     return .wait(seconds: ctx.pollInterval, reason: "the scheduler instance to be running")
                 default:
@@ -75,6 +71,11 @@ enum VMClusterPlan {
                 }
                 return .done(["worker_instance_ids": instances.map(\.instanceId).joined(separator: ",")])
             },
+        ]
+    }
+
+    static func readinessSteps(cluster: Cluster) -> [Step] {
+        [
             Step("workers_running", .check) { ctx in
                 let ids = ctx.list("worker_instance_ids")
                 guard !ids.isEmpty else { return .done(["workers_running": "0"]) }

@@ -2,22 +2,21 @@ import AWS
 import Foundation
 
 /// An ECS/Fargate Dask cluster in the tenant's shared network: its own security group, a task
-/// definition each for the scheduler and the workers, the scheduler task, then the workers.
+/// definition each for the scheduler and the workers, the scheduler task, then the workers;
+/// ready when every worker task runs.
 enum ECSClusterPlan {
-    static let schedulerPort = ClusterSecurityGroup.schedulerPort
-    static let dashboardPort = ClusterSecurityGroup.dashboardPort
     static let runTaskBatch = 10  // RunTask starts at most 10 tasks per call
     static let describeTasksBatch = 100
 
     static func steps(cluster: Cluster) -> [Step] {
         let spec = cluster.spec
-        let startedBy = Names.startedBy(cluster: cluster.id)
+        let startedBy = ECSNames.startedBy(cluster: cluster.id)
         return [
             ClusterSecurityGroup.step(cluster: cluster),
             Step("task_definitions", .create) { ctx in
                 var arns: StepOutputs = [:]
                 for role in ["scheduler", "worker"] {
-                    let family = Names.taskFamily(cluster: cluster.id, role: role)
+                    let family = ECSNames.taskFamily(cluster: cluster.id, role: role)
                     if ctx.resumed, let found = try tolerate([.notFound, .invalidInput], { try ctx.aws.describeTaskDefinition(family) }),
                        found.status == "ACTIVE" {
                         arns["\(role)_task_definition"] = found.taskDefinitionArn
@@ -28,10 +27,9 @@ enum ECSClusterPlan {
                     let memoryMiB = Int(memory * 1024)
                     let container = ContainerDefinition(
                         name: role, image: spec.image ?? "ghcr.io/dask/dask:latest",
-                        command: role == "scheduler"
-                            ? ["dask", "scheduler", "--port", "\(schedulerPort)", "--dashboard-address", ":\(dashboardPort)"]
-                            : ["dask", "worker"],
-                        portMappings: role == "scheduler" ? [PortMapping(containerPort: schedulerPort), PortMapping(containerPort: dashboardPort)] : nil,
+                        command: role == "scheduler" ? DaskScheduler.command : ["dask", "worker"],
+                        portMappings: role == "scheduler"
+                            ? [PortMapping(containerPort: DaskScheduler.port), PortMapping(containerPort: DaskScheduler.dashboardPort)] : nil,
                         memory: memoryMiB,
                         logConfiguration: .awslogs(group: try ctx.require("log_group"), region: cluster.region,
                                                    streamPrefix: cluster.id.uuidString.lowercased()))
@@ -62,12 +60,9 @@ enum ECSClusterPlan {
                     guard let ip = task.privateIPv4Address else {
                         return .wait(seconds: ctx.pollInterval, reason: "the scheduler task's network interface")
                     }
-                    var outputs = ["scheduler_address": "tcp://\(ip):\(schedulerPort)"]
-                    if let eni = task.networkInterfaceId,
-                       let publicIp = try? ctx.aws.describeNetworkInterfaces(ids: [eni]).first?.publicIp {
-                        outputs["scheduler_public_address"] = "tcp://\(publicIp):\(schedulerPort)"
-                    }
-                    return .done(outputs)
+                    // The public IP is a convenience: a failed look-up does not fail the step.
+                    let publicIP = task.networkInterfaceId.flatMap { eni in try? ctx.aws.describeNetworkInterfaces(ids: [eni]).first?.publicIp }
+                    return .done(DaskScheduler.outputs(privateIP: ip, publicIP: publicIP))
                 case "STOPPED", "DEPROVISIONING":
                     throw StepFailure("the scheduler task stopped before it ran: \(task.stoppedReason ?? "no reason given")")
                 default:
@@ -109,6 +104,11 @@ enum ECSClusterPlan {
                 }
                 return .done(["worker_task_arns": arns.joined(separator: ",")])
             },
+        ]
+    }
+
+    static func readinessSteps(cluster: Cluster) -> [Step] {
+        [
             Step("workers_running", .check) { ctx in
                 let ecsCluster = try ctx.require("ecs_cluster")
                 let arns = ctx.list("worker_task_arns")
@@ -138,11 +138,4 @@ enum ECSClusterPlan {
         let reasons = result.failures.map { "\($0.reason ?? "?")\($0.detail.map { " (\($0))" } ?? "")" }.joined(separator: "; ")
         return RetryableStepError("ECS could not start \(what): \(reasons.isEmpty ? "no reason given" : reasons)")
     }
-}
-
-/// A step failure that may pass (capacity, eventual consistency): retried with backoff.
-struct RetryableStepError: Error, CustomStringConvertible {
-    let message: String
-    init(_ message: String) { self.message = message }
-    var description: String { message }
 }

@@ -5,9 +5,6 @@ import Foundation
 /// Dask scheduler and dashboard ports only from the spec's `ingress_cidrs`, by default the
 /// VPC (an open Dask scheduler runs anyone's code). Idempotent by name within the VPC.
 enum ClusterSecurityGroup {
-    static let schedulerPort = 8786
-    static let dashboardPort = 8787
-
     static func step(cluster: Cluster) -> Step {
         let spec = cluster.spec
         return Step("security_group", .create) { ctx in
@@ -29,7 +26,7 @@ enum ClusterSecurityGroup {
             try tolerate([.alreadyExists]) {
                 try ctx.aws.authorizeSecurityGroupIngress(groupId: group, permissions: [
                     IpPermission(ipProtocol: "-1", fromPort: nil, toPort: nil, sourceGroupIds: [group], description: "within the cluster"),
-                    IpPermission(fromPort: schedulerPort, toPort: dashboardPort, cidrs: sources, description: "Dask scheduler and dashboard"),
+                    IpPermission(fromPort: DaskScheduler.port, toPort: DaskScheduler.dashboardPort, cidrs: sources, description: "Dask scheduler and dashboard"),
                 ])
             }
             return .done(["security_group_id": group])

@@ -1,0 +1,46 @@
+import Foundation
+import Postgres
+import Provisioning
+import Testing
+import TestSupport
+
+/// `--json` goes through the types' Encodable conformances: the keys are the columns' names
+/// (an event's cluster is `cluster_name`, as in `berth.events`), ids are lowercase, absent
+/// values are null, and JSON documents (a spec, an event's data) stay JSON.
+@Suite struct JSONOutputTests {
+    static func objects(_ output: String) throws -> [[String: Any]] {
+        try output.split(separator: "\n").map { line in try #require(try JSONText(String(line)).object() as? [String: Any]) }
+    }
+
+    @Test func eventsClustersAndTenantsUseTheColumnsNames() throws {
+        let db = try TestDatabase.create()
+        let env = ["DATABASE_URL": db.url, "XDG_CONFIG_HOME": "/nonexistent-berth-config"]
+        let created = try runBerth(["tenant", "create", "js", "--region", "eu-west-2", "--json"], environment: env)
+        #expect(created.status == 0, "\(created.output)")
+        let tenant = try #require(try JSONText(created.output).object() as? [String: Any])
+        #expect(Set(tenant.keys) == ["id", "name", "aws_mode", "access_key_id", "aws_account_id", "default_backend", "default_region",
+                                     "default_fargate_spot", "gpu_access", "has_credentials", "created_at"])
+        #expect(tenant["default_backend"] as? String == "ecs" && tenant["access_key_id"] is NSNull && tenant["has_credentials"] as? Bool == false)
+        #expect((tenant["id"] as? String).map { $0 == $0.lowercased() } == true)
+
+        let request = try runBerth(["cluster", "create", "c1", "--tenant", "js", "--spec", #"{"workers": 3}"#, "--json"], environment: env)
+        let id = try #require(try JSONText(request.output).object() as? [String: String])["id"]
+
+        let events = try Self.objects(try runBerth(["events", "--tenant", "js", "--json"], environment: env).output)
+        let first = try #require(events.first)
+        #expect(Set(first.keys) == ["id", "at", "tenant", "cluster_id", "cluster_name", "job_id", "type", "step", "state", "message", "data"])
+        #expect(first["cluster_name"] as? String == "c1" && first["cluster_id"] as? String == id && first["step"] is NSNull)
+        let spec = try #require((first["data"] as? [String: Any])?["spec"] as? [String: Any])
+        #expect(spec["workers"] as? Int == 3 && spec["region"] as? String == "eu-west-2")
+
+        let shown = try #require(try JSONText(try runBerth(["cluster", "show", "c1", "--tenant", "js", "--json"], environment: env).output)
+            .object() as? [String: Any])
+        #expect(shown["id"] as? String == id && shown["state"] as? String == "pending" && shown["desired"] as? String == "running")
+        #expect(shown["error"] is NSNull && shown["scheduler_address"] is NSNull && (shown["spec"] as? [String: Any])?["backend"] as? String == "ecs")
+        #expect((shown["created_at"] as? String)?.hasSuffix("Z") == true)
+        let listed = try #require(try JSONText(try runBerth(["cluster", "list", "--json"], environment: env).output).object() as? [[String: Any]])
+        #expect(listed.count == 1 && Set(listed[0].keys) == Set(shown.keys))
+        let tenants = try #require(try JSONText(try runBerth(["tenant", "list", "--json"], environment: env).output).object() as? [[String: Any]])
+        #expect(tenants.count == 1 && Set(tenants[0].keys) == Set(tenant.keys))
+    }
+}
