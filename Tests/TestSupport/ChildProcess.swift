@@ -1,4 +1,5 @@
 import Foundation
+import Glibc
 
 /// A `berth` process started by a test (a real child: it can be SIGKILLed or SIGTERMed).
 public final class ChildProcess: @unchecked Sendable {
@@ -34,14 +35,32 @@ public final class ChildProcess: @unchecked Sendable {
 
     /// Waits for exit (polling, with a deadline) and for the last of its output, so that `log`
     /// then holds everything it wrote; returns the exit status.
+    ///
+    /// The pipe's end can be late: a process another test spawned at the wrong moment may hold
+    /// a copy of its write end (seen with long-lived consoles and workers in parallel tests). The
+    /// child is gone, so all it wrote is in the pipe: after a short wait for the end, what is
+    /// left is read without waiting.
     @discardableResult
     public func waitForExit(timeout: Double = 30) throws -> Int32 {
         try poll(timeout: timeout, "process \(pid) to exit") { !process.isRunning }
-        try poll(timeout: 10, "the end of process \(pid)'s output") {
-            lock.lock(); defer { lock.unlock() }
-            return ended
-        }
+        let deadline = Date().addingTimeInterval(2)
+        while Date() < deadline && !lock.withLock({ ended }) { Thread.sleep(forTimeInterval: 0.01) }
+        if !lock.withLock({ ended }) { drainWithoutWaiting() }
         return process.terminationStatus
+    }
+
+    private func drainWithoutWaiting() {
+        let handle = output.fileHandleForReading
+        handle.readabilityHandler = nil
+        let fd = handle.fileDescriptor
+        _ = fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) | O_NONBLOCK)
+        var buffer = [UInt8](repeating: 0, count: 65536)
+        while true {
+            let count = read(fd, &buffer, buffer.count)
+            guard count > 0 else { break }
+            lock.withLock { collected.append(contentsOf: buffer[0..<count]) }
+        }
+        lock.withLock { ended = true }
     }
 
     public var log: String {
