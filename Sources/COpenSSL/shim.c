@@ -49,3 +49,16 @@ int berth_aes256gcm_open(const uint8_t *key, const uint8_t *nonce, const uint8_t
 int berth_random_bytes(uint8_t *out, size_t length) {
     return RAND_bytes(out, (int)length) == 1;
 }
+
+#include <openssl/crypto.h>
+
+int berth_pbkdf2_sha256(const uint8_t *password, size_t password_length, const uint8_t *salt, size_t salt_length,
+                        uint32_t iterations, uint8_t *out, size_t out_length) {
+    if (iterations == 0 || iterations > 0x7fffffff) return 0;
+    return PKCS5_PBKDF2_HMAC((const char *)password, (int)password_length, salt, (int)salt_length, (int)iterations,
+                             EVP_sha256(), (int)out_length, out) == 1;
+}
+
+int berth_constant_time_equal(const uint8_t *a, const uint8_t *b, size_t length) {
+    return CRYPTO_memcmp(a, b, length) == 0;
+}

@@ -65,6 +65,12 @@ public final class ConnectionPool: @unchecked Sendable {
         return open
     }
 
+    /// Connections lent out right now.
+    public var lentConnections: Int {
+        condition.lock(); defer { condition.unlock() }
+        return open - idle.count
+    }
+
     /// Closes idle connections and refuses new checkouts.
     public func close() {
         condition.lock()

@@ -13,6 +13,7 @@ extension WorkerPool {
             if context.markFinished() {
                 completion = Completion.from(result: result, job: context.job, token: context.leaseToken, backoff: config.backoff)
                 abandoned = completion == nil
+                observer?.attemptFinished(context.job, outcome: AttemptOutcome(completion), seconds: Monotonic.now() - started)
             }
             // One critical section per job: the outcome and the freed slot.
             state.lock()

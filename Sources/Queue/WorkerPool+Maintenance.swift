@@ -26,6 +26,7 @@ extension WorkerPool {
                 if Date() >= nextRescue {
                     nextRescue = Date().addingTimeInterval(config.rescueInterval)
                     let rescued = try queue.rescue()
+                    if !rescued.isEmpty { observer?.rescued(rescued) }
                     for job in rescued {
                         logger.warning("job rescued: lease expired", metadata: [
                             "job": "\(job.id)", "kind": "\(job.kind)", "tenant": "\(job.tenant)",

@@ -83,6 +83,7 @@ extension WorkerPool {
                         let started = Monotonic.now()
                         let jobs = try queue.claim(worker: config.workerName, limit: limit, leaseSeconds: config.lease, hint: &hint)
                         claimSeconds = Monotonic.now() - started
+                        observer?.claimed(jobs, seconds: claimSeconds)
                         dispatch(jobs, leaseHeldUntil: started + config.lease)
                         backlog = jobs.count == limit
                         drained = !backlog
@@ -99,8 +100,10 @@ extension WorkerPool {
                 // The poll, a job due, or a reconnect (notifications may have been missed).
                 if !result.woken && result.notifications.isEmpty || result.reconnected { needClaim = true; urgent = true }
                 failures = 0
+                observer?.producerRound(ok: true)
             } catch {
                 failures += 1
+                observer?.producerRound(ok: false)
                 let delay = WorkerPool.reconnectBackoff.window(attempt: failures)
                 logger.error("producer failed; retrying", metadata: ["error": "\(error)", "retry_in_seconds": "\(delay)"])
                 pause(delay)

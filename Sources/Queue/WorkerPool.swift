@@ -65,6 +65,8 @@ public final class WorkerPool: @unchecked Sendable {
     /// The earliest `run_at` of a job this process sent back to the queue: the producer looks
     /// again then rather than waiting for the next poll.
     var nextDue: Date?
+    /// Told about claims, attempts, rescues and producer rounds (metrics); set before `run()`.
+    public var observer: (any QueueObserver)?
 
     public init(config: WorkerConfig, databaseURL: String, handlers: [String: any JobHandler], logger: Logger) throws {
         try config.validate()

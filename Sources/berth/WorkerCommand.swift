@@ -1,6 +1,8 @@
 import ArgumentParser
 import Foundation
+import HTTPServer
 import Logging
+import Monitoring
 import Postgres
 import Provisioning
 import Queue
@@ -53,6 +55,12 @@ struct WorkerCommand: ParsableCommand {
     @Option(help: "libpq URI (default: $DATABASE_URL).")
     var databaseURL: String?
 
+    @Option(help: ArgumentHelp("Serve /metrics, /healthz and /readyz on HOST:PORT (e.g. 127.0.0.1:9464; off by default).", valueName: "host:port"))
+    var http: String?
+
+    @Flag(help: "Label job metrics with the tenant too (one series per tenant: see docs/operations.md).")
+    var metricsTenantLabels = false
+
     func run() throws {
         var config = WorkerConfig()
         config.concurrency = concurrency
@@ -68,6 +76,8 @@ struct WorkerCommand: ParsableCommand {
         config.backoff = Backoff(base: backoffBase.seconds, cap: backoffCap.seconds)
         if let name { config.workerName = name }
         do { try config.validate() } catch { throw UsageError(String(describing: error)) }
+        let httpAddress = try http.map(ListenAddress.option)
+        if metricsTenantLabels && httpAddress == nil { throw UsageError("--metrics-tenant-labels needs --http HOST:PORT") }
 
         let signals = SignalWatcher(signals: [SIGTERM, SIGINT])
         let url = try Environment.databaseURL(databaseURL)
@@ -75,6 +85,10 @@ struct WorkerCommand: ParsableCommand {
         let settings = ProvisioningSettings.fromEnvironment()
         warnAboutMasterKeys(settings, url: url, logger: logger)
         let pool = try WorkerPool(config: config, databaseURL: url, handlers: JobKinds.all(settings: settings), logger: logger)
+        if let httpAddress {
+            try WorkerMonitoring.start(pool: pool, databaseURL: url, host: httpAddress.host, port: httpAddress.port,
+                                       tenantLabels: metricsTenantLabels, logger: logger)
+        }
         signals.start { count in pool.requestStop(immediate: count > 1) }
         pool.run()
     }

@@ -4,7 +4,7 @@ import Glibc
 /// A `berth` process started by a test (a real child: it can be SIGKILLed or SIGTERMed).
 public final class ChildProcess: @unchecked Sendable {
     public let process = Process()
-    private let output = Pipe()
+    private let output = Pipe.closedOnExec()
     private let lock = NSLock()
     private var collected = Data()
     /// The pipe reached its end: everything the child wrote is in `collected`.
@@ -85,10 +85,10 @@ public func runBerth(_ arguments: [String], environment: [String: String] = [:],
     var env = ProcessInfo.processInfo.environment
     env.merge(environment) { $1 }
     process.environment = env
-    let out = Pipe()
+    let out = Pipe.closedOnExec()
     process.standardOutput = out
     process.standardError = out
-    let input = Pipe()
+    let input = Pipe.closedOnExec()
     process.standardInput = input
     try process.run()
     let watchdog = Thread { [process] in

@@ -19,7 +19,7 @@ extension AWSClient {
         var attempt = 0
         while true {
             attempt += 1
-            limits.limiter.acquire()
+            AWSMetrics.limiterWaited(limits.limiter.acquire())
             // Signed anew on each attempt: the signature covers the time.
             var request = try signedRequest(service, operation: operation, contentType: contentType, headers: extra,
                                             body: body, date: configuration.clock())
@@ -31,6 +31,7 @@ extension AWSClient {
                 let response = try client.perform(request)
                 if (200..<300).contains(response.status) {
                     limits.quota.release(spent: spent)
+                    AWSMetrics.attempt(service, operation, seconds: ProcessInfo.processInfo.systemUptime - started, failure: nil, retried: false)
                     logger.trace("aws call", metadata: metadata(service, operation, attempt, started, status: response.status))
                     return response
                 }
@@ -43,19 +44,26 @@ extension AWSClient {
             failure.attempts = attempt
             var meta = metadata(service, operation, attempt, started, status: failure.httpStatus)
             meta["code"] = .string(failure.code)
+            let seconds = ProcessInfo.processInfo.systemUptime - started
             if idempotency == .nonIdempotent, ambiguous {
                 failure.markOutcomeUnknown()
+                AWSMetrics.attempt(service, operation, seconds: seconds, failure: failure, retried: false)
                 logger.info("aws create failed with its outcome unknown; not re-sent", metadata: meta)
                 throw failure
             }
             let elapsed = ProcessInfo.processInfo.systemUptime - callStarted
             guard failure.isRetryable, attempt < configuration.retry.maxAttempts, elapsed < configuration.retry.maxElapsed,
                   let cost = limits.quota.acquire(timeout: failure.code == "Timeout") else {
+                if failure.isRetryable && attempt < configuration.retry.maxAttempts && elapsed < configuration.retry.maxElapsed {
+                    AWSMetrics.quotaExhausted(service)
+                }
+                AWSMetrics.attempt(service, operation, seconds: seconds, failure: failure, retried: false)
                 // A timeout or a dropped connection is news (AWS unreachable); an AWS error answer
                 // is the caller's to report.
                 logger.log(level: failure.httpStatus == nil ? .info : .debug, "aws call failed", metadata: meta)
                 throw failure
             }
+            AWSMetrics.attempt(service, operation, seconds: seconds, failure: failure, retried: true)
             spent += cost
             let delay = configuration.retry.delay(beforeRetry: attempt)
             meta["retry_in_ms"] = .stringConvertible(Int(delay * 1000))

@@ -25,5 +25,10 @@ int berth_aes256gcm_open(const uint8_t *key, const uint8_t *nonce,
                          const uint8_t *tag, uint8_t *out);
 // Cryptographically secure random bytes; 1 on success.
 int berth_random_bytes(uint8_t *out, size_t length);
+// PBKDF2-HMAC-SHA256 (console passwords): `out_length` bytes to `out`; 1 on success.
+int berth_pbkdf2_sha256(const uint8_t *password, size_t password_length, const uint8_t *salt, size_t salt_length,
+                        uint32_t iterations, uint8_t *out, size_t out_length);
+// 1 when the two buffers are equal, in time that depends only on `length`.
+int berth_constant_time_equal(const uint8_t *a, const uint8_t *b, size_t length);
 
 #endif

@@ -82,6 +82,7 @@ struct StepEngine {
                     // Best effort: the failure may be the database's own.
                     try? write(.intent, progress(), existing?.waitingSince, nil)
                 }
+                if !(error is JobInterrupted) { ProvisioningMetrics.stepFailed(step: step.name, code: (error as? AWSError)?.code) }
                 let failure = StepDecisions.failure(error, step: step.name, region: aws.region)
                 if let event = failure.event {
                     if failure.eventBestEffort {

@@ -46,9 +46,8 @@ public struct EventLog {
     /// returns false. Waits on NOTIFY, with `poll` seconds as the fallback.
     ///
     /// Ids come from a sequence, so a transaction that commits late can make an id smaller
-    /// than one already seen appear. The follower re-reads a window behind the highest id
-    /// it has seen and skips the ids it has handled; a gap older than `gapGrace` seconds is
-    /// a rolled-back insert and stops being looked for.
+    /// than one already seen appear: an `EventCursor` keeps the watermark, the ids handled
+    /// above it and the gaps, given up on after `gapGrace` seconds.
     ///
     /// A lost connection (the server restarted, the network dropped) is reconnected with
     /// backoff, LISTEN included. The watermark and the handled ids are kept, so the next read
@@ -56,34 +55,21 @@ public struct EventLog {
     /// Returns when `handle` returns false or `deadline` passes.
     public func follow(after: Int64, filter: Filter, poll: Double = 1, gapGrace: Double = 5, deadline: Date = .distantFuture,
                        reconnectBackoff: Backoff = Backoff(base: 0.1, cap: 5), _ handle: (Event) throws -> Bool) throws {
-        var watermark = after
-        var seen: Set<Int64> = []
-        var gapsSince: [Int64: Date] = [:]
+        var cursor = EventCursor(after: after)
         var lost: (since: Date, attempts: Int)?
         while true {
             do {
                 if let since = lost?.since {
                     try connection.reconnectIfNeeded()
-                    Self.logger.info("reconnected to the database after \(Int(Date().timeIntervalSince(since).rounded())) s; following on from event \(watermark)")
+                    Self.logger.info("reconnected to the database after \(Int(Date().timeIntervalSince(since).rounded())) s; following on from event \(cursor.watermark)")
                     lost = nil
                 }
                 if !connection.listening.contains(Self.channel) { try connection.listen(Self.channel) }
                 // Unfiltered, so the only gaps are transactions in flight or rolled back.
-                for event in try self.after(watermark, filter: Filter()) where !seen.contains(event.id) {
-                    seen.insert(event.id)
+                for event in cursor.accept(try self.after(cursor.watermark, filter: Filter())) {
                     if filter.matches(event), try !handle(event) { return }
                 }
-                // Move the watermark over ids that are seen, or missing for longer than the grace.
-                let now = Date()
-                while true {
-                    let next = watermark + 1
-                    if seen.remove(next) != nil { watermark = next; gapsSince[next] = nil; continue }
-                    guard let highest = seen.max(), highest > next else { break }
-                    let since = gapsSince[next] ?? now
-                    gapsSince[next] = since
-                    if now.timeIntervalSince(since) > gapGrace { watermark = next; gapsSince[next] = nil; continue }
-                    break
-                }
+                cursor.advance(gapGrace: gapGrace)
                 if Date() >= deadline { return }
                 _ = try connection.waitForNotifications(timeout: min(poll, max(0.001, deadline.timeIntervalSinceNow)))
             } catch let error as PostgresError where error.isConnectionError {

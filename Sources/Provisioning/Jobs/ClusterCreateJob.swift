@@ -43,6 +43,7 @@ public struct ClusterCreateJob: JobHandler {
                                                message: "ready: scheduler at \(outputs["scheduler_address"] ?? "?")",
                                                data: outputs.filter { ["scheduler_address", "scheduler_public_address"].contains($0.key) })
             if !changed { return .cancelled(reason: "a delete was requested") }
+            ProvisioningMetrics.clusterReady(backend: cluster.backend.rawValue, requestedAt: cluster.createdAt)
             return .succeeded(output: encodeOutputs(outputs.filter { $0.key.hasPrefix("scheduler_address") || $0.key == "scheduler_public_address" }))
         }
     }
