@@ -133,6 +133,7 @@ extension Console {
         let db = self.db
         let hub = self.hub
         let streams = self.streams
+        let logger = self.logger
         var headers = HTTPFields()
         headers[.contentType] = "text/event-stream; charset=utf-8"
         headers[.cacheControl] = "no-store"
@@ -144,16 +145,29 @@ extension Console {
             var cursor = EventCursor(after: after)
             var lastWrite = Date()
             try await writer.write(ByteBuffer(string: "retry: 2000\n: connected\n\n"))
+            // Set while the database cannot be read (a restart): logged once, not per wake-up.
+            var unreadable = false
             for await _ in subscription.wakes {
                 let watermark = cursor.watermark
-                let events = try await db.run(as: user) { connection in
-                    try EventLog(connection).after(watermark, filter: .init(clusterId: id), limit: 500)
+                var text = ""
+                do {
+                    let events = try await db.run(as: user) { connection in
+                        try EventLog(connection).after(watermark, filter: .init(clusterId: id), limit: 500)
+                    }
+                    if unreadable { logger.info("console: event stream reads the database again", metadata: ["cluster": "\(id)"]) }
+                    unreadable = false
+                    // Everything at or below the watermark before this read was sent earlier: the
+                    // place to resume from if the connection drops while this batch is on its way.
+                    let resume = cursor.watermark
+                    text = cursor.accept(events).map { Self.message($0, resumeAfter: resume) }.joined()
+                    cursor.advance(gapGrace: 5)
+                } catch let error as PostgresError where error.isConnectionError {
+                    // The server restarted or is away: the stream stays open, and the next wake-up
+                    // (a notification, the hub's tick or its reconnect) reads again from the same
+                    // place. The browser misses nothing and need not reconnect.
+                    if !unreadable { logger.warning("console: event stream cannot read the database; retrying", metadata: ["error": "\(error)"]) }
+                    unreadable = true
                 }
-                // Everything at or below the watermark before this read was sent earlier: the
-                // place to resume from if the connection drops while this batch is on its way.
-                let resume = cursor.watermark
-                let text = cursor.accept(events).map { Self.message($0, resumeAfter: resume) }.joined()
-                cursor.advance(gapGrace: 5)
                 if !text.isEmpty {
                     try await writer.write(ByteBuffer(string: text))
                     lastWrite = Date()

@@ -1,4 +1,5 @@
 import Foundation
+import Logging
 import NIOPosix
 import Postgres
 
@@ -14,12 +15,13 @@ final class ConsoleDatabase: Sendable {
     private let threads: NIOThreadPool
     private let pool: ConnectionPool
 
-    init(url: String, connections: Int) {
+    init(database: Database, connections: Int, logger: Logger) {
         threads = NIOThreadPool(numberOfThreads: connections)
         threads.start()
         pool = ConnectionPool(maxConnections: connections, checkoutTimeout: 10) {
             // A page is a few short reads: one that takes longer is stuck, not busy.
-            let connection = try Connection(url: url, applicationName: "berth console", statementTimeout: 10)
+            let connection = try database.connect(applicationName: "berth console", statementTimeout: 10)
+            connection.logReconnects(logger)
             // The list statements have optional filters (`$1 is null or state = $1`): planned
             // with the values, a filter's index (the failed and cancelled jobs' partial index)
             // is used; a generic plan could not know which filters are set. Planning a page's

@@ -3,11 +3,13 @@ import HTTPServer
 import HTTPTypes
 import Hummingbird
 import Logging
+import Postgres
 import NIOCore
 
 /// What `berth console` runs with.
 public struct ConsoleConfiguration: Sendable {
-    public var databaseURL: String
+    /// Pages' statements go to `database.url`; the live events' LISTEN to `database.listenURL`.
+    public var database: Database
     public var host: String
     public var port: Int
     /// Database connections (and threads) for pages and event streams' reads.
@@ -17,8 +19,8 @@ public struct ConsoleConfiguration: Sendable {
     /// Event streams open at once; more are refused with 503.
     public var maxStreams = 64
 
-    public init(databaseURL: String, host: String, port: Int) {
-        self.databaseURL = databaseURL
+    public init(database: Database, host: String, port: Int) {
+        self.database = database
         self.host = host
         self.port = port
     }
@@ -82,8 +84,8 @@ final class Console: Sendable {
     init(_ configuration: ConsoleConfiguration, logger: Logger) throws {
         self.configuration = configuration
         self.logger = logger
-        db = ConsoleDatabase(url: configuration.databaseURL, connections: configuration.connections)
-        hub = EventHub(url: configuration.databaseURL, logger: logger)
+        db = ConsoleDatabase(database: configuration.database, connections: configuration.connections, logger: logger)
+        hub = EventHub(database: configuration.database, logger: logger)
         pages = try PageRenderer()
     }
 

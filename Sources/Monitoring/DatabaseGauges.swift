@@ -10,7 +10,7 @@ import Postgres
 /// One connection of its own, opened on first use and again after a failure; a failed read
 /// leaves the gauges as they were and counts `berth_scrape_database_errors_total`.
 public final class DatabaseGauges: @unchecked Sendable {
-    private let url: String
+    private let database: Database
     private let kindLabel: @Sendable (String) -> String
     private let logger: Logger
     private let lock = NSLock()
@@ -23,8 +23,8 @@ public final class DatabaseGauges: @unchecked Sendable {
     /// How long a scrape's statement may run.
     static let statementTimeout = 5.0
 
-    public init(url: String, kindLabel: @escaping @Sendable (String) -> String, logger: Logger) {
-        self.url = url
+    public init(database: Database, kindLabel: @escaping @Sendable (String) -> String, logger: Logger) {
+        self.database = database
         self.kindLabel = kindLabel
         self.logger = logger
     }
@@ -63,7 +63,8 @@ public final class DatabaseGauges: @unchecked Sendable {
             try connection.reconnectIfNeeded()
             return connection
         }
-        let opened = try Connection(url: url, applicationName: "berth metrics", statementTimeout: Self.statementTimeout)
+        let opened = try database.connect(applicationName: "berth metrics", statementTimeout: Self.statementTimeout)
+        opened.logReconnects(logger)
         connection = opened
         return opened
     }

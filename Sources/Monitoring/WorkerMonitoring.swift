@@ -7,12 +7,12 @@ import Queue
 /// `/healthz` and `/readyz`. Without `--http` none of this exists and the pool has no observer.
 public enum WorkerMonitoring {
     @discardableResult
-    public static func start(pool: WorkerPool, databaseURL: String, host: String, port: Int, tenantLabels: Bool,
+    public static func start(pool: WorkerPool, host: String, port: Int, tenantLabels: Bool,
                              logger: Logger) throws -> OpsServer {
         let exporter = MetricsExporter.bootstrap()
         let metrics = QueueMetrics(kinds: Set(pool.kinds), tenantLabels: tenantLabels)
         pool.observer = metrics
-        let gauges = DatabaseGauges(url: databaseURL, kindLabel: { [metrics] in metrics.kindLabel($0) }, logger: logger)
+        let gauges = DatabaseGauges(database: pool.database, kindLabel: { [metrics] in metrics.kindLabel($0) }, logger: logger)
         let slots = Gauge(label: MetricNames.slots)
         let busy = Gauge(label: MetricNames.busySlots)
         let inUse = Gauge(label: MetricNames.connectionsInUse, dimensions: [("pool", "handlers")])
@@ -22,7 +22,7 @@ public enum WorkerMonitoring {
             slots.record(pool.config.concurrency)
             busy.record(pool.busySlots)
             inUse.record(pool.handlerConnectionsInUse)
-            maxConnections.record(pool.config.maxConnections)
+            maxConnections.record(pool.maxConnections)
         }
         // A producer round ends at least once per poll interval, busy or idle.
         let within = max(10, 3 * pool.config.pollInterval)

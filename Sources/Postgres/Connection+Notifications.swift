@@ -9,8 +9,14 @@ public struct Notification: Sendable, Equatable {
 }
 
 extension Connection {
-    /// Subscribes to `channel`; the subscription survives a reconnect.
+    /// Subscribes to `channel`; the subscription survives a reconnect. Refused behind a
+    /// transaction pooler: the LISTEN would stay on a server session other clients then use,
+    /// and its notifications would reach nobody (use `Database.connectDirect`).
     public func listen(_ channel: String) throws {
+        guard poolMode == .session else {
+            throw PostgresError(.usage, operation: "listen", message:
+                "LISTEN needs a direct connection to PostgreSQL, not one through a pooler in transaction mode: give the listen database URL (--listen-database-url)")
+        }
         try executeScript("listen \(try quoteIdentifier(channel))", operation: "listen")
         recordListen(channel)
     }

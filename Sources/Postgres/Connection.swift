@@ -9,7 +9,10 @@ import Glibc
 /// dedicated threads and never on Swift's cooperative pool.
 ///
 /// Statements are `SQL` constants: each is prepared once per connection under its name and then
-/// executed with `$n` parameters in text format.
+/// executed with `$n` parameters in text format. Behind a pooler in transaction mode
+/// (`PoolMode.transaction`) nothing outlives a statement's transaction instead: statements go
+/// unnamed, and the session settings are set `LOCAL` in the same round trip
+/// (`Connection+Pooled.swift`).
 ///
 /// Every wait is bounded (see docs/queue.md, "Bounded waits"): connecting by `connect_timeout`,
 /// a dead peer by TCP keepalives and `tcp_user_timeout` (defaults below unless the URL sets
@@ -25,14 +28,17 @@ public final class Connection: @unchecked Sendable {
     private var conn: OpaquePointer?
     private var prepared: Set<String> = []
     public private(set) var listening: [String] = []
-    /// Session settings to restore after a reconnect (name → value).
-    private var sessionSettings: [(String, String)] = []
+    /// Session settings to restore after a reconnect (name → value); behind a transaction
+    /// pooler, the settings each statement runs with.
+    private(set) var sessionSettings: [(String, String)] = []
     /// The client gave up waiting for an answer: the connection must be reset before reuse.
     private var abandoned = false
     public let url: String
     /// The server's `statement_timeout` for this session, in seconds (nil: the server's default),
     /// and the base of the client's own deadline (`statementTimeout + answerMargin`).
     public let statementTimeout: Double?
+    /// What the server behind `url` keeps between statements.
+    public let poolMode: PoolMode
 
     /// How long past its `statement_timeout` the client still waits for the server's answer
     /// (the server cancels the statement itself; this covers a server that cannot answer).
@@ -47,12 +53,15 @@ public final class Connection: @unchecked Sendable {
         "keepalives_count": "3", "tcp_user_timeout": "25000",
     ]
 
-    public init(url: String, applicationName: String = "berth", statementTimeout: Double? = nil) throws {
+    public init(url: String, applicationName: String = "berth", statementTimeout: Double? = nil, poolMode: PoolMode = .session) throws {
         self.url = url
         self.applicationName = applicationName
         self.statementTimeout = statementTimeout.flatMap { $0 > 0 ? $0 : nil }
+        self.poolMode = poolMode
         try ConnectionString.check(url)
-        conn = Connection.connect(url)
+        // A pooler keeps the name a client connected with (PgBouncer tracks application_name),
+        // not one set later by a statement.
+        conn = Connection.connect(url, after: poolMode == .transaction ? [("application_name", applicationName)] : [])
         guard PQstatus(conn) == CONNECTION_OK else {
             let message = ConnectionString.redact(Connection.errorMessage(conn), in: url)
             PQfinish(conn)
@@ -72,12 +81,13 @@ public final class Connection: @unchecked Sendable {
 
     /// Connects with `defaultParameters` placed before the URL, so that the URL's own values win
     /// (libpq: later entries override earlier ones, and an expanded `dbname` counts as its place).
-    private static func connect(_ url: String) -> OpaquePointer? {
+    private static func connect(_ url: String, after: [(String, String)]) -> OpaquePointer? {
         let environment = ProcessInfo.processInfo.environment
         var pairs: [(String, String)] = defaultParameters.filter {
             !($0.key == "connect_timeout" && !(environment["PGCONNECT_TIMEOUT"] ?? "").isEmpty)
         }.map { ($0.key, $0.value) }
         pairs.append(("dbname", url))
+        pairs += after
         let keys = pairs.map { strdup($0.0) }
         let values = pairs.map { strdup($0.1) }
         defer { for pointer in keys + values { free(pointer) } }
@@ -87,9 +97,15 @@ public final class Connection: @unchecked Sendable {
     }
 
     /// Every timestamp Berth reads is UTC, and every connection is named in pg_stat_activity.
-    private let applicationName: String
+    public let applicationName: String
+
+    /// Called after each reconnect (a server restart, an idle connection the server closed, a
+    /// statement the client gave up on): where the connection's owner logs it.
+    public var onReconnect: ((Connection) -> Void)?
 
     private func configureSession() throws {
+        // Behind a transaction pooler the settings go with each statement (`pooledSettings`).
+        guard poolMode == .session else { return }
         let timeout = statementTimeout.map { String(Int(($0 * 1000).rounded(.up))) } ?? ""
         try run(SQL("session_setup", """
             select set_config('TimeZone', 'UTC', false), set_config('application_name', $1, false),
@@ -103,7 +119,7 @@ public final class Connection: @unchecked Sendable {
 
     /// Sets a session parameter (e.g. `synchronous_commit`) that survives reconnects.
     public func setSessionParameter(_ name: String, _ value: String) throws {
-        try run(Connection.setConfig, [name, value])
+        if poolMode == .session { try run(Connection.setConfig, [name, value]) }
         sessionSettings.removeAll { $0.0 == name }
         sessionSettings.append((name, value))
     }
@@ -157,6 +173,7 @@ public final class Connection: @unchecked Sendable {
         let channels = listening
         listening.removeAll()
         for channel in channels { try listen(channel) }
+        onReconnect?(self)
         return true
     }
 
@@ -209,6 +226,7 @@ public final class Connection: @unchecked Sendable {
     @discardableResult
     func run(_ sql: SQL, _ params: [any PostgresEncodable]) throws -> Outcome {
         try reconnectIfNeeded()
+        if poolMode == .transaction { return try runPooled(sql, params) }
         do {
             return try runPrepared(sql, params)
         } catch let error as PostgresError where error.sqlState == "0A000" || error.sqlState == "26000" {
@@ -228,23 +246,32 @@ public final class Connection: @unchecked Sendable {
             prepared.insert(sql.name)
         }
         let texts = params.map { $0.postgresText }
-        let cStrings: [UnsafeMutablePointer<CChar>?] = texts.map { $0.map { strdup($0) } ?? nil }
-        defer { for pointer in cStrings { free(pointer) } }
-        let values: [UnsafePointer<CChar>?] = cStrings.map { $0.map { UnsafePointer($0) } }
-        let result = try values.withUnsafeBufferPointer { buffer in
-            try exchange(operation: sql.name) { PQsendQueryPrepared($0, sql.name, Int32(params.count), buffer.baseAddress, nil, nil, 0) }
+        let result = try Connection.withCStrings(texts) { values in
+            try exchange(operation: sql.name) { PQsendQueryPrepared($0, sql.name, Int32(params.count), values, nil, nil, 0) }
         }
         defer { PQclear(result) }
+        return try outcome(of: result, sql, texts)
+    }
+
+    /// A statement's rows and count from its result, or its error, with the bound values cut
+    /// out: the server quotes bad input back ("invalid input syntax …: \"<value>\""), and a
+    /// bound value may be a secret (unless the statement says its values are harmless).
+    func outcome(of result: OpaquePointer, _ sql: SQL, _ texts: [String?]) throws -> Outcome {
         do {
             try check(result, operation: sql.name)
         } catch var error as PostgresError {
-            // The server quotes bad input back ("invalid input syntax …: \"<value>\""): a bound
-            // value may be a secret, so none may appear in an error (unless the statement says
-            // its values are harmless).
             if sql.redactsParameters { error.redact(texts.compactMap { $0 }) }
             throw error
         }
         return Outcome(rows: Connection.rows(of: result, operation: sql.name), affected: Int(String(cString: PQcmdTuples(result))) ?? 0)
+    }
+
+    /// Lends `texts` to libpq as C strings (nil: SQL NULL).
+    static func withCStrings<T>(_ texts: [String?], _ body: (UnsafePointer<UnsafePointer<CChar>?>?) throws -> T) rethrows -> T {
+        let cStrings: [UnsafeMutablePointer<CChar>?] = texts.map { $0.map { strdup($0) } ?? nil }
+        defer { for pointer in cStrings { free(pointer) } }
+        let values: [UnsafePointer<CChar>?] = cStrings.map { $0.map { UnsafePointer($0) } }
+        return try values.withUnsafeBufferPointer { try body($0.baseAddress) }
     }
 
     /// Sends one request and collects its results within the client's deadline: the first
@@ -253,7 +280,20 @@ public final class Connection: @unchecked Sendable {
         guard send(conn) == 1 else {
             throw PostgresError(.connection, operation: operation, message: Connection.errorMessage(conn))
         }
-        let deadline = statementTimeout.map { Date().addingTimeInterval($0 + Connection.answerMargin) }
+        guard let kept = try collect(operation: operation, deadline: deadline()) else {
+            throw PostgresError(.connection, operation: operation, message: Connection.errorMessage(conn))
+        }
+        return kept
+    }
+
+    /// When the client stops waiting for an answer to what it sends now.
+    func deadline() -> Date? {
+        statementTimeout.map { Date().addingTimeInterval($0 + Connection.answerMargin) }
+    }
+
+    /// The results of one statement, up to libpq's end marker: the first error, else the last
+    /// result; nil when there was none. The caller clears what it gets.
+    func collect(operation: String, deadline: Date?) throws -> OpaquePointer? {
         var kept: OpaquePointer?
         while true {
             try awaitResult(deadline: deadline, operation: operation) { kept.map { PQclear($0) } }
@@ -265,16 +305,13 @@ public final class Connection: @unchecked Sendable {
                 kept = result
             }
         }
-        guard let kept else {
-            throw PostgresError(.connection, operation: operation, message: Connection.errorMessage(conn))
-        }
         return kept
     }
 
     /// Reads until a result is complete. Past the deadline the connection is abandoned: the
     /// socket is shut down (the server ends the statement when it notices) and the next call
     /// reconnects.
-    private func awaitResult(deadline: Date?, operation: String, discard: () -> Void) throws {
+    func awaitResult(deadline: Date?, operation: String, discard: () -> Void) throws {
         while PQisBusy(conn) == 1 {
             var millis: Int32 = -1
             if let deadline {
@@ -302,12 +339,12 @@ public final class Connection: @unchecked Sendable {
         value == value.rounded() ? "\(Int(value))s" : String(format: "%.3gs", value)
     }
 
-    private static func isError(_ result: OpaquePointer) -> Bool {
+    static func isError(_ result: OpaquePointer) -> Bool {
         let status = PQresultStatus(result)
         return !(status == PGRES_COMMAND_OK || status == PGRES_TUPLES_OK || status == PGRES_EMPTY_QUERY)
     }
 
-    private func check(_ result: OpaquePointer?, operation: String) throws {
+    func check(_ result: OpaquePointer?, operation: String) throws {
         guard let result else {
             throw PostgresError(.connection, operation: operation, message: Connection.errorMessage(conn))
         }
@@ -330,7 +367,7 @@ public final class Connection: @unchecked Sendable {
         return String(cString: text).trimmingCharacters(in: .whitespacesAndNewlines)
     }
 
-    private static func rows(of result: OpaquePointer, operation: String) -> [Row] {
+    static func rows(of result: OpaquePointer, operation: String) -> [Row] {
         let rowCount = Int(PQntuples(result))
         let columnCount = Int(PQnfields(result))
         guard rowCount > 0 else { return [] }
@@ -355,6 +392,12 @@ public final class Connection: @unchecked Sendable {
     // MARK: - Internals shared with the notification extension
 
     var socket: Int32 { PQsocket(conn) }
+
+    /// The libpq handle, for this type's extensions only (the connection still owns it).
+    var handle: OpaquePointer? { conn }
+
+    /// Marks the connection for a reset before its next use (an exchange was cut short).
+    func abandon() { abandoned = true }
 
     /// Reads what arrived; false when the connection was lost.
     func consumeInput() -> Bool {

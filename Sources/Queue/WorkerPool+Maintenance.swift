@@ -87,8 +87,10 @@ extension WorkerPool {
         spawnThread("berth-vacuum") {
             let started = Date()
             let outcome = Swift.Result { () throws -> Bool in
-                let connection = try Connection(url: self.databaseURL, applicationName: "berth vacuum",
-                                                statementTimeout: WorkerPool.vacuumStatementTimeout)
+                // Direct: the vacuum lock is a session's, and a pooler in transaction mode would
+                // run the lock, the vacuum and the unlock on three different server sessions.
+                let connection = try self.database.connectDirect(applicationName: "berth vacuum",
+                                                                 statementTimeout: WorkerPool.vacuumStatementTimeout)
                 return try JobQueue(connection).vacuum()
             }
             switch outcome {

@@ -7,9 +7,11 @@ extension WorkerPool {
     /// during a backlog of short jobs (`WorkerConfig.prefetch`), and nothing while outcomes
     /// cannot be written or leases cannot be extended. A claim commits
     /// durably (the session's default `synchronous_commit`), so no handler starts on a claim a
-    /// server crash could undo.
-    func producerLoop(_ connection: Connection) {
+    /// server crash could undo. Notifications arrive on `listener` when there is one (direct
+    /// to PostgreSQL while claims go through a pooler), else on the claims' own connection.
+    func producerLoop(_ connection: Connection, listener: Connection?) {
         let queue = JobQueue(connection)
+        let waiter = listener ?? connection
         var needClaim = true
         // New work was announced (NOTIFY, poll, a requeued job due): claim without gathering.
         var urgent = true
@@ -27,13 +29,13 @@ extension WorkerPool {
         var failures = 0
         while !isStopping() {
             do {
-                if connection.listening.isEmpty {
-                    try connection.listen(JobQueue.notifyChannel)
-                    try connection.listen(JobQueue.cancelChannel)
+                if waiter.listening.isEmpty {
+                    try waiter.listen(JobQueue.notifyChannel)
+                    try waiter.listen(JobQueue.cancelChannel)
                 }
                 if needClaim && claimsHeld() {
                     // Woken again when the completer or the maintenance thread recovers.
-                    let result = try connection.waitForNotifications(timeout: config.pollInterval, alsoWatching: producerWake.readFD)
+                    let result = try waiter.waitForNotifications(timeout: config.pollInterval, alsoWatching: producerWake.readFD)
                     if result.woken { producerWake.drain() }
                     handle(result.notifications, needClaim: &needClaim, urgent: &urgent)
                     continue
@@ -67,7 +69,7 @@ extension WorkerPool {
                             gatherUntil = deadline
                             setWakeProducerAtBusy(ahead)
                             if slots().busy > ahead {
-                                let result = try connection.waitForNotifications(timeout: deadline.timeIntervalSinceNow, alsoWatching: producerWake.readFD)
+                                let result = try waiter.waitForNotifications(timeout: deadline.timeIntervalSinceNow, alsoWatching: producerWake.readFD)
                                 if result.woken { producerWake.drain() }
                                 handle(result.notifications, needClaim: &needClaim, urgent: &urgent)
                                 needClaim = true
@@ -91,7 +93,7 @@ extension WorkerPool {
                         if backlog { needClaim = true; continue }
                     }
                 }
-                let result = try connection.waitForNotifications(timeout: waitTimeout(), alsoWatching: producerWake.readFD)
+                let result = try waiter.waitForNotifications(timeout: waitTimeout(), alsoWatching: producerWake.readFD)
                 if result.woken {
                     producerWake.drain()
                     if takeClaimRequest() || !drained { needClaim = true }

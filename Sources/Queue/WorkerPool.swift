@@ -10,7 +10,8 @@ public final class WorkerPool: @unchecked Sendable {
     public let config: WorkerConfig
     let handlers: [String: any JobHandler]
     let logger: Logger
-    let databaseURL: String
+    /// Where the process's connections go (statements, and LISTEN with the vacuum's lock).
+    public let database: Database
     let handlerPool: ConnectionPool
 
     let channel = JobChannel()
@@ -68,21 +69,32 @@ public final class WorkerPool: @unchecked Sendable {
     /// Told about claims, attempts, rescues and producer rounds (metrics); set before `run()`.
     public var observer: (any QueueObserver)?
 
-    public init(config: WorkerConfig, databaseURL: String, handlers: [String: any JobHandler], logger: Logger) throws {
+    public convenience init(config: WorkerConfig, databaseURL: String, handlers: [String: any JobHandler], logger: Logger) throws {
+        try self.init(config: config, database: Database(url: databaseURL), handlers: handlers, logger: logger)
+    }
+
+    public init(config: WorkerConfig, database: Database, handlers: [String: any JobHandler], logger: Logger) throws {
         try config.validate()
         self.config = config
         self.handlers = handlers
         self.logger = logger
-        self.databaseURL = databaseURL
-        self.handlerPool = ConnectionPool(url: databaseURL, maxConnections: config.handlerConnections,
-                                          applicationName: "berth handler", statementTimeout: config.handlerStatementTimeout)
+        self.database = database
+        self.handlerPool = ConnectionPool(maxConnections: config.handlerConnections) {
+            let connection = try database.connect(applicationName: "berth handler", statementTimeout: config.handlerStatementTimeout)
+            connection.logReconnects(logger)
+            return connection
+        }
     }
+
+    /// Connections this process opens at most (`WorkerConfig.maxConnections`), and the
+    /// producer's listener when it does not LISTEN on its own connection. See docs/deployment.md.
+    public var maxConnections: Int { config.maxConnections + (database.statementsCanListen ? 0 : 1) }
 
     /// Runs until `requestStop()`, then drains gracefully and returns.
     public func run() {
         logger.info("worker started", metadata: [
             "worker": "\(config.workerName)", "concurrency": "\(config.concurrency)",
-            "max_connections": "\(config.maxConnections)", "kinds": "\(handlers.keys.sorted().joined(separator: ","))",
+            "max_connections": "\(maxConnections)", "pool_mode": "\(database.poolMode.rawValue)", "kinds": "\(handlers.keys.sorted().joined(separator: ","))",
         ])
         guard let connections = acquireConnections() else {
             handlerPool.close()
@@ -94,7 +106,7 @@ public final class WorkerPool: @unchecked Sendable {
         spawnHelper("berth-maintenance") { self.maintenanceLoop(connections.maintenance) }
         let producerDone = DispatchSemaphore(value: 0)
         spawnThread("berth-producer") {
-            self.producerLoop(connections.producer)
+            self.producerLoop(connections.producer, listener: connections.listener)
             producerDone.signal()
         }
         producerDone.wait()

@@ -8,21 +8,30 @@ import Provisioning
 ///
 /// File: `$XDG_CONFIG_HOME/berth/config.yaml` (else `~/.config/berth/config.yaml`):
 ///
-///     database-url: postgresql://berth@127.0.0.1:5432/berth
+///     database-url: postgresql://berth@127.0.0.1:6432/berth
+///     listen-database-url: postgresql://berth@127.0.0.1:5432/berth
+///     database-pool-mode: transaction
 ///     backend-options:
 ///       region: us-west-1
 ///       fargate_spot: true
 ///       backend: ecs
 ///
-/// Environment: `DATABASE_URL`, `BERTH_REGION`, `BERTH_FARGATE_SPOT`, `BERTH_BACKEND`.
+/// Environment: `DATABASE_URL`, `BERTH_LISTEN_DATABASE_URL`, `BERTH_DATABASE_POOL_MODE`,
+/// `BERTH_REGION`, `BERTH_FARGATE_SPOT`, `BERTH_BACKEND`.
 struct CLIConfig: Equatable {
     var databaseURL: String?
+    /// A direct connection to PostgreSQL when `databaseURL` is a pooler (see `Database`).
+    var listenDatabaseURL: String?
+    /// `session` or `transaction` (`PoolMode`), as written.
+    var databasePoolMode: String?
     /// The environment's options over the file's (`BackendOptions.over`).
     var backendOptions = BackendOptions()
 
     static func load(environment: [String: String] = ProcessInfo.processInfo.environment) throws -> CLIConfig {
         var config = try file(environment: environment)
         if let value = environment["DATABASE_URL"], !value.isEmpty { config.databaseURL = value }
+        if let value = environment["BERTH_LISTEN_DATABASE_URL"], !value.isEmpty { config.listenDatabaseURL = value }
+        if let value = environment["BERTH_DATABASE_POOL_MODE"], !value.isEmpty { config.databasePoolMode = value }
         var options = BackendOptions()
         if let value = environment["BERTH_REGION"], !value.isEmpty { options.region = value }
         if let value = environment["BERTH_BACKEND"], !value.isEmpty { options.backend = value }
@@ -53,7 +62,7 @@ struct CLIConfig: Equatable {
     /// The file's settings (YAML, read strictly: see ``CLIConfigFile``).
     static func parse(_ text: String) throws -> CLIConfig {
         let file = try CLIConfigFile.read(text)
-        return CLIConfig(databaseURL: file.databaseURL,
+        return CLIConfig(databaseURL: file.databaseURL, listenDatabaseURL: file.listenDatabaseURL, databasePoolMode: file.databasePoolMode,
                          backendOptions: BackendOptions(backend: file.backendOptions?.backend, region: file.backendOptions?.region,
                                                         fargateSpot: file.backendOptions?.fargateSpot))
     }
@@ -67,9 +76,4 @@ struct CLIConfig: Equatable {
     }
 }
 
-extension JobsCommand.Common {
-    /// A connection to `--database-url`, else `DATABASE_URL`, else the config file's database-url.
-    func connect(config: CLIConfig? = nil) throws -> Connection {
-        try Environment.connect(databaseURL, config: config)
-    }
-}
+

@@ -49,7 +49,7 @@ extension CLIConfigFile {
         }
     }
 
-    private static var fieldNames: String { [databaseURL, backendOptions].map(\.name).joined(separator: ", ") }
+    private static var fieldNames: String { [databaseURL, listenDatabaseURL, databasePoolMode, backendOptions].map(\.name).joined(separator: ", ") }
 
     /// Nodes in the document with every alias expanded, counted up to just past `limit`.
     static func expandedSize(_ root: Node, limit: Int) -> Int {

@@ -2,6 +2,8 @@
 /// Every map is read strictly (``ConfigMap``): unknown keys are refused with what is allowed.
 struct CLIConfigFile: Decodable, Equatable {
     var databaseURL: String?
+    var listenDatabaseURL: String?
+    var databasePoolMode: String?
     var backendOptions: BackendOptions?
 
     struct BackendOptions: Decodable, Equatable {
@@ -28,6 +30,8 @@ struct CLIConfigFile: Decodable, Equatable {
     }
 
     static let databaseURL = ConfigMap.Field("database-url", "database_url")
+    static let listenDatabaseURL = ConfigMap.Field("listen-database-url", "listen_database_url")
+    static let databasePoolMode = ConfigMap.Field("database-pool-mode", "database_pool_mode")
     static let backendOptions = ConfigMap.Field("backend-options", "backend_options")
 
     init(databaseURL: String? = nil, backendOptions: BackendOptions? = nil) {
@@ -36,8 +40,10 @@ struct CLIConfigFile: Decodable, Equatable {
     }
 
     init(from decoder: any Decoder) throws {
-        let map = try ConfigMap(decoder, noun: "key", fields: [Self.databaseURL, Self.backendOptions])
+        let map = try ConfigMap(decoder, noun: "key", fields: [Self.databaseURL, Self.listenDatabaseURL, Self.databasePoolMode, Self.backendOptions])
         databaseURL = try map.string(Self.databaseURL)
+        listenDatabaseURL = try map.string(Self.listenDatabaseURL)
+        databasePoolMode = try map.string(Self.databasePoolMode)
         backendOptions = try map.map(Self.backendOptions, as: BackendOptions.self,
                                      requirement: "holds indented keys (region, fargate_spot, backend)")
     }

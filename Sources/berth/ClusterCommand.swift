@@ -43,7 +43,8 @@ struct ClusterCommand: ParsableCommand {
         func run() throws {
             try JSONArgument.checkObject(spec, option: "--spec", example: #"'{"workers": 4}'"#)
             let config = try CLIConfig.load()
-            let connection = try common.connect(config: config)
+            // --wait LISTENs: a direct connection then (a pooler in transaction mode cannot carry it).
+            let connection = try wait ? common.connectDirect(config: config) : common.connect(config: config)
             let request = ClusterRequest(tenant: tenant, name: name, spec: spec,
                                          overrides: .init(backend: backend, region: region, workers: workers, fargateSpot: fargateSpot),
                                          defaults: config.backendOptions)
@@ -72,7 +73,7 @@ struct ClusterCommand: ParsableCommand {
         @OptionGroup var common: JobsCommand.Common
 
         func run() throws {
-            let connection = try common.connect()
+            let connection = try wait ? common.connectDirect() : common.connect()
             let before = try ClusterStore(connection).get(tenant: tenant, name: name)
             let since = try before.flatMap { try EventLog(connection).last(1, filter: .init(clusterId: $0.id)).last?.id } ?? 0
             let id = try ClusterStore(connection).delete(tenant: tenant, name: name)

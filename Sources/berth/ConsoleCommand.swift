@@ -30,15 +30,14 @@ struct ConsoleServeCommand: ParsableCommand {
     @Flag(help: "Mark cookies Secure (set it when the console is behind HTTPS).")
     var secureCookies = false
 
-    @Option(help: "libpq URI (default: $DATABASE_URL).")
-    var databaseURL: String?
+    @OptionGroup var databaseOptions: DatabaseOptions
 
     func run() throws {
         let address = try ListenAddress.option(listen)
         guard (1...64).contains(connections) else { throw UsageError("--connections must be 1-64, got \(connections)") }
         guard (1...10_000).contains(maxStreams) else { throw UsageError("--max-streams must be 1-10000, got \(maxStreams)") }
         let signals = SignalWatcher(signals: [SIGTERM, SIGINT])
-        var configuration = ConsoleConfiguration(databaseURL: try Environment.databaseURL(databaseURL), host: address.host, port: address.port)
+        var configuration = ConsoleConfiguration(database: try databaseOptions.database(needsDirect: true), host: address.host, port: address.port)
         configuration.connections = connections
         configuration.maxStreams = maxStreams
         configuration.secureCookies = secureCookies

@@ -17,7 +17,8 @@ struct EventsCommand: ParsableCommand {
 
     func run() throws {
         guard (0...10_000).contains(last) else { throw UsageError("--last must be between 0 and 10000, got \(last)") }
-        let log = EventLog(try common.connect())
+        // --follow LISTENs: a direct connection then (a pooler in transaction mode cannot carry it).
+        let log = EventLog(try follow ? common.connectDirect() : common.connect())
         let filter = EventLog.Filter(tenant: tenant, clusterName: cluster)
         var lastId: Int64 = 0
         for event in try log.last(last, filter: filter) {

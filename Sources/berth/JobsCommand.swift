@@ -6,8 +6,5 @@ struct JobsCommand: ParsableCommand {
         abstract: "Enqueue, inspect, retry and cancel jobs.",
         subcommands: [Enqueue.self, List.self, Show.self, Retry.self, Cancel.self, Cap.self])
 
-    struct Common: ParsableArguments {
-        @Option(help: "libpq URI (default: $DATABASE_URL).")
-        var databaseURL: String?
-    }
+    typealias Common = DatabaseOptions
 }

@@ -10,12 +10,12 @@ struct MigrateCommand: ParsableCommand {
     @Flag(help: "List pending migrations without applying them; exit 1 when any is pending.")
     var dryRun = false
 
-    @Option(help: "libpq URI (default: $DATABASE_URL).")
-    var databaseURL: String?
+    @OptionGroup var databaseOptions: DatabaseOptions
 
     func run() throws {
         let migrations = try Migration.load(from: try Environment.migrationsDirectory())
-        let connection = try Environment.connect(databaseURL)
+        // Direct: the migrator's lock is a session's (the listen URL when a pooler is in the way).
+        let connection = try databaseOptions.connectDirect()
         let migrator = Migrator(migrations: migrations)
         if dryRun {
             let pending = try migrator.pending(on: connection)

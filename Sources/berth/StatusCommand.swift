@@ -10,11 +10,10 @@ struct StatusCommand: ParsableCommand {
     @Flag(help: "Print JSON.")
     var json = false
 
-    @Option(help: "libpq URI (default: $DATABASE_URL).")
-    var databaseURL: String?
+    @OptionGroup var databaseOptions: DatabaseOptions
 
     func run() throws {
-        let status = try JobQueue(try Environment.connect(databaseURL)).status()
+        let status = try JobQueue(try databaseOptions.connect()).status()
         if json {
             Output.json([
                 "counts": status.counts, "ready": status.ready, "scheduled": status.scheduled,

@@ -11,7 +11,7 @@ struct WorkerCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "worker",
         abstract: "Run jobs until SIGTERM or SIGINT, then drain gracefully and exit 0.",
-        discussion: "Durations take ms, s, m or h suffixes (bare numbers are seconds). Connections per process: 4 + --handler-connections (one only while a vacuum runs).")
+        discussion: "Durations take ms, s, m or h suffixes (bare numbers are seconds). Connections per process: 4 + --handler-connections (one only while a vacuum runs), one more with a separate --listen-database-url (LISTEN), one more with --http (metrics); see docs/deployment.md.")
 
     @Option(parsing: .unconditional, help: "Worker threads: jobs run at once in this process (1-1024).")
     var concurrency = 8
@@ -52,8 +52,7 @@ struct WorkerCommand: ParsableCommand {
     @Option(help: "Name shown in locked_by (default host:pid:random).")
     var name: String?
 
-    @Option(help: "libpq URI (default: $DATABASE_URL).")
-    var databaseURL: String?
+    @OptionGroup var databaseOptions: DatabaseOptions
 
     @Option(help: ArgumentHelp("Serve /metrics, /healthz and /readyz on HOST:PORT (e.g. 127.0.0.1:9464; off by default).", valueName: "host:port"))
     var http: String?
@@ -80,13 +79,13 @@ struct WorkerCommand: ParsableCommand {
         if metricsTenantLabels && httpAddress == nil { throw UsageError("--metrics-tenant-labels needs --http HOST:PORT") }
 
         let signals = SignalWatcher(signals: [SIGTERM, SIGINT])
-        let url = try Environment.databaseURL(databaseURL)
+        let database = try databaseOptions.database(needsDirect: true)
         let logger = Logger(label: "berth.worker")
         let settings = ProvisioningSettings.fromEnvironment()
-        warnAboutMasterKeys(settings, url: url, logger: logger)
-        let pool = try WorkerPool(config: config, databaseURL: url, handlers: JobKinds.all(settings: settings), logger: logger)
+        warnAboutMasterKeys(settings, database: database, logger: logger)
+        let pool = try WorkerPool(config: config, database: database, handlers: JobKinds.all(settings: settings), logger: logger)
         if let httpAddress {
-            try WorkerMonitoring.start(pool: pool, databaseURL: url, host: httpAddress.host, port: httpAddress.port,
+            try WorkerMonitoring.start(pool: pool, host: httpAddress.host, port: httpAddress.port,
                                        tenantLabels: metricsTenantLabels, logger: logger)
         }
         signals.start { count in pool.requestStop(immediate: count > 1) }
@@ -96,9 +95,9 @@ struct WorkerCommand: ParsableCommand {
     /// A worker without the master key some tenants' secrets are sealed under runs, but says so
     /// at start (those jobs wait for a worker that has it). Best effort: a database that is
     /// not up yet is the pool's to wait for.
-    private func warnAboutMasterKeys(_ settings: ProvisioningSettings, url: String, logger: Logger) {
+    private func warnAboutMasterKeys(_ settings: ProvisioningSettings, database: Database, logger: Logger) {
         do {
-            let connection = try Connection(url: url, applicationName: "berth worker")
+            let connection = try database.connect(applicationName: "berth worker")
             for warning in try settings.masterKeyWarnings(store: TenantStore(connection)) { logger.warning("\(warning)") }
         } catch {
             if settings.masterKeys == nil { logger.warning("\(settings.masterKeyProblem ?? "BERTH_MASTER_KEY is not set"): this worker cannot open own-account tenants' AWS keys") }

@@ -37,7 +37,7 @@ import TestSupport
         /// DATABASE_URL / BERTH_* are blanked (empty means unset).
         func berth(_ arguments: [String], _ environment: [String: String] = [:]) throws -> (status: Int32, output: String) {
             var env = ["XDG_CONFIG_HOME": home.path, "DATABASE_URL": db.url, "BERTH_REGION": "", "BERTH_FARGATE_SPOT": "",
-                       "BERTH_BACKEND": ""]
+                       "BERTH_BACKEND": "", "BERTH_LISTEN_DATABASE_URL": "", "BERTH_DATABASE_POOL_MODE": ""]
             env.merge(environment) { $1 }
             return try runBerth(arguments, environment: env)
         }
@@ -112,6 +112,29 @@ import TestSupport
         #expect(ecs.backend == "ecs" && ecs.fargateSpot == true)
     }
 
+    /// The pool mode and the listen URL, like the database URL: flag, then environment, then file.
+    /// In transaction mode a command that LISTENs or takes a session lock needs a listen URL.
+    @Test func poolModeAndListenURLFromFlagsEnvironmentAndFile() throws {
+        let w = try World()
+        try w.writeConfig("database-pool-mode: transaction\n")
+        // Statements work in transaction mode (here straight to PostgreSQL: nothing depends on a session).
+        let status = try w.berth(["status"])
+        #expect(status.status == 0, "\(status.output)")
+        let refused = try w.berth(["migrate", "--dry-run"])
+        #expect(refused.status == 2 && refused.output.contains("--listen-database-url"), "\(refused.output)")
+        // A listen URL from the environment, or a flag that says session, lets it run.
+        #expect(try w.berth(["migrate", "--dry-run"], ["BERTH_LISTEN_DATABASE_URL": w.db.url]).status == 0)
+        #expect(try w.berth(["migrate", "--dry-run", "--database-pool-mode", "session"]).status == 0)
+        try w.writeConfig("database-pool-mode: transaction\nlisten-database-url: '\(w.db.url)'\n")
+        #expect(try w.berth(["migrate", "--dry-run"]).status == 0)
+
+        let bad = try w.berth(["status"], ["BERTH_DATABASE_POOL_MODE": "statement"])
+        #expect(bad.status == 2 && bad.output.contains("BERTH_DATABASE_POOL_MODE is 'statement': use session or transaction"), "\(bad.output)")
+        let badURL = try w.berth(["status", "--listen-database-url", "postgresql://u:sekrit@db/x?nosuch=1"])
+        #expect(badURL.status == 2 && badURL.output.contains("--listen-database-url is not a valid libpq connection string"), "\(badURL.output)")
+        #expect(!badURL.output.contains("sekrit"))
+    }
+
     /// Real YAML, so other spellings and flow style work too.
     @Test func fileSpellingsAndFlowStyle() throws {
         let w = try World()
@@ -123,19 +146,19 @@ import TestSupport
 
     static let malformed: [(text: String, phrase: String)] = [
         ("backend-options:\n  region: us-west-1\n  colour blue\n", "line 3: while scanning a simple key, could not find expected ':' (line 4, column 1)"),
-        ("database-url: x\nregion: us-west-1\n", "line 2: unknown key 'region'; allowed: database-url, backend-options"),
+        ("database-url: x\nregion: us-west-1\n", "line 2: unknown key 'region'; allowed: database-url, listen-database-url, database-pool-mode, backend-options"),
         ("# defaults\n\nbackend-options:\n  fargate_spot: sometimes\n", "line 4: fargate_spot must be true or false, got 'sometimes'"),
         ("backend-options:\n  zone: a\n", "line 2: unknown backend option 'zone'; allowed: region, fargate_spot, backend"),
         // Indenting the top level is valid YAML: the key is still unknown there.
-        ("  region: us-west-1\n", "line 1: unknown key 'region'; allowed: database-url, backend-options"),
+        ("  region: us-west-1\n", "line 1: unknown key 'region'; allowed: database-url, listen-database-url, database-pool-mode, backend-options"),
         ("backend-options: us-west-1\n", "line 1: backend-options holds indented keys (region, fargate_spot, backend), got 'us-west-1'"),
         // A typo is never ignored.
-        ("backend-option:\n  region: us-west-1\n", "line 1: unknown key 'backend-option'; allowed: database-url, backend-options"),
+        ("backend-option:\n  region: us-west-1\n", "line 1: unknown key 'backend-option'; allowed: database-url, listen-database-url, database-pool-mode, backend-options"),
         // Wrong types name the key and what it takes.
         ("database-url:\n  host: db\n", "line 1: database-url must be text, got a map"),
         ("backend-options:\n  region: [us-east-1, us-west-1]\n", "line 2: region must be text, got a list"),
         ("backend-options:\n  fargate_spot: [true]\n", "line 2: fargate_spot must be true or false, got a list"),
-        ("- region\n", "line 1: the file must be a map of keys (database-url, backend-options), got a list"),
+        ("- region\n", "line 1: the file must be a map of keys (database-url, listen-database-url, database-pool-mode, backend-options), got a list"),
         // A key given twice, under one spelling or two.
         ("backend-options:\n  region: us-east-1\n  region: us-west-1\n", "line 2: 'region' given twice"),
         ("backend-options:\n  fargate_spot: true\n  fargate-spot: false\n", "line 3: fargate_spot is given twice (as fargate_spot and fargate-spot)"),

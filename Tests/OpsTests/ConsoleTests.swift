@@ -196,9 +196,9 @@ final class EventStreamReader: @unchecked Sendable {
     private let lock = NSLock()
     private var data = Data()
 
-    init(port: Int, path: String, cookie: String) throws {
+    init(port: Int, path: String, cookie: String, maxSeconds: Int = 60) throws {
         process.executableURL = URL(fileURLWithPath: "/usr/bin/curl")
-        process.arguments = ["-s", "-N", "--max-time", "60", "-H", "Cookie: \(cookie)", "http://127.0.0.1:\(port)\(path)"]
+        process.arguments = ["-s", "-N", "--max-time", "\(maxSeconds)", "-H", "Cookie: \(cookie)", "http://127.0.0.1:\(port)\(path)"]
         let out = Pipe.closedOnExec()
         process.standardOutput = out
         process.standardError = FileHandle.nullDevice

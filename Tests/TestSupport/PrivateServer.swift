@@ -44,6 +44,17 @@ public final class PrivateServer: @unchecked Sendable {
         guard result.status == 0 else { throw SetupError("pg-restart failed: \(result.output)") }
     }
 
+    /// Runs `body` on a new connection, again while the server comes back (after `restart()`).
+    public func retrying<T>(timeout: Double = 30, _ body: (Connection) throws -> T) throws -> T {
+        let deadline = Date().addingTimeInterval(timeout)
+        while true {
+            do { return try body(try Connection(url: url, applicationName: "berth tests")) } catch let error as PostgresError
+                where error.isConnectionError && Date() < deadline {
+                Thread.sleep(forTimeInterval: 0.05)  // back-off between attempts while the server starts
+            }
+        }
+    }
+
     /// A crash: the postmaster and every server process SIGKILLed at once (what a power cut or
     /// the OOM killer does), then a start, which replays the WAL: whatever was not flushed is
     /// gone.

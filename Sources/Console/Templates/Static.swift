@@ -65,11 +65,25 @@ enum StaticFiles {
       list.querySelectorAll("li[data-id]").forEach(function (li) { seen[li.getAttribute("data-id")] = true; });
       var status = document.getElementById("live-status");
       var stateBadge = document.getElementById("cluster-state");
-      var source = new EventSource(list.getAttribute("data-stream"));
+      var stream = list.getAttribute("data-stream");
+      // The last message's id: where a new stream resumes.
+      var resume = null;
       function setStatus(text, cls) { if (status) { status.textContent = text; status.className = cls; } }
-      source.addEventListener("open", function () { setStatus("live", "live"); });
-      source.addEventListener("error", function () { setStatus("reconnecting…", "stale"); });
-      source.addEventListener("event", function (message) {
+      function open() {
+        var source = new EventSource(resume === null ? stream : stream.replace(/after=[0-9]+/, "after=" + resume));
+        source.addEventListener("open", function () { setStatus("live", "live"); });
+        source.addEventListener("error", function () {
+          setStatus("reconnecting…", "stale");
+          // A browser gives up on a stream whose reconnect was answered with an error (the
+          // console restarting, its database away): open a new one from the last place.
+          if (source.readyState === EventSource.CLOSED) { window.setTimeout(open, 3000); }
+        });
+        source.addEventListener("event", function (message) {
+          if (message.lastEventId) { resume = message.lastEventId; }
+          show(message);
+        });
+      }
+      function show(message) {
         var e = JSON.parse(message.data);
         if (seen[e.id]) { return; }
         seen[e.id] = true;
@@ -86,7 +100,8 @@ enum StaticFiles {
           stateBadge.textContent = e.cluster_state;
           stateBadge.className = "state " + e.cluster_state;
         }
-      });
+      }
+      open();
     })();
     """#
 }
