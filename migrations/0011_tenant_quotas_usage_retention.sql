@@ -60,7 +60,7 @@ create function berth.cluster_size(p_spec pg_catalog.jsonb, out worker_vcpus pg_
                                    out worker_type pg_catalog.text, out scheduler_type pg_catalog.text)
 language plpgsql stable set search_path = pg_catalog, berth, pg_temp as $$
 declare
-    v_gpus pg_catalog.int4 := coalesce((p_spec ->> 'worker_gpus')::pg_catalog.int4, 0);
+    v_gpus pg_catalog.int4 := coalesce((p_spec ->> 'worker_gpus')::pg_catalog.numeric::pg_catalog.int4, 0);
     w record;
     s record;
 begin
@@ -112,9 +112,9 @@ create function berth.tenant_quota_use(p_tenant_id pg_catalog.uuid, out clusters
                                        out vcpus pg_catalog.numeric, out gpu_workers pg_catalog.int8)
 language sql stable set search_path = pg_catalog, berth, pg_temp as $$
     select count(*),
-           coalesce(sum((c.spec ->> 'workers')::pg_catalog.int8), 0),
+           coalesce(sum((c.spec ->> 'workers')::pg_catalog.numeric::pg_catalog.int8), 0),
            coalesce(sum((c.spec ->> 'workers')::pg_catalog.numeric * coalesce(z.worker_vcpus, 0) + coalesce(z.scheduler_vcpus, 0)), 0),
-           coalesce(sum(case when z.worker_gpus > 0 then (c.spec ->> 'workers')::pg_catalog.int8 else 0 end), 0)
+           coalesce(sum(case when z.worker_gpus > 0 then (c.spec ->> 'workers')::pg_catalog.numeric::pg_catalog.int8 else 0 end), 0)
       from berth.clusters c cross join lateral berth.cluster_size(c.spec) z
      where c.tenant_id = p_tenant_id and c.state <> 'stopped' and c.desired = 'running'
 $$;
@@ -133,7 +133,7 @@ declare
     t berth.tenants := p_tenant;
     z record;
     u record;
-    v_workers pg_catalog.int8 := coalesce((p_spec ->> 'workers')::pg_catalog.int8, 0);
+    v_workers pg_catalog.int8 := coalesce((p_spec ->> 'workers')::pg_catalog.numeric::pg_catalog.int8, 0);
     v_vcpus pg_catalog.numeric;
     v_gpu_workers pg_catalog.int8;
     v_raise pg_catalog.text := format('; delete a cluster, or ask the operator for more (berth tenant update %s --', t.name);
@@ -249,7 +249,7 @@ begin
                                      worker_gpus, started_at)
     values (c.id, c.tenant_id, c.tenant, c.backend,
             coalesce((c.spec ->> 'fargate_spot')::pg_catalog.bool, (c.spec ->> 'spot')::pg_catalog.bool, false),
-            coalesce((c.spec ->> 'workers')::pg_catalog.int4, 0), z.worker_vcpus, z.worker_memory_gib, coalesce(z.worker_gpus, 0), p_at)
+            coalesce((c.spec ->> 'workers')::pg_catalog.numeric::pg_catalog.int4, 0), z.worker_vcpus, z.worker_memory_gib, coalesce(z.worker_gpus, 0), p_at)
     on conflict (cluster_id) where ended_at is null do nothing;
 end $$;
 
@@ -291,7 +291,7 @@ insert into berth.usage_periods (cluster_id, tenant_id, tenant, backend, spot, w
                                  worker_gpus, started_at, ended_at)
 select c.id, c.tenant_id, c.tenant, c.backend,
        coalesce((c.spec ->> 'fargate_spot')::pg_catalog.bool, (c.spec ->> 'spot')::pg_catalog.bool, false),
-       coalesce((c.spec ->> 'workers')::pg_catalog.int4, 0), z.worker_vcpus, z.worker_memory_gib, coalesce(z.worker_gpus, 0),
+       coalesce((c.spec ->> 'workers')::pg_catalog.numeric::pg_catalog.int4, 0), z.worker_vcpus, z.worker_memory_gib, coalesce(z.worker_gpus, 0),
        b.started_at, greatest(b.started_at, coalesce(b.stopped_at, b.deleted_at))
   from berth.clusters c
  cross join lateral berth.cluster_size(c.spec) z

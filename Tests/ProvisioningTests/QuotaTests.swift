@@ -183,6 +183,9 @@ import TestSupport
         #expect(try size(#"{"backend": "vm", "worker_instance_type": "t3.micro"}"#) == ["null", "2", "0", "8"])
 
         try TenantStore(w.admin).updateQuotas(of: "acme", .init(maxVcpus: .atMost(100)))
+        // Whole numbers written with a fraction count as the whole numbers they are.
+        try w.create("acme", "floaty", #"{"workers": 3.0, "worker_gpus": 0.0}"#)
+        #expect(try TenantStore(w.admin).quotas(of: "acme").use.workers == 3)
         let unknown = try w.refusal("acme", "micro", #"{"backend": "vm", "worker_instance_type": "t3.micro"}"#)
         #expect(unknown.sqlState == "22023" && unknown.message.contains("does not know how many vCPUs instance type 't3.micro' has"), "\(unknown.message)")
     }

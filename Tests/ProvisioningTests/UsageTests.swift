@@ -13,7 +13,7 @@ import TestSupport
         insert into berth.usage_periods (cluster_id, tenant_id, tenant, backend, spot, workers, worker_vcpus, worker_memory_gib,
                                          worker_gpus, started_at, ended_at)
         select c.id, c.tenant_id, c.tenant, c.backend,
-               coalesce((c.spec ->> 'fargate_spot')::boolean, (c.spec ->> 'spot')::boolean, false), (c.spec ->> 'workers')::int,
+               coalesce((c.spec ->> 'fargate_spot')::boolean, (c.spec ->> 'spot')::boolean, false), (c.spec ->> 'workers')::numeric::int,
                z.worker_vcpus, z.worker_memory_gib, z.worker_gpus, $2::timestamptz, $3::timestamptz
           from berth.clusters c cross join lateral berth.cluster_size(c.spec) z where c.id = $1
         """)
