@@ -18,8 +18,9 @@ enum ProvisioningSQL {
         """
 
     static let createTenant = SQL("prov_create_tenant", """
-        insert into berth.tenants (name, aws_mode, default_backend, default_region, default_fargate_spot, gpu_access)
-        values ($1, $2, $3, $4, $5, $6)
+        insert into berth.tenants (name, aws_mode, default_backend, default_region, default_fargate_spot, gpu_access,
+                                   max_clusters, max_workers, max_vcpus, max_gpu_workers)
+        values ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)
         returning \(tenantColumns)
         """)
 
@@ -79,6 +80,71 @@ enum ProvisioningSQL {
     static let resealSecret = SQL("prov_reseal_secret", """
         update berth.tenants set secret_ciphertext = decode($2, 'base64'), secret_key_id = $3, updated_at = now()
          where id = $1 and secret_key_id = $4
+        """)
+
+    // MARK: quotas (migration 0011)
+
+    static let tenantQuotas = SQL("prov_tenant_quotas", """
+        select t.max_clusters, t.max_workers, t.max_vcpus, t.max_gpu_workers,
+               u.clusters, u.workers, u.vcpus::float8 as vcpus, u.gpu_workers
+          from berth.tenants t cross join lateral berth.tenant_quota_use(t.id) u
+         where t.name = $1
+        """)
+
+    /// `$2`..`$5`: whether to set each limit; `$6`..`$9`: the limits (null: unlimited).
+    static let updateTenantQuotas = SQL("prov_update_tenant_quotas", """
+        update berth.tenants
+           set max_clusters = case when $2::boolean then $6::integer else max_clusters end,
+               max_workers = case when $3::boolean then $7::integer else max_workers end,
+               max_vcpus = case when $4::boolean then $8::integer else max_vcpus end,
+               max_gpu_workers = case when $5::boolean then $9::integer else max_gpu_workers end,
+               updated_at = now()
+         where name = $1
+        returning name
+        """)
+
+    // MARK: usage (migration 0011)
+
+    /// Hours rounded to 6 decimals (3.6 ms): 90 s is 0.025 exactly.
+    static let usageDaily = SQL("prov_usage_daily", """
+        select day::text as day, tenant, backend, spot, clusters,
+               trim_scale(round(cluster_hours, 6))::text as cluster_hours,
+               trim_scale(round(worker_vcpu_hours, 6))::text as worker_vcpu_hours,
+               trim_scale(round(worker_memory_gib_hours, 6))::text as worker_memory_gib_hours,
+               trim_scale(round(gpu_hours, 6))::text as gpu_hours
+          from berth.usage_daily
+         where ($1::text is null or tenant = $1::text)
+           and ($2::date is null or day >= $2::date) and ($3::date is null or day <= $3::date)
+         order by day, tenant, backend, spot
+        """, redactsParameters: false)
+
+    // MARK: retention (EventRetention, through the queue's RetentionWalk)
+
+    /// One batch of the walk over `berth.events` by id: `$1` the cursor, `$2` the batch size,
+    /// `$3` seconds to keep events, `$4` how many of each cluster's newest events stay anyway
+    /// (the N-th newest is found on events_cluster_idx, walking back N entries). Events are
+    /// written in id order with their time, so the walk starts over at the first one too young.
+    /// Advisory lock class 1650815606 (retention), key 2 (events).
+    static let pruneEvents = SQL("prov_prune_events", """
+        with lock as (
+            select pg_try_advisory_xact_lock(1650815606, 2) as held
+        ), scanned as (
+            select e.id, e.at from berth.events e
+             where (select l.held from lock l) and e.id > $1::bigint
+             order by e.id limit $2::integer
+        ), doomed as (
+            select e.id from berth.events e
+             where e.id = any (array(select s.id from scanned s where s.at < now() - $3::float8 * interval '1 second'))
+               and (e.cluster_id is null or $4::integer = 0
+                    or e.id < coalesce((select k.id from berth.events k where k.cluster_id = e.cluster_id
+                                         order by k.id desc offset greatest($4::integer - 1, 0) limit 1), 0))
+               for update skip locked
+        ), deleted as (
+            delete from berth.events e using doomed d where e.id = d.id returning e.id
+        )
+        select (select l.held from lock l) as held, (select max(s.id) from scanned s) as last_id,
+               (select count(*) from scanned) as scanned, (select count(*) from deleted) as deleted,
+               coalesce((select bool_or(s.at >= now() - $3::float8 * interval '1 second') from scanned s), false) as young
         """)
 
     // MARK: clusters (the SQL API)

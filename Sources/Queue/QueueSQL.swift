@@ -253,6 +253,34 @@ enum QueueSQL {
     static let vacuumUnlock = SQL("queue_vacuum_unlock", "select pg_advisory_unlock(1650815605, 0) as unlocked")
     static let vacuum = "vacuum berth.jobs"
 
+    /// Retention (`RetentionWalk`): one batch of the walk over `berth.jobs` by id. `$1` the
+    /// cursor, `$2` the batch size; `$3` seconds to keep succeeded and cancelled jobs, `$4`
+    /// failed ones (0: forever), `$5` the shorter of the two that is not 0: a job created later
+    /// than that cannot be due, so the walk starts over there. The conditions are on the locked
+    /// row (re-checked after a wait), so a job retried meanwhile stays. Other modules keep rows
+    /// they still need with a trigger that skips their delete (provisioning's cluster jobs,
+    /// migration 0011). Advisory lock class 1650815606 (retention), key 1 (jobs).
+    static let pruneJobs = SQL("queue_prune_jobs", """
+        with lock as (
+            select pg_try_advisory_xact_lock(1650815606, 1) as held
+        ), scanned as (
+            select j.id, j.created_at from berth.jobs j
+             where (select l.held from lock l) and j.id > $1::bigint
+             order by j.id limit $2::integer
+        ), doomed as (
+            select j.id from berth.jobs j
+             where j.id = any (array(select s.id from scanned s))
+               and ((j.state in ('succeeded', 'cancelled') and $3::float8 > 0 and j.finished_at < now() - $3::float8 * interval '1 second')
+                    or (j.state = 'failed' and $4::float8 > 0 and j.finished_at < now() - $4::float8 * interval '1 second'))
+               for update skip locked
+        ), deleted as (
+            delete from berth.jobs j using doomed d where j.id = d.id returning j.id
+        )
+        select (select l.held from lock l) as held, (select max(s.id) from scanned s) as last_id,
+               (select count(*) from scanned) as scanned, (select count(*) from deleted) as deleted,
+               coalesce((select bool_or(s.created_at > now() - $5::float8 * interval '1 second') from scanned s), false) as young
+        """)
+
     static let get = SQL("queue_get", "select * from berth.jobs where id = $1")
 
     static let list = SQL("queue_list", """

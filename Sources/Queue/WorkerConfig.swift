@@ -37,6 +37,11 @@ public struct WorkerConfig: Sendable {
     public var statementTimeout: Double = 10
     /// The same bound for statements handlers run on the pool's connections.
     public var handlerStatementTimeout: Double = 60
+    /// How long finished jobs stay before the maintenance thread prunes them (docs/queue.md,
+    /// "Retention"); `JobRetention.keepForever` turns it off.
+    public var retention = JobRetention()
+    /// Seconds of each maintenance round that pruning may take (a batch is one statement).
+    public var retentionBudget: Double = 0.2
     /// Retry schedule for failed attempts.
     public var backoff = Backoff()
     /// Shown in `locked_by`: which process holds a job.
@@ -58,6 +63,10 @@ public struct WorkerConfig: Sendable {
         try positive(pollInterval, "poll interval")
         try positive(statementTimeout, "statement timeout")
         try positive(handlerStatementTimeout, "handler statement timeout")
+        try retention.validate()
+        guard retentionBudget >= 0, retentionBudget.isFinite else {
+            throw QueueError.invalid("retention budget must be 0 or more seconds, got \(retentionBudget)")
+        }
         guard gracePeriod >= 0 else { throw QueueError.invalid("grace period must be 0 or more seconds, got \(gracePeriod)") }
         guard heartbeatInterval < lease else {
             throw QueueError.invalid("heartbeat interval (\(heartbeatInterval)s) must be shorter than the lease (\(lease)s)")

@@ -3,9 +3,11 @@ import Postgres
 
 extension WorkerPool {
     /// Extends the leases of all of this process's running jobs in one statement, tells
-    /// handlers about cancel requests and lost leases, and rescues other processes' expired jobs.
+    /// handlers about cancel requests and lost leases, rescues other processes' expired jobs,
+    /// and prunes finished jobs and other tables' old rows (retention).
     func maintenanceLoop(_ connection: Connection) {
         let queue = JobQueue(connection)
+        let walks = [config.retention.walk()].compactMap { $0 } + retentionWalks
         var nextHeartbeat = Date().addingTimeInterval(config.heartbeatInterval)
         var nextRescue = Date()
         while true {
@@ -36,12 +38,28 @@ extension WorkerPool {
                     if !rescued.isEmpty { requestClaim() }
                     let capped = try queue.capsExist()
                     state.lock(); capsExist = capped; state.unlock()
+                    prune(walks, connection)
                 }
                 setMaintenanceFailing(false)
             } catch {
                 setMaintenanceFailing(true)
                 logger.error("maintenance failed; retrying", metadata: ["error": "\(error)"])
                 nextHeartbeat = min(nextHeartbeat, Date().addingTimeInterval(min(1, config.heartbeatInterval)))
+            }
+        }
+    }
+
+    /// Retention, once per rescue round: each table's walk for its share of the budget. A
+    /// failure (a statement timeout on a busy server) is logged and tried again next round;
+    /// heartbeats and rescues do not wait on it.
+    private func prune(_ walks: [RetentionWalk], _ connection: Connection) {
+        guard !walks.isEmpty, config.retentionBudget > 0 else { return }
+        for walk in walks {
+            do {
+                let deleted = try walk.prune(on: connection, budget: config.retentionBudget / Double(walks.count))
+                if deleted > 0 { logger.debug("retention pruned rows", metadata: ["table": "\(walk.name)", "rows": "\(deleted)"]) }
+            } catch {
+                logger.warning("retention failed; trying again next round", metadata: ["table": "\(walk.name)", "error": "\(error)"])
             }
         }
     }

@@ -68,6 +68,9 @@ public final class WorkerPool: @unchecked Sendable {
     var nextDue: Date?
     /// Told about claims, attempts, rescues and producer rounds (metrics); set before `run()`.
     public var observer: (any QueueObserver)?
+    /// Tables of other modules that the maintenance thread prunes after `berth.jobs`
+    /// (provisioning's events); set before `run()`.
+    public var retentionWalks: [RetentionWalk] = []
 
     public convenience init(config: WorkerConfig, databaseURL: String, handlers: [String: any JobHandler], logger: Logger) throws {
         try self.init(config: config, database: Database(url: databaseURL), handlers: handlers, logger: logger)

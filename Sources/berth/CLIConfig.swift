@@ -15,6 +15,14 @@ import Provisioning
 ///       region: us-west-1
 ///       fargate_spot: true
 ///       backend: ecs
+///     quota-defaults:        # limits of tenants `berth tenant create` makes; none: unlimited
+///       max-clusters: 10
+///       max-workers: 200
+///     retention:             # what `berth worker` prunes (its flags win); 0 keeps forever
+///       jobs: 7d             # succeeded and cancelled jobs
+///       failed-jobs: 30d
+///       events: 90d
+///       events-kept-per-cluster: 20
 ///
 /// Environment: `DATABASE_URL`, `BERTH_LISTEN_DATABASE_URL`, `BERTH_DATABASE_POOL_MODE`,
 /// `BERTH_REGION`, `BERTH_FARGATE_SPOT`, `BERTH_BACKEND`.
@@ -26,6 +34,8 @@ struct CLIConfig: Equatable {
     var databasePoolMode: String?
     /// The environment's options over the file's (`BackendOptions.over`).
     var backendOptions = BackendOptions()
+    var quotaDefaults = TenantQuotas.unlimited
+    var retention = CLIConfigFile.Retention()
 
     static func load(environment: [String: String] = ProcessInfo.processInfo.environment) throws -> CLIConfig {
         var config = try file(environment: environment)
@@ -62,9 +72,13 @@ struct CLIConfig: Equatable {
     /// The file's settings (YAML, read strictly: see ``CLIConfigFile``).
     static func parse(_ text: String) throws -> CLIConfig {
         let file = try CLIConfigFile.read(text)
+        let quotas = file.quotaDefaults
         return CLIConfig(databaseURL: file.databaseURL, listenDatabaseURL: file.listenDatabaseURL, databasePoolMode: file.databasePoolMode,
                          backendOptions: BackendOptions(backend: file.backendOptions?.backend, region: file.backendOptions?.region,
-                                                        fargateSpot: file.backendOptions?.fargateSpot))
+                                                        fargateSpot: file.backendOptions?.fargateSpot),
+                         quotaDefaults: TenantQuotas(maxClusters: quotas?.maxClusters, maxWorkers: quotas?.maxWorkers,
+                                                     maxVcpus: quotas?.maxVcpus, maxGpuWorkers: quotas?.maxGpuWorkers),
+                         retention: file.retention ?? CLIConfigFile.Retention())
     }
 
     static func parseBool(_ value: String) -> Bool? {

@@ -1,3 +1,5 @@
+import Provisioning
+
 /// A key of the config file as written.
 struct ConfigKey: CodingKey, Hashable {
     let stringValue: String
@@ -65,6 +67,40 @@ struct ConfigMap {
             throw ConfigFileError(path: path + [key.stringValue], message: "\(field.name) must be true or false, got '\(Self.cut(text))'")
         }
         return value
+    }
+
+    /// A quota limit: a whole number from 0, or `none` (unlimited, as when absent).
+    func limit(_ field: Field) throws -> Int? {
+        guard let key = try presentKey(field) else { return nil }
+        guard let text = try? container.decode(String.self, forKey: key) else {
+            throw mismatch(key, requirement: "must be a whole number or none")
+        }
+        do {
+            return try TenantQuotas.Limit(parsing: text, option: field.name).value
+        } catch {
+            throw ConfigFileError(path: path + [key.stringValue], message: error.description)
+        }
+    }
+
+    /// A count from 0.
+    func count(_ field: Field) throws -> Int? {
+        guard let key = try presentKey(field) else { return nil }
+        guard let text = try? container.decode(String.self, forKey: key) else { throw mismatch(key, requirement: "must be a whole number") }
+        guard let n = Int(text), n >= 0 else {
+            throw ConfigFileError(path: path + [key.stringValue], message: "\(field.name) must be a whole number from 0, got '\(Self.cut(text))'")
+        }
+        return n
+    }
+
+    /// A duration as the command line takes it (`7d`, `12h`, `90s`, bare seconds), in seconds.
+    func duration(_ field: Field) throws -> Double? {
+        guard let key = try presentKey(field) else { return nil }
+        guard let text = try? container.decode(String.self, forKey: key) else { throw mismatch(key, requirement: "must be a duration") }
+        guard let duration = DurationArgument(argument: text) else {
+            throw ConfigFileError(path: path + [key.stringValue],
+                                  message: "\(field.name) must be a duration such as 7d, 12h or 90s (0: keep forever), got '\(Self.cut(text))'")
+        }
+        return duration.seconds
     }
 
     /// A nested map, read by its own type (a ``ConfigMap`` too); nil when absent or null.

@@ -8,7 +8,7 @@ struct TenantCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "tenant",
         abstract: "Create and list tenants; store a tenant's own AWS key; rotate the master key.",
-        subcommands: [Create.self, Credentials.self, List.self, Rekey.self])
+        subcommands: [Create.self, Credentials.self, List.self, Rekey.self, Update.self])
 
     struct Create: ParsableCommand {
         static let configuration = CommandConfiguration(
@@ -37,12 +37,15 @@ struct TenantCommand: ParsableCommand {
 
         func run() throws {
             let config = try CLIConfig.load()
-            let tenant = try TenantStore.NewTenant(name: name, own: own, backend: backend, region: region, fargateSpot: fargateSpot,
+            var tenant = try TenantStore.NewTenant(name: name, own: own, backend: backend, region: region, fargateSpot: fargateSpot,
                                                    gpuAccess: gpuAccess, defaults: config.backendOptions)
+            tenant.quotas = config.quotaDefaults
             try tenant.validate()
             let created = try TenantStore(try common.connect(config: config)).create(tenant)
             if json { Output.json(created); return }
             Output.line("created tenant \(created.name) (\(created.id.uuidString.lowercased())), \(created.awsMode.rawValue) AWS account")
+            let limits = tenant.quotas.limits.compactMap { limit in limit.value.map { "\(limit.name) \($0)" } }
+            if !limits.isEmpty { Output.line("quotas (from the config's quota-defaults): \(limits.joined(separator: ", "))") }
             if created.awsMode == .own {
                 Output.line("next: berth tenant credentials \(created.name) --access-key-id AKIA... --secret-access-key-stdin")
             }

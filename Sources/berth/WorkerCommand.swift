@@ -49,6 +49,18 @@ struct WorkerCommand: ParsableCommand {
     @Option(parsing: .unconditional, help: "Vacuum berth.jobs after this many jobs claimed by this process (0: never).")
     var vacuumEvery = 20_000
 
+    @Option(parsing: .unconditional, help: "Prune succeeded and cancelled jobs this long after they finished (0: keep forever; default: the config's retention.jobs, else 7d).")
+    var retainJobs: DurationArgument?
+
+    @Option(parsing: .unconditional, help: "Prune failed jobs this long after they finished (0: keep forever; default: retention.failed-jobs, else 30d).")
+    var retainFailedJobs: DurationArgument?
+
+    @Option(parsing: .unconditional, help: "Prune events this long after they were written (0: keep forever; default: retention.events, else 90d).")
+    var retainEvents: DurationArgument?
+
+    @Option(parsing: .unconditional, help: "Each cluster's newest events kept whatever their age (default: retention.events-kept-per-cluster, else 20).")
+    var keepClusterEvents: Int?
+
     @Option(help: "Name shown in locked_by (default host:pid:random).")
     var name: String?
 
@@ -74,6 +86,12 @@ struct WorkerCommand: ParsableCommand {
         config.statementTimeout = statementTimeout.seconds
         config.backoff = Backoff(base: backoffBase.seconds, cap: backoffCap.seconds)
         if let name { config.workerName = name }
+        let file = try CLIConfig.load().retention
+        config.retention = JobRetention(jobs: retainJobs?.seconds ?? file.jobs ?? JobRetention().jobs,
+                                        failedJobs: retainFailedJobs?.seconds ?? file.failedJobs ?? JobRetention().failedJobs)
+        let events = EventRetention(seconds: retainEvents?.seconds ?? file.events ?? EventRetention().seconds,
+                                    keptPerCluster: keepClusterEvents ?? file.eventsKeptPerCluster ?? EventRetention().keptPerCluster)
+        if events.keptPerCluster < 0 { throw UsageError("--keep-cluster-events must be 0 or more, got \(events.keptPerCluster)") }
         do { try config.validate() } catch { throw UsageError(String(describing: error)) }
         let httpAddress = try http.map(ListenAddress.option)
         if metricsTenantLabels && httpAddress == nil { throw UsageError("--metrics-tenant-labels needs --http HOST:PORT") }
@@ -84,6 +102,7 @@ struct WorkerCommand: ParsableCommand {
         let settings = ProvisioningSettings.fromEnvironment()
         warnAboutMasterKeys(settings, database: database, logger: logger)
         let pool = try WorkerPool(config: config, database: database, handlers: JobKinds.all(settings: settings), logger: logger)
+        pool.retentionWalks = [events.walk()].compactMap { $0 }
         if let httpAddress {
             try WorkerMonitoring.start(pool: pool, host: httpAddress.host, port: httpAddress.port,
                                        tenantLabels: metricsTenantLabels, logger: logger)

@@ -44,10 +44,14 @@ public final class QueueHarness: @unchecked Sendable {
         }
     }
 
-    public func startPool(_ config: WorkerConfig = QueueHarness.fastConfig(), handlers: [String: any JobHandler] = [NoopJob.kind: NoopJob()]) throws -> RunningPool {
+    /// `configure` sets what is set before `run()` (an observer, retention walks).
+    public func startPool(_ config: WorkerConfig = QueueHarness.fastConfig(), handlers: [String: any JobHandler] = [NoopJob.kind: NoopJob()],
+                          configure: (WorkerPool) -> Void = { _ in }) throws -> RunningPool {
         var logger = Logger(label: "test")
         logger.logLevel = .critical
-        return RunningPool(try WorkerPool(config: config, databaseURL: db.url, handlers: handlers, logger: logger))
+        let pool = try WorkerPool(config: config, databaseURL: db.url, handlers: handlers, logger: logger)
+        configure(pool)
+        return RunningPool(pool)
     }
 
     public func job(_ id: Int64) throws -> Job {

@@ -38,6 +38,8 @@ public struct TenantStore {
         public var defaultRegion: String?
         public var defaultFargateSpot: Bool?
         public var gpuAccess = false
+        /// Its limits; `berth tenant create` gives the config's quota-defaults.
+        public var quotas = TenantQuotas.unlimited
 
         public init(name: String) { self.name = name }
 
@@ -75,6 +77,7 @@ public struct TenantStore {
         do {
             let row = try connection.queryRow(ProvisioningSQL.createTenant, [
                 tenant.name, tenant.mode, tenant.defaultBackend, tenant.defaultRegion, tenant.defaultFargateSpot, tenant.gpuAccess,
+                tenant.quotas.maxClusters, tenant.quotas.maxWorkers, tenant.quotas.maxVcpus, tenant.quotas.maxGpuWorkers,
             ])
             return try Tenant(row: row!)
         } catch let error as PostgresError where error.isUniqueViolation {

@@ -1,0 +1,58 @@
+import ArgumentParser
+import Provisioning
+
+extension TenantCommand {
+    /// `berth tenant update NAME [--max-clusters N] …`: a tenant's quotas. Without options it
+    /// shows them, with what the tenant's live clusters hold now.
+    struct Update: ParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Change a tenant's quotas (limits over its live clusters); without options, show them.",
+            discussion: "A limit is a whole number (0 allows none) or `none` (unlimited). berth.create_cluster refuses a cluster that would go over one (SQLSTATE 53400); clusters already live keep running. See docs/tenants.md.")
+
+        @Argument(help: "The tenant's name.")
+        var name: String
+
+        @Option(help: ArgumentHelp("Live clusters at most.", valueName: "n|none"))
+        var maxClusters: String?
+
+        @Option(help: ArgumentHelp("Workers at most, summed over live clusters.", valueName: "n|none"))
+        var maxWorkers: String?
+
+        @Option(help: ArgumentHelp("vCPUs at most, summed over live clusters (workers and schedulers).", valueName: "n|none"))
+        var maxVcpus: String?
+
+        @Option(help: ArgumentHelp("GPU workers at most, summed over live clusters.", valueName: "n|none"))
+        var maxGpuWorkers: String?
+
+        @Flag(help: "Print JSON.") var json = false
+        @OptionGroup var common: JobsCommand.Common
+
+        func run() throws {
+            func limit(_ text: String?, _ option: String) throws -> TenantQuotas.Limit? {
+                guard let text else { return nil }
+                return try TenantQuotas.Limit(parsing: text, option: option)
+            }
+            let change = TenantQuotas.Change(maxClusters: try limit(maxClusters, "--max-clusters"),
+                                             maxWorkers: try limit(maxWorkers, "--max-workers"),
+                                             maxVcpus: try limit(maxVcpus, "--max-vcpus"),
+                                             maxGpuWorkers: try limit(maxGpuWorkers, "--max-gpu-workers"))
+            let store = TenantStore(try common.connect())
+            let now = change.isEmpty ? try store.quotas(of: name) : try store.updateQuotas(of: name, change)
+            if json {
+                Output.json(["tenant": name, "quotas": Output.object(now.quotas), "use": Output.object(now.use)])
+                return
+            }
+            if !change.isEmpty { Output.line("updated the quotas of tenant \(name)") }
+            Output.table(["QUOTA", "LIMIT", "IN USE"], zip(now.quotas.limits, now.use.values).map { limit, use in
+                [limit.name, limit.value.map(String.init) ?? "none", use.quotaText]
+            })
+        }
+    }
+}
+
+extension Double {
+    /// 3 rather than 3.0; 0.25 as it is.
+    fileprivate var quotaText: String {
+        rounded() == self && abs(self) < 1e15 ? String(Int64(self)) : String(self)
+    }
+}
