@@ -8,7 +8,7 @@ struct TenantCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "tenant",
         abstract: "Create and list tenants; store a tenant's own AWS key; rotate the master key.",
-        subcommands: [Create.self, Credentials.self, List.self, Rekey.self])
+        subcommands: [Create.self, Update.self, Credentials.self, List.self, Rekey.self])
 
     struct Create: ParsableCommand {
         static let configuration = CommandConfiguration(
@@ -32,13 +32,17 @@ struct TenantCommand: ParsableCommand {
         @Flag(help: "The tenant may ask for GPU workers (vm backend).")
         var gpuAccess = false
 
+        @Option(help: "IAM role its clusters' workers run with (data access): arn:aws:iam::ACCOUNT:role/NAME.")
+        var workerRoleArn: String?
+
         @Flag(help: "Print JSON.") var json = false
         @OptionGroup var common: JobsCommand.Common
 
         func run() throws {
             let config = try CLIConfig.load()
-            let tenant = try TenantStore.NewTenant(name: name, own: own, backend: backend, region: region, fargateSpot: fargateSpot,
+            var tenant = try TenantStore.NewTenant(name: name, own: own, backend: backend, region: region, fargateSpot: fargateSpot,
                                                    gpuAccess: gpuAccess, defaults: config.backendOptions)
+            tenant.workerRoleArn = workerRoleArn
             try tenant.validate()
             let created = try TenantStore(try common.connect(config: config)).create(tenant)
             if json { Output.json(created); return }
