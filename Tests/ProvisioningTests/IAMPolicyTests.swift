@@ -214,6 +214,8 @@ import TestSupport
         let (account, bootstrap, _) = try Self.freshAccount(proxy)
         let user = try Self.createUser(bootstrap, "berth-narrow", policy: IAMPolicy.document())
         try ProvisioningHarness.registerAccount(endpoint: proxy, key: user.id, account: account, secret: user.secret)
+        // Each call's own answer is the point here: none lost (a retried create would find its first).
+        try ProvisioningHarness.realism(endpoint: proxy, key: user.id, ["lost_answers": false])
         try Self.setChecks(moto, on: true)
         defer { try? Self.setChecks(moto, on: false) }
         let patched = Self.client(proxy, user.id, user.secret)

@@ -93,10 +93,15 @@ import TestSupport
         #expect(try h.berth(["iam-policy", "--worker-role-arn", "nope"]).status == 2)
     }
 
-    /// A role in the test's account that the workers can be given.
+    /// A role in the test's account that the workers can be given. (The run's realism loses a
+    /// few answers to creates: a retried CreateRole then finds the role made.)
     static func role(_ h: ProvisioningHarness, _ name: String) throws -> String {
         let trust = #"{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Principal":{"Service":["ecs-tasks.amazonaws.com","ec2.amazonaws.com"]},"Action":"sts:AssumeRole"}]}"#
-        return try h.aws().createRole(name: name, assumeRolePolicyDocument: trust, path: "/data/").arn
+        do {
+            return try h.aws().createRole(name: name, assumeRolePolicyDocument: trust, path: "/data/").arn
+        } catch let error as AWSError where error.classification == .alreadyExists {
+            return try h.aws().getRole(name: name).arn
+        }
     }
 
     @Test func ecsWorkersGetTheRoleAsTheirTaskRoleAndTheSchedulerDoesNot() throws {
