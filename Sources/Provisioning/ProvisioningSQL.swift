@@ -13,14 +13,20 @@ enum ProvisioningSQL {
     /// credentials yet") and no worker can open it.
     private static let tenantColumns = """
         id, name, aws_mode, access_key_id, aws_account_id, default_backend, default_region,
-        default_fargate_spot, gpu_access, created_at,
+        default_fargate_spot, gpu_access, worker_role_arn, created_at,
         translate(encode(secret_ciphertext, 'base64'), E'\n', '') as secret_base64, secret_key_id
         """
 
     static let createTenant = SQL("prov_create_tenant", """
         insert into berth.tenants (name, aws_mode, default_backend, default_region, default_fargate_spot, gpu_access,
-                                   max_clusters, max_workers, max_vcpus, max_gpu_workers)
-        values ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)
+                                   max_clusters, max_workers, max_vcpus, max_gpu_workers, worker_role_arn)
+        values ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)
+        returning \(tenantColumns)
+        """)
+
+    /// Sets (or with NULL clears) a tenant's worker role, checked by `WorkerRole` before.
+    static let setTenantWorkerRole = SQL("prov_set_tenant_worker_role", """
+        update berth.tenants set worker_role_arn = $2, updated_at = now() where id = $1
         returning \(tenantColumns)
         """)
 

@@ -2,12 +2,17 @@ import ArgumentParser
 import Provisioning
 
 extension TenantCommand {
-    /// `berth tenant update NAME [--max-clusters N] …`: a tenant's quotas. Without options it
-    /// shows them, with what the tenant's live clusters hold now.
+    /// `berth tenant update NAME [--max-clusters N] … [--worker-role-arn ARN | --no-worker-role]`:
+    /// a tenant's quotas and worker role. Without options it shows the quotas, with what the
+    /// tenant's live clusters hold now. Parsing only; TenantStore checks and writes.
     struct Update: ParsableCommand {
         static let configuration = CommandConfiguration(
-            abstract: "Change a tenant's quotas (limits over its live clusters); without options, show them.",
-            discussion: "A limit is a whole number (0 allows none) or `none` (unlimited). berth.create_cluster refuses a cluster that would go over one (SQLSTATE 53400); clusters already live keep running. See docs/tenants.md.")
+            abstract: "Change a tenant's quotas or worker role; without options, show its quotas.",
+            discussion: """
+                A limit is a whole number (0 allows none) or `none` (unlimited). berth.create_cluster refuses a cluster \
+                that would go over one (SQLSTATE 53400); clusters already live keep running. See docs/tenants.md. \
+                The worker role applies to clusters created afterwards; a cluster keeps the role its spec recorded.
+                """)
 
         @Argument(help: "The tenant's name.")
         var name: String
@@ -24,8 +29,20 @@ extension TenantCommand {
         @Option(help: ArgumentHelp("GPU workers at most, summed over live clusters.", valueName: "n|none"))
         var maxGpuWorkers: String?
 
+        @Option(help: "IAM role its clusters' workers run with (data access): arn:aws:iam::ACCOUNT:role/NAME.")
+        var workerRoleArn: String?
+
+        @Flag(help: "Workers get no AWS identity (the tenant's worker role is removed).")
+        var noWorkerRole = false
+
         @Flag(help: "Print JSON.") var json = false
         @OptionGroup var common: JobsCommand.Common
+
+        func validate() throws {
+            if workerRoleArn != nil && noWorkerRole {
+                throw ValidationError("give at most one of --worker-role-arn ARN or --no-worker-role")
+            }
+        }
 
         func run() throws {
             func limit(_ text: String?, _ option: String) throws -> TenantQuotas.Limit? {
@@ -37,6 +54,18 @@ extension TenantCommand {
                                              maxVcpus: try limit(maxVcpus, "--max-vcpus"),
                                              maxGpuWorkers: try limit(maxGpuWorkers, "--max-gpu-workers"))
             let store = TenantStore(try common.connect())
+            let roleChange = workerRoleArn != nil || noWorkerRole
+            if roleChange {
+                let tenant = try store.setWorkerRole(tenant: name, arn: noWorkerRole ? nil : workerRoleArn)
+                if change.isEmpty {
+                    if json { Output.json(tenant); return }
+                    Output.line("tenant \(tenant.name): worker role \(tenant.workerRoleArn ?? "none (workers have no AWS identity)")")
+                    return
+                }
+                if !json {
+                    Output.line("tenant \(tenant.name): worker role \(tenant.workerRoleArn ?? "none (workers have no AWS identity)")")
+                }
+            }
             let now = change.isEmpty ? try store.quotas(of: name) : try store.updateQuotas(of: name, change)
             if json {
                 Output.json(["tenant": name, "quotas": Output.object(now.quotas), "use": Output.object(now.use)])

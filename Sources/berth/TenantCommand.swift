@@ -32,6 +32,9 @@ struct TenantCommand: ParsableCommand {
         @Flag(help: "The tenant may ask for GPU workers (vm backend).")
         var gpuAccess = false
 
+        @Option(help: "IAM role its clusters' workers run with (data access): arn:aws:iam::ACCOUNT:role/NAME.")
+        var workerRoleArn: String?
+
         @Flag(help: "Print JSON.") var json = false
         @OptionGroup var common: JobsCommand.Common
 
@@ -40,6 +43,7 @@ struct TenantCommand: ParsableCommand {
             var tenant = try TenantStore.NewTenant(name: name, own: own, backend: backend, region: region, fargateSpot: fargateSpot,
                                                    gpuAccess: gpuAccess, defaults: config.backendOptions)
             tenant.quotas = config.quotaDefaults
+            tenant.workerRoleArn = workerRoleArn
             try tenant.validate()
             let created = try TenantStore(try common.connect(config: config)).create(tenant)
             if json { Output.json(created); return }

@@ -128,8 +128,9 @@ import TestSupport
         #expect(try h.leftovers(of: stopped).isEmpty)
     }
 
-    /// The VM backend's create steps, at the same four points: no duplicate instance.
-    static let vmCreateSteps = ["security_group", "scheduler_instance", "worker_instances"]
+    /// The VM backend's create steps, at the same four points: no duplicate instance (the
+    /// clusters have a worker role, so the workers' instance profile is made too).
+    static let vmCreateSteps = ["security_group", "scheduler_instance", "worker_instance_profile", "worker_instances"]
     static let vmCases: [Case] = vmCreateSteps.flatMap { step in CrashPoint.allCases.map { Case(plan: .cluster, step: step, point: $0) } }
 
     @Test(arguments: vmCases)
@@ -140,7 +141,8 @@ import TestSupport
     private func checkVM(_ crash: Case) async throws {
         let h = try Self.harness()
         let tenant = try h.tenant()
-        let id = try h.create(tenant, "v1", spec: #"{"backend": "vm", "workers": \#(Self.workers)}"#)
+        let role = try WorkerRoleTests.role(h, "reader")
+        let id = try h.create(tenant, "v1", spec: #"{"backend": "vm", "workers": \#(Self.workers), "worker_role_arn": "\#(role)"}"#)
         let clusterId = id.uuidString.lowercased()
         let point = "\(crash.step):\(crash.point.rawValue)"
         let crashing = try worker(h, crashAt: point)
@@ -164,6 +166,7 @@ import TestSupport
         #expect(instances.count == 1 + Self.workers, "\(instances.map(\.instanceId))")
         #expect(try aws.describeInstances(filters: [EC2Filter.tag(Tags.step, "scheduler_instance"), EC2Filter.tag(Tags.cluster, clusterId), live]).count == 1)
         #expect(try aws.describeSecurityGroups(filters: [EC2Filter.tag(Tags.cluster, clusterId)]).count == 1)
+        #expect(try aws.getInstanceProfile(name: "berth-\(clusterId)-workers").roles.map(\.roleName) == ["reader"])
 
         _ = try ClusterStore(h.connection).delete(tenant: tenant.name, name: "v1")
         let stopped = try await h.waitFor(id, .stopped, timeout: 90, worker: fresh)

@@ -18,7 +18,8 @@ import TestSupport
         let document = try #require(try JSONSerialization.jsonObject(with: Data(result.output.utf8)) as? [String: Any])
         #expect(document["Version"] as? String == "2012-10-17")
         let statements = try #require(document["Statement"] as? [[String: Any]])
-        #expect(statements.compactMap { $0["Sid"] as? String } == ["Setup", "Ongoing", "PassRole"])
+        #expect(statements.compactMap { $0["Sid"] as? String }
+            == ["Setup", "Ongoing", "BerthRoles", "BerthRolePolicies", "BerthInstanceProfiles", "PassRole"])
         var printed: [String] = []
         for statement in statements {
             #expect(statement["Effect"] as? String == "Allow")
@@ -26,11 +27,31 @@ import TestSupport
             #expect(actions == Array(Set(actions)).sorted(), "each statement's actions: sorted, each once")
             let sid = try #require(statement["Sid"] as? String)
             #expect(Set(actions) == Set(AWSActions.all.filter { $0.statement.rawValue == sid }.map(\.name)))
-            #expect(statement["Resource"] as? String == (sid == "PassRole" ? "arn:aws:iam::*:role/berth-*" : "*"), "\(sid)")
+            let expected = try #require(AWSAction.Statement(rawValue: sid))
+            #expect(statement["Resource"] as? String == expected.resources().first && expected.resources().count == 1, "\(sid)")
             let condition = statement["Condition"] as? [String: [String: [String]]]
-            #expect(condition == (sid == "PassRole" ? ["StringEquals": ["iam:PassedToService": ["ecs-tasks.amazonaws.com", "ec2.amazonaws.com"]]] : nil),
-                    "\(sid)")
+            #expect(condition == expected.condition, "\(sid)")
+            // IAM writes (creating, tagging, attaching to, changing, deleting roles and instance
+            // profiles, passing roles) never on every resource.
+            if statement["Resource"] as? String == "*" {
+                let writes = actions.filter { $0.hasPrefix("iam:") && !$0.hasPrefix("iam:Get") && $0 != "iam:CreateServiceLinkedRole" }
+                #expect(writes.isEmpty, "\(sid) grants \(writes) on every resource")
+            }
             printed += actions
+        }
+        // The narrowed statements, as a tenant reads them.
+        func statement(with action: String) -> [String: Any]? {
+            statements.first { ($0["Action"] as? [String])?.contains(action) == true }
+        }
+        for action in ["iam:CreateRole", "iam:TagRole"] {
+            #expect(statement(with: action)?["Resource"] as? String == "arn:aws:iam::*:role/berth-*", "\(action)")
+        }
+        #expect(statement(with: "iam:AttachRolePolicy")?["Resource"] as? String == "arn:aws:iam::*:role/berth-*")
+        #expect(statement(with: "iam:AttachRolePolicy")?["Condition"] as? [String: [String: [String]]]
+            == ["ArnEquals": ["iam:PolicyARN": ["arn:aws:iam::aws:policy/service-role/AmazonECSTaskExecutionRolePolicy"]]])
+        for action in ["iam:CreateInstanceProfile", "iam:AddRoleToInstanceProfile", "iam:RemoveRoleFromInstanceProfile",
+                       "iam:DeleteInstanceProfile", "iam:GetInstanceProfile", "iam:TagInstanceProfile"] {
+            #expect(statement(with: action)?["Resource"] as? String == "arn:aws:iam::*:instance-profile/berth-*", "\(action)")
         }
         // iam:PassRole is never granted on every role (a key that may pass any role to any
         // service can hand itself an administrator's role).
@@ -78,7 +99,10 @@ import TestSupport
 
     private func restrictedRun(proxy: String, moto: String) throws {
         let (account, bootstrap, _) = try Self.freshAccount(proxy)
-        let restricted = try Self.createUser(bootstrap, "berth-restricted", policy: IAMPolicy.document())
+        // The VM cluster's worker role, named in the policy as `berth iam-policy --worker-role-arn` names it.
+        let trust = #"{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Principal":{"Service":"ec2.amazonaws.com"},"Action":"sts:AssumeRole"}]}"#
+        let workerRole = try bootstrap.createRole(name: "data-reader", assumeRolePolicyDocument: trust).arn
+        let restricted = try Self.createUser(bootstrap, "berth-restricted", policy: IAMPolicy.document(workerRoles: [workerRole]))
         let nothing = try Self.createUser(bootstrap, "berth-no-policy", policy: nil)
         for user in [restricted, nothing] {
             try ProvisioningHarness.registerAccount(endpoint: proxy, key: user.id, account: account, secret: user.secret)
@@ -128,8 +152,9 @@ import TestSupport
         #expect(ready.schedulerAddress?.hasPrefix("tcp://") == true)
         _ = try ClusterStore(h.connection).delete(tenant: tenant.name, name: "c1")
         let stopped = try h.waitFor(id, .stopped, timeout: 30, worker: worker)
-        // A VM cluster (spot workers) in the same network: the EC2 instance actions.
-        let vm = try h.create(tenant, "v1", spec: #"{"backend": "vm", "workers": 2, "spot": true}"#)
+        // A VM cluster (spot workers, a worker role) in the same network: the EC2 instance actions,
+        // the console (readiness) and the workers' instance profile.
+        let vm = try h.create(tenant, "v1", spec: #"{"backend": "vm", "workers": 2, "spot": true, "worker_role_arn": "\#(workerRole)"}"#)
         try h.waitFor(vm, .ready, timeout: 40, worker: worker)
         _ = try ClusterStore(h.connection).delete(tenant: tenant.name, name: "v1")
         let vmStopped = try h.waitFor(vm, .stopped, timeout: 30, worker: worker)
@@ -162,7 +187,7 @@ import TestSupport
         // profile, to EC2) must fall under its Resource pattern. (The condition's two services
         // are the ones TenantIAMPlan's trust policies name.)
         // IAM's wildcard: `*` is any run of characters.
-        let passRole = "^" + NSRegularExpression.escapedPattern(for: AWSAction.Statement.passRole.resource)
+        let passRole = "^" + NSRegularExpression.escapedPattern(for: AWSAction.Statement.passRole.resources()[0])
             .replacingOccurrences(of: "\\*", with: ".*") + "$"
         let roles = try h.connection.query(SQL("test_passed_roles", """
             select step, outputs ->> (step || '_arn') as arn from berth.steps
@@ -171,9 +196,60 @@ import TestSupport
         #expect(roles.map(\.0) == ["execution_role", "instance_role"])
         for (step, arn) in roles {
             #expect(arn.range(of: passRole, options: .regularExpression) != nil,
-                    "\(step): \(arn) is not covered by \(AWSAction.Statement.passRole.resource)")
+                    "\(step): \(arn) is not covered by \(AWSAction.Statement.passRole.resources()[0])")
             #expect(arn.range(of: #"^arn:aws:iam::[0-9]{12}:role/berth-[a-z0-9-]+$"#, options: .regularExpression) != nil, "\(arn)")
         }
+    }
+
+    // MARK: - IAM writes on Berth's own roles and profiles only
+
+    /// The narrowed statements hold as AWS decides them, through the emulator
+    /// (`iam_resource_authorization`), next to raw moto (which checks CreateRole and profile
+    /// calls against "*", and takes the `iam:PolicyARN` condition as met).
+    @Test func iamWritesAreAuthorizedOnTheirResourceAsAWSDoes() throws {
+        try Self.withAuthEmulator(narrowedRun)
+    }
+
+    private func narrowedRun(proxy: String, moto: String) throws {
+        let (account, bootstrap, _) = try Self.freshAccount(proxy)
+        let user = try Self.createUser(bootstrap, "berth-narrow", policy: IAMPolicy.document())
+        try ProvisioningHarness.registerAccount(endpoint: proxy, key: user.id, account: account, secret: user.secret)
+        // Each call's own answer is the point here: none lost (a retried create would find its first).
+        try ProvisioningHarness.realism(endpoint: proxy, key: user.id, ["lost_answers": false])
+        try Self.setChecks(moto, on: true)
+        defer { try? Self.setChecks(moto, on: false) }
+        let patched = Self.client(proxy, user.id, user.secret)
+        let raw = Self.client(moto, user.id, user.secret)
+        let trust = #"{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Principal":{"Service":"ec2.amazonaws.com"},"Action":"sts:AssumeRole"}]}"#
+
+        // moto: a statement scoped to role/berth-* refuses even a berth- role (checked against "*").
+        Self.denied("raw moto CreateRole berth-raw") { _ = try raw.createRole(name: "berth-raw", assumeRolePolicyDocument: trust) }
+        _ = try patched.createRole(name: "berth-narrow", assumeRolePolicyDocument: trust)
+        Self.denied("CreateRole admin") { _ = try patched.createRole(name: "admin", assumeRolePolicyDocument: trust) }
+
+        // moto: any managed policy may be attached (iam:PolicyARN counts as met); AWS: only Berth's.
+        let ecs = "arn:aws:iam::aws:policy/service-role/AmazonECSTaskExecutionRolePolicy"
+        try raw.attachRolePolicy(roleName: "berth-narrow", policyArn: "arn:aws:iam::aws:policy/ReadOnlyAccess")
+        Self.denied("AttachRolePolicy AdministratorAccess") {
+            try patched.attachRolePolicy(roleName: "berth-narrow", policyArn: "arn:aws:iam::aws:policy/AdministratorAccess")
+        }
+        try patched.attachRolePolicy(roleName: "berth-narrow", policyArn: ecs)
+
+        // Instance profiles: berth- ones only (moto checks these against "*" too).
+        Self.denied("raw moto CreateInstanceProfile berth-raw") { _ = try raw.createInstanceProfile(name: "berth-raw") }
+        _ = try patched.createInstanceProfile(name: "berth-narrow")
+        try patched.addRoleToInstanceProfile(profileName: "berth-narrow", roleName: "berth-narrow")
+        Self.denied("CreateInstanceProfile other") { _ = try patched.createInstanceProfile(name: "other") }
+        try patched.removeRoleFromInstanceProfile(profileName: "berth-narrow", roleName: "berth-narrow")
+        try patched.deleteInstanceProfile(name: "berth-narrow")
+        let gone = #expect(throws: AWSError.self) { _ = try patched.getInstanceProfile(name: "berth-narrow") }
+        #expect(gone?.classification == .notFound, "\(String(describing: gone))")
+    }
+
+    /// The call is refused with IAM's AccessDenied.
+    static func denied(_ what: String, _ call: () throws -> Void) {
+        let error = #expect(throws: AWSError.self, "\(what) was allowed") { try call() }
+        #expect(error?.code == "AccessDenied", "\(what): \(String(describing: error))")
     }
 
     // MARK: - The preflight's refusals

@@ -86,7 +86,7 @@ import TestSupport
         var testDescription: String { label }
     }
 
-    static let allowedKeys = "allowed keys: backend, region, fargate_spot, spot, workers, worker_cpu, scheduler_cpu, worker_memory, scheduler_memory, worker_gpus, worker_instance_type, scheduler_instance_type, image, ingress_cidrs"
+    static let allowedKeys = "allowed keys: backend, region, fargate_spot, spot, workers, worker_cpu, scheduler_cpu, worker_memory, scheduler_memory, worker_gpus, worker_instance_type, scheduler_instance_type, image, ingress_cidrs, worker_role_arn"
     static let regions = "supported regions: us-east-1, us-east-2, us-west-1, eu-central-1, eu-west-2"
 
     static let badCases: [BadCase] = [

@@ -104,6 +104,18 @@ extension AWSClient {
             .flatMap { $0.items("instancesSet").map(Instance.init(xml:)) }
     }
 
+    /// The instance's console output (what its boot and user data wrote), decoded; nil when
+    /// there is none yet. `latest`: the newest output rather than the buffer AWS posts at state
+    /// changes (Nitro instances; others ignore it).
+    public func getConsoleOutput(instanceId: String, latest: Bool = true) throws(AWSError) -> String? {
+        var p = QueryParameters()
+        p.set("InstanceId", instanceId)
+        if latest { p.set("Latest", "true") }
+        guard let encoded = try query(.ec2, action: "GetConsoleOutput", p).string("output"), !encoded.isEmpty,
+              let data = Data(base64Encoded: encoded, options: .ignoreUnknownCharacters) else { return nil }
+        return String(decoding: data, as: UTF8.self)
+    }
+
     public func terminateInstances(ids: [String]) throws(AWSError) -> [InstanceStateChange] {
         var p = QueryParameters()
         p.list("InstanceId", ids)

@@ -239,6 +239,8 @@ public struct Instance: Sendable, Hashable {
     public var clientToken: String?
     public var securityGroupIds: [String]
     public var instanceLifecycle: String?
+    /// The ARN of the instance profile it runs with, if any.
+    public var iamInstanceProfileArn: String?
     public var tags: [Tag]
 
     init(xml: XMLElement) {
@@ -254,6 +256,7 @@ public struct Instance: Sendable, Hashable {
         clientToken = xml.string("clientToken").flatMap { $0.isEmpty ? nil : $0 }
         securityGroupIds = xml.items("groupSet").compactMap { $0.string("groupId") }
         instanceLifecycle = xml.string("instanceLifecycle")
+        iamInstanceProfileArn = xml.string("iamInstanceProfile", "arn")
         tags = xml.ec2Tags
     }
 }

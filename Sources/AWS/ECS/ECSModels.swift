@@ -163,6 +163,8 @@ public struct TaskDefinition: Sendable, Hashable, Codable {
     public var containerDefinitions: [ContainerDefinition]?
     public var cpu: String?
     public var memory: String?
+    /// The role the task's containers run with (their AWS identity), if any.
+    public var taskRoleArn: String?
 }
 
 public struct NetworkConfiguration: Sendable, Hashable, Codable {

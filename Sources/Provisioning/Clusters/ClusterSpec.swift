@@ -16,12 +16,14 @@ public struct ClusterSpec: Sendable, Codable, Equatable {
     public var schedulerInstanceType: String?
     public var image: String?
     public var ingressCidrs: [String]?
+    /// The IAM role the workers run with (the spec's, else the tenant's at create time); nil: none.
+    public var workerRoleArn: String?
 
     enum CodingKeys: String, CodingKey {
         case backend, region, fargateSpot = "fargate_spot", spot, workers, workerGpus = "worker_gpus", workerCpu = "worker_cpu",
              workerMemory = "worker_memory", schedulerCpu = "scheduler_cpu", schedulerMemory = "scheduler_memory",
              workerInstanceType = "worker_instance_type", schedulerInstanceType = "scheduler_instance_type", image,
-             ingressCidrs = "ingress_cidrs"
+             ingressCidrs = "ingress_cidrs", workerRoleArn = "worker_role_arn"
     }
 
     public static func decode(_ json: String) throws -> ClusterSpec {

@@ -7,6 +7,13 @@
 public enum DaskImage {
     public static let `default` = "ghcr.io/dask/dask:2026.7.1-py3.12"
 
+    /// GPU workers need CUDA libraries and dask-cuda, which the pinned image lacks; a GPU image
+    /// (RAPIDS's) pins its own Dask release, which a cluster's scheduler and its clients would
+    /// then have to run too. Until one is chosen for whole GPU clusters, they are refused.
+    public static let gpuUnavailable = "GPU workers are not available yet: the pinned Dask image \(DaskImage.default) has no CUDA "
+        + "libraries or dask-cuda, and no GPU image running the same Dask and Python release has been chosen (RAPIDS images pin "
+        + "their own Dask release, which the scheduler and every client would have to match); create the cluster with worker_gpus 0"
+
     /// The Dask release of an official image tag (`2026.7.1` in `…:2026.7.1-py3.12`), if it has one.
     public static func daskVersion(of image: String) -> String? {
         tagParts(image)?.dask

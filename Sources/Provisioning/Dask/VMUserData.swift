@@ -36,6 +36,18 @@ public enum VMUserData {
     /// The console line that says the instance's Dask process serves.
     public static func healthyLine(_ role: String) -> String { "berth: the Dask \(role) is healthy" }
 
+    /// The scheduler's console line with the number of workers connected to it, written each
+    /// time the number changes (VMConsole reads the last one).
+    public static let workersPrefix = "berth: workers connected: "
+    public static func workersLine(_ count: Int) -> String { workersPrefix + "\(count)" }
+
+    /// The console line when the Dask process exits (the instance then shuts down).
+    public static let exitedPrefix = "berth: Dask exited with status "
+
+    /// The scheduler's worker count, from its dashboard port's JSON (no bokeh needed).
+    static let workerCountProbe = "import json, urllib.request; print(json.load(urllib.request.urlopen("
+        + "'http://localhost:\(healthPort)/json/counts.json', timeout=4))['workers'])"
+
     public static func script(_ launch: Launch) -> String {
         let run = ["docker", "run", "--rm", "--net=host"] + (launch.gpu ? ["--gpus", "all"] : []) + ["--name", "dask"]
         let words = run.map(quote) + ([launch.image] + launch.command).map { $0 == instanceID ? "\"$instance_id\"" : quote($0) }
@@ -52,17 +64,34 @@ public enum VMUserData {
         echo "berth: starting the Dask \(launch.role) on $instance_id"
         \(words.joined(separator: " ")) &
         dask_pid=$!
-        # The console line Berth's readiness step waits for (GetConsoleOutput): Dask serves.
-        until curl -fsS -m 4 -o /dev/null http://localhost:\(healthPort)/health; do
+        # The console lines Berth's readiness step reads (GetConsoleOutput): Dask serves, and on
+        # the scheduler how many workers are connected. Probed with python3, which every
+        # cloud-init image has (curl would also do on AWS).
+        until python3 -c \(quote(DaskHealth.probe)) 2>/dev/null; do
             kill -0 "$dask_pid" 2>/dev/null || break
             sleep 2
         done
-        kill -0 "$dask_pid" 2>/dev/null && echo "\(healthyLine(launch.role))"
+        if kill -0 "$dask_pid" 2>/dev/null; then
+            echo "\(healthyLine(launch.role))"\(launch.role == "scheduler" ? workerCountLoop : "")
+        fi
         wait "$dask_pid"
         status=$?
-        echo "berth: Dask exited with status $status; shutting down"
+        echo "\(exitedPrefix)$status; shutting down"
         shutdown -h now
 
+        """
+    }
+
+    /// On the scheduler: a line each time the number of connected workers changes.
+    private static var workerCountLoop: String {
+        """
+
+            last=""
+            while kill -0 "$dask_pid" 2>/dev/null; do
+                count=$(python3 -c \(quote(workerCountProbe)) 2>/dev/null) && [ "$count" != "$last" ] \\
+                    && echo "\(workersPrefix)$count" && last=$count
+                sleep 2
+            done &
         """
     }
 

@@ -13,6 +13,8 @@ enum Names {
     static func sharedNetwork(region: String) -> String { "berth-shared-\(region)" }
     /// A cluster's security group; its instances and tasks are named after it (`-scheduler`, `-worker`).
     static func securityGroup(cluster: UUID) -> String { "berth-\(cluster.uuidString.lowercased())" }
+    /// The instance profile of a VM cluster's workers when the cluster has a worker role.
+    static func workerInstanceProfile(cluster: UUID) -> String { "berth-\(cluster.uuidString.lowercased())-workers" }
 
     static let ecsServiceLinkedRole = "AWSServiceRoleForECS"
     static let vpcCidr = "10.64.0.0/16"

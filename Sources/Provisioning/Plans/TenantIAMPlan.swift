@@ -18,14 +18,7 @@ enum TenantIAMPlan {
             },
             Step("instance_profile", .create) { ctx in
                 let name = Names.instanceProfile(tenant: tenant.name)
-                let profile = try tolerate([.alreadyExists]) { try ctx.aws.createInstanceProfile(name: name, tags: ctx.tags.tags(name: name)) }
-                    ?? ctx.aws.getInstanceProfile(name: name)
-                if !profile.roles.contains(where: { $0.roleName == Names.instanceRole(tenant: tenant.name) }) {
-                    // LimitExceeded: it holds a role already (a concurrent attempt added it).
-                    try tolerate([], codes: ["LimitExceeded"]) {
-                        try ctx.aws.addRoleToInstanceProfile(profileName: name, roleName: Names.instanceRole(tenant: tenant.name))
-                    }
-                }
+                let profile = try InstanceProfiles.ensure(ctx, name: name, roleName: Names.instanceRole(tenant: tenant.name))
                 return .done(["instance_profile_arn": profile.arn, "instance_profile_name": name])
             },
             Step("ecs_service_linked_role", .create) { ctx in

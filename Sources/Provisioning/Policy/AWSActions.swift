@@ -9,23 +9,37 @@ public struct AWSAction: Sendable, Hashable {
         case setup = "Setup"
         /// Every cluster create and delete, and the credential check.
         case ongoing = "Ongoing"
-        /// Handing Berth's own roles to ECS tasks and EC2 instances, and nothing else.
+        /// IAM writes on Berth's own roles only (`berth-*`).
+        case roles = "BerthRoles"
+        /// Attaching a managed policy to Berth's roles: only the one Berth attaches.
+        case rolePolicies = "BerthRolePolicies"
+        /// Berth's own instance profiles only (`berth-*`).
+        case instanceProfiles = "BerthInstanceProfiles"
+        /// Handing Berth's own roles (and a tenant's worker roles) to ECS tasks and EC2 instances, and nothing else.
         case passRole = "PassRole"
 
-        /// Which resources the statement covers. Only `iam:PassRole` can be scoped usefully:
-        /// the roles Berth creates are all named `berth-<tenant>-…` (`Names`), with path `/`.
-        public var resource: String {
+        /// The managed policies Berth attaches (to the tenant's task execution role).
+        public static let attachedPolicies = ["arn:aws:iam::aws:policy/service-role/AmazonECSTaskExecutionRolePolicy"]
+
+        /// Which resources the statement covers. The roles and instance profiles Berth creates are
+        /// all named `berth-…` (`Names`), with path `/`; tenants' worker roles (`WorkerRole`) are
+        /// passed too, named one by one.
+        public func resources(workerRoles: [String] = []) -> [String] {
             switch self {
-            case .setup, .ongoing: return "*"
-            case .passRole: return "arn:aws:iam::*:role/berth-*"
+            case .setup, .ongoing: return ["*"]
+            case .roles, .rolePolicies: return ["arn:aws:iam::*:role/berth-*"]
+            case .instanceProfiles: return ["arn:aws:iam::*:instance-profile/berth-*"]
+            case .passRole: return ["arn:aws:iam::*:role/berth-*"] + workerRoles
             }
         }
 
         /// The statement's `Condition` (operator → key → values), if any: a Berth role may be
-        /// passed to the two services that run Berth's work, not to Lambda or anything else.
+        /// passed to the two services that run Berth's work, not to Lambda or anything else, and
+        /// only the policy Berth attaches may be attached (not AdministratorAccess).
         public var condition: [String: [String: [String]]]? {
             switch self {
-            case .setup, .ongoing: return nil
+            case .setup, .ongoing, .roles, .instanceProfiles: return nil
+            case .rolePolicies: return ["ArnEquals": ["iam:PolicyARN": Self.attachedPolicies]]
             case .passRole: return ["StringEquals": ["iam:PassedToService": ["ecs-tasks.amazonaws.com", "ec2.amazonaws.com"]]]
             }
         }
@@ -47,14 +61,14 @@ public struct AWSAction: Sendable, Hashable {
 public enum AWSActions {
     public static let all: [AWSAction] = [
         // Setup: per tenant (IAM is global).
-        AWSAction("iam:CreateRole", .setup, "task execution role and instance role"),
-        AWSAction("iam:GetRole", .setup, "adopt an existing role; check the ECS service-linked role; credential preflight"),
-        AWSAction("iam:TagRole", .setup, "tags on the roles it creates", impliedBy: ["iam:CreateRole"]),
-        AWSAction("iam:AttachRolePolicy", .setup, "AmazonECSTaskExecutionRolePolicy on the execution role"),
-        AWSAction("iam:CreateInstanceProfile", .setup, "instance profile for VM workers"),
-        AWSAction("iam:TagInstanceProfile", .setup, "tags on the instance profile", impliedBy: ["iam:CreateInstanceProfile"]),
-        AWSAction("iam:GetInstanceProfile", .setup, "adopt the instance profile a crashed attempt made"),
-        AWSAction("iam:AddRoleToInstanceProfile", .setup, "put the instance role in its profile"),
+        AWSAction("iam:CreateRole", .roles, "task execution role and instance role"),
+        AWSAction("iam:GetRole", .setup, "adopt an existing role; check the ECS service-linked role and a cluster's worker role; credential preflight"),
+        AWSAction("iam:TagRole", .roles, "tags on the roles it creates", impliedBy: ["iam:CreateRole"]),
+        AWSAction("iam:AttachRolePolicy", .rolePolicies, "AmazonECSTaskExecutionRolePolicy on the execution role"),
+        AWSAction("iam:CreateInstanceProfile", .instanceProfiles, "instance profile for VM instances; a VM cluster's workers' for its worker role"),
+        AWSAction("iam:TagInstanceProfile", .instanceProfiles, "tags on the instance profile", impliedBy: ["iam:CreateInstanceProfile"]),
+        AWSAction("iam:GetInstanceProfile", .instanceProfiles, "adopt the instance profile a crashed attempt made; find a cluster's to delete"),
+        AWSAction("iam:AddRoleToInstanceProfile", .instanceProfiles, "put the instance role (or a worker role) in its profile"),
         AWSAction("iam:CreateServiceLinkedRole", .setup, "create AWSServiceRoleForECS when the account lacks it"),
         // Setup: per tenant and region (the shared network).
         AWSAction("ec2:CreateVpc", .setup, "the tenant's VPC in a region; credential preflight (dry run)"),
@@ -94,7 +108,8 @@ public enum AWSActions {
         AWSAction("ecs:DeregisterTaskDefinition", .ongoing, "delete"),
         AWSAction("ecs:TagResource", .ongoing, "tags on clusters, task definitions and tasks",
                   impliedBy: ["ecs:CreateCluster", "ecs:RegisterTaskDefinition", "ecs:RunTask"]),
-        AWSAction("iam:PassRole", .passRole, "give the execution role to ECS tasks and the instance role (in its profile) to instances",
+        AWSAction("iam:PassRole", .passRole,
+                  "give the execution role (and a worker role) to ECS tasks, the instance role (or a worker role) in its profile to instances",
                   impliedBy: ["ecs:RegisterTaskDefinition", "ec2:RunInstances"]),
         AWSAction("ecs:RunTask", .ongoing, "scheduler and worker tasks"),
         AWSAction("ecs:DescribeTasks", .ongoing, "wait for RUNNING; wait for STOPPED on delete"),
@@ -107,5 +122,9 @@ public enum AWSActions {
         AWSAction("ec2:RunInstances", .ongoing, "scheduler and worker instances; credential preflight (dry run)"),
         AWSAction("ec2:DescribeInstances", .ongoing, "wait for running; adopt after a crash; find instances to terminate"),
         AWSAction("ec2:TerminateInstances", .ongoing, "delete"),
+        AWSAction("ec2:GetConsoleOutput", .ongoing, "readiness: the scheduler's console says Dask answers and workers are connected"),
+        // Ongoing: a VM cluster's worker role (its workers' instance profile).
+        AWSAction("iam:RemoveRoleFromInstanceProfile", .instanceProfiles, "delete: empty the workers' instance profile"),
+        AWSAction("iam:DeleteInstanceProfile", .instanceProfiles, "delete: the workers' instance profile"),
     ]
 }

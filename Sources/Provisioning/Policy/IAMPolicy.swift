@@ -1,17 +1,20 @@
 import Foundation
 
 /// The IAM policy a tenant grants Berth, generated from `AWSActions.all`: one statement per
-/// `AWSAction.Statement` (Setup, Ongoing, PassRole), each action once, sorted.
+/// `AWSAction.Statement` (Setup, Ongoing, the scoped IAM ones, PassRole), each action once, sorted. `workerRoles`:
+/// the ARNs of the tenant's worker roles (`berth iam-policy --worker-role-arn`), which the
+/// PassRole statement then names beside Berth's own `berth-*` roles.
 public enum IAMPolicy {
-    public static func document(_ actions: [AWSAction] = AWSActions.all) -> String {
+    public static func document(_ actions: [AWSAction] = AWSActions.all, workerRoles: [String] = []) -> String {
         let statements = AWSAction.Statement.allCases.map { statement -> String in
             let names = Set(actions.filter { $0.statement == statement }.map(\.name)).sorted()
             let list = names.map { "        \"\($0)\"" }.joined(separator: ",\n")
+            let resources = statement.resources(workerRoles: workerRoles).map { "\"\($0)\"" }
             var lines = [
                 "    {",
                 "      \"Sid\": \"\(statement.rawValue)\",",
                 "      \"Effect\": \"Allow\",",
-                "      \"Resource\": \"\(statement.resource)\",",
+                "      \"Resource\": \(resources.count == 1 ? resources[0] : "[" + resources.joined(separator: ", ") + "]"),",
                 "      \"Action\": [",
                 list,
                 statement.condition == nil ? "      ]" : "      ],",

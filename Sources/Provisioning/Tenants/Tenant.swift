@@ -18,6 +18,8 @@ public struct Tenant: Sendable, Encodable {
     public var defaultRegion: String?
     public var defaultFargateSpot: Bool?
     public var gpuAccess: Bool
+    /// The IAM role its clusters' workers run with unless a spec names another (`WorkerRole`).
+    public var workerRoleArn: String?
     public var createdAt: Date
     /// Base64 of the sealed secret and the id of the key that sealed it; not shown in output.
     var sealedSecret: String?
@@ -30,7 +32,8 @@ public struct Tenant: Sendable, Encodable {
     enum CodingKeys: String, CodingKey {
         case id, name, awsMode = "aws_mode", accessKeyId = "access_key_id", awsAccountId = "aws_account_id",
              defaultBackend = "default_backend", defaultRegion = "default_region",
-             defaultFargateSpot = "default_fargate_spot", gpuAccess = "gpu_access", hasCredentials = "has_credentials",
+             defaultFargateSpot = "default_fargate_spot", gpuAccess = "gpu_access", workerRoleArn = "worker_role_arn",
+             hasCredentials = "has_credentials",
              createdAt = "created_at"
     }
 
@@ -44,6 +47,7 @@ public struct Tenant: Sendable, Encodable {
         defaultRegion = try row.decodeIfPresent("default_region")
         defaultFargateSpot = try row.decodeIfPresent("default_fargate_spot")
         gpuAccess = try row.decode("gpu_access")
+        workerRoleArn = try row.decodeIfPresent("worker_role_arn")
         createdAt = try row.decode("created_at")
         sealedSecret = try row.decodeIfPresent("secret_base64")
         secretKeyId = try row.decodeIfPresent("secret_key_id")
@@ -60,6 +64,7 @@ public struct Tenant: Sendable, Encodable {
         try c.encode(defaultRegion, forKey: .defaultRegion)
         try c.encode(defaultFargateSpot, forKey: .defaultFargateSpot)
         try c.encode(gpuAccess, forKey: .gpuAccess)
+        try c.encode(workerRoleArn, forKey: .workerRoleArn)
         try c.encode(hasCredentials, forKey: .hasCredentials)
         try c.encode(createdAt, forKey: .createdAt)
     }

@@ -40,6 +40,7 @@ public struct TenantStore {
         public var gpuAccess = false
         /// Its limits; `berth tenant create` gives the config's quota-defaults.
         public var quotas = TenantQuotas.unlimited
+        public var workerRoleArn: String?
 
         public init(name: String) { self.name = name }
 
@@ -68,6 +69,7 @@ public struct TenantStore {
             if defaultFargateSpot == true && defaultBackend == .vm {
                 throw .invalid("--fargate-spot applies to the ecs backend only")
             }
+            if let workerRoleArn { _ = try WorkerRole(parsing: workerRoleArn) }
         }
     }
 
@@ -78,11 +80,22 @@ public struct TenantStore {
             let row = try connection.queryRow(ProvisioningSQL.createTenant, [
                 tenant.name, tenant.mode, tenant.defaultBackend, tenant.defaultRegion, tenant.defaultFargateSpot, tenant.gpuAccess,
                 tenant.quotas.maxClusters, tenant.quotas.maxWorkers, tenant.quotas.maxVcpus, tenant.quotas.maxGpuWorkers,
+                tenant.workerRoleArn,
             ])
             return try Tenant(row: row!)
         } catch let error as PostgresError where error.isUniqueViolation {
             throw ProvisioningError.invalid("a tenant named \(tenant.name) exists already")
         }
+    }
+
+    /// Sets the tenant's worker role (nil: none), refusing a bad ARN and, where the tenant's
+    /// account is known (an own-account tenant with a key), a role of another account. Clusters
+    /// made before keep the role their spec recorded.
+    @discardableResult
+    public func setWorkerRole(tenant name: String, arn: String?) throws -> Tenant {
+        let tenant = try require(name: name)
+        if let arn { try WorkerRole(parsing: arn).check(account: tenant.awsAccountId, tenant: tenant.name) }
+        return try Tenant(row: try connection.queryRow(ProvisioningSQL.setTenantWorkerRole, [tenant.id, arn])!)
     }
 
     public func get(name: String) throws -> Tenant? {

@@ -8,6 +8,11 @@ import urllib.parse
 
 from .accounts import DEFAULT_ACCOUNT
 
+# A note a patch sets when it has decided the caller's permission itself, as AWS decides it,
+# where moto would decide it wrongly: the request then goes to moto signed with the account's
+# internal (allow-all) key instead of the caller's signature.
+SIGN_AS_ACCOUNT = "sign_as_account"
+
 CREDENTIAL_SCOPE = re.compile(r"Credential=([^/]+)/\d{8}/([^/]+)/([^/]+)/")
 
 

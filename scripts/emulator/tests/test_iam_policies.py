@@ -38,6 +38,23 @@ class PolicyTests(unittest.TestCase):
         self.assertTrue(policies_allow([allow("ec2:CreateVpc", "*", Condition={"StringEquals": {"aws:RequestedRegion": "x"}})],
                                        "ec2:CreateVpc"))
 
+    def test_a_resource_and_condition_keys_decided_as_aws_does(self):
+        # iam_resource_authorization: the call's ARN and the request's condition keys.
+        roles = allow("iam:CreateRole", "arn:aws:iam::*:role/berth-*")
+        self.assertTrue(policies_allow([roles], "iam:CreateRole", resource="arn:aws:iam::123456789012:role/berth-t-instance"))
+        self.assertFalse(policies_allow([roles], "iam:CreateRole", resource="arn:aws:iam::123456789012:role/admin"))
+        ecs = "arn:aws:iam::aws:policy/service-role/AmazonECSTaskExecutionRolePolicy"
+        attach = allow("iam:AttachRolePolicy", "arn:aws:iam::*:role/berth-*", Condition={"ArnEquals": {"iam:PolicyARN": [ecs]}})
+        role = "arn:aws:iam::123456789012:role/berth-t-ecs-execution"
+        self.assertTrue(policies_allow([attach], "iam:AttachRolePolicy", resource=role, context={"iam:PolicyARN": ecs}))
+        self.assertFalse(policies_allow([attach], "iam:AttachRolePolicy", resource=role,
+                                        context={"iam:PolicyARN": "arn:aws:iam::aws:policy/AdministratorAccess"}))
+        # A key the request does not carry: met, as moto has it (and as before).
+        self.assertTrue(policies_allow([attach], "iam:AttachRolePolicy", resource=role))
+        not_like = allow("iam:AttachRolePolicy", "*", Condition={"ArnNotLike": {"iam:PolicyARN": "arn:aws:iam::aws:policy/Admin*"}})
+        self.assertFalse(policies_allow([not_like], "iam:AttachRolePolicy", context={"iam:PolicyARN": "arn:aws:iam::aws:policy/AdministratorAccess"}))
+        self.assertTrue(policies_allow([not_like], "iam:AttachRolePolicy", context={"iam:PolicyARN": ecs}))
+
 
 if __name__ == "__main__":
     unittest.main()

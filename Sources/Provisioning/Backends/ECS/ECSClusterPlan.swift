@@ -12,6 +12,7 @@ enum ECSClusterPlan {
         let spec = cluster.spec
         let startedBy = ECSNames.startedBy(cluster: cluster.id)
         return [
+            WorkerRole.checkStep(cluster: cluster),
             ClusterSecurityGroup.step(cluster: cluster),
             Step("task_definitions", .create) { ctx in
                 var arns: StepOutputs = [:]
@@ -36,7 +37,9 @@ enum ECSClusterPlan {
                         healthCheck: DaskHealth.containerCheck)
                     let definition = try ctx.aws.registerTaskDefinition(RegisterTaskDefinitionRequest(
                         family: family, containers: [container], cpu: Int(cpu * 1024), memoryMiB: memoryMiB,
-                        executionRoleArn: try ctx.require("execution_role_arn"), tags: ctx.tags.tags(name: family)))
+                        executionRoleArn: try ctx.require("execution_role_arn"),
+                        taskRoleArn: role == "worker" ? spec.workerRoleArn : nil,  // data access: the workers only
+                        tags: ctx.tags.tags(name: family)))
                     arns["\(role)_task_definition"] = definition.taskDefinitionArn
                 }
                 return .done(arns)

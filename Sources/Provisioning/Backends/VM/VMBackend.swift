@@ -8,6 +8,11 @@ struct VMBackend: ClusterBackend {
 
     func teardownSteps(for cluster: Cluster) -> [Step] { VMTeardownPlan.steps(cluster: cluster) }
 
-    /// Nothing beyond the tagged instances and security group every inventory lists.
-    func inventory(of cluster: Cluster, aws: AWSClient) throws -> [ClusterInventory.Resource] { [] }
+    /// Beyond the tagged instances and security group every inventory lists: the workers'
+    /// instance profile (IAM, found by its name).
+    func inventory(of cluster: Cluster, aws: AWSClient) throws -> [ClusterInventory.Resource] {
+        let name = Names.workerInstanceProfile(cluster: cluster.id)
+        guard try tolerate([.notFound], { try aws.getInstanceProfile(name: name) }) != nil else { return [] }
+        return [ClusterInventory.Resource(kind: "instance profile", id: name, state: "exists")]
+    }
 }

@@ -4,12 +4,14 @@ import Foundation
 /// A Dask cluster on EC2 instances in the tenant's shared network: its own security group,
 /// checked instance types and images, the scheduler instance, then the workers. Every launch
 /// carries a deterministic ClientToken and its tags (TagSpecifications), requires IMDSv2, and
-/// uses the tenant's instance profile. Ready when every worker instance runs.
+/// uses the tenant's instance profile. Ready when every worker instance runs and the scheduler's
+/// console says Dask answers and at least one worker is connected (`VMConsole`).
 enum VMClusterPlan {
     static func steps(cluster: Cluster) -> [Step] {
         let spec = cluster.spec
         let liveStates = ["pending", "running", "stopping", "stopped"]
         return [
+            WorkerRole.checkStep(cluster: cluster),
             ClusterSecurityGroup.step(cluster: cluster),
             Step("instance_types", .check) { ctx in
                 let worker = try VMInstances.workerType(spec)
@@ -18,6 +20,7 @@ enum VMClusterPlan {
                 let subnets = Array(zip(ctx.list("zones"), ctx.list("subnet_ids")))
                 let offered = try VMInstances.check(worker: worker, scheduler: scheduler, spec: spec, region: cluster.region,
                                                     zones: subnets.map(\.0), aws: ctx.aws)
+                if spec.workerGpus > 0 { throw StepFailure(DaskImage.gpuUnavailable) }
                 let subnetsOffering = { (type: String) in
                     subnets.filter { offered[type]?.contains($0.0) == true }.map { "\($0.0)=\($0.1)" }.joined(separator: ",")
                 }
@@ -63,6 +66,13 @@ enum VMClusterPlan {
                     throw StepFailure("the scheduler instance \(id) is \(instance.state) instead of starting")
                 }
             },
+            // With a worker role, the workers' own instance profile holding it (the scheduler keeps the tenant's).
+            Step("worker_instance_profile", .create) { ctx in
+                guard let arn = spec.workerRoleArn else { return .done([:]) }
+                let role = try WorkerRole(parsing: arn, what: "worker_role_arn")
+                let profile = try InstanceProfiles.ensure(ctx, name: Names.workerInstanceProfile(cluster: cluster.id), roleName: role.name)
+                return .done(["worker_instance_profile_arn": profile.arn])
+            },
             Step("worker_instances", .create) { ctx in
                 guard spec.workers > 0 else { return .done(["worker_instance_ids": ""]) }
                 if ctx.resumed {
@@ -75,7 +85,7 @@ enum VMClusterPlan {
                     RunInstancesRequest(
                         imageId: try ctx.require("worker_image_id"), instanceType: type,
                         count: spec.workers, subnetId: subnet, securityGroupIds: [try ctx.require("security_group_id")],
-                        instanceProfileArn: try ctx.require("instance_profile_arn"),
+                        instanceProfileArn: try ctx.outputs["worker_instance_profile_arn"] ?? ctx.require("instance_profile_arn"),
                         userData: VMInstances.workerUserData(scheduler: try ctx.require("scheduler_address"), cluster: cluster),
                         clientToken: token, tags: ctx.tags.tags(name: "\(Names.securityGroup(cluster: cluster.id))-worker"),
                         spot: spec.spot == true, shutdownBehavior: "terminate")
@@ -100,6 +110,22 @@ enum VMClusterPlan {
                 let pending = ids.count - instances.filter { $0.state == "running" }.count
                 if pending > 0 { return .wait(seconds: ctx.pollInterval, reason: "\(pending) of \(ids.count) worker instances to be running") }
                 return .done(["workers_running": "\(ids.count)"])
+            },
+            // Dask serves: the scheduler's console (GetConsoleOutput, readable with the tenant's
+            // key alone) says it answers /health and counts at least one connected worker.
+            Step("dask_ready", .check) { ctx in
+                let id = try ctx.require("scheduler_instance_id")
+                let console = VMConsole(output: try ctx.aws.getConsoleOutput(instanceId: id), role: "scheduler")
+                if let exited = console.exited {
+                    throw StepFailure("the scheduler's Dask process exited before the cluster was ready (\(exited)); instance \(id)")
+                }
+                let wanted = min(1, cluster.spec.workers)
+                if console.healthy, (console.workers ?? 0) >= wanted {
+                    return .done(["dask_workers_connected": "\(console.workers ?? 0)"])
+                }
+                let what = console.healthy ? "a worker to connect to the scheduler" : "the scheduler to answer /health"
+                return .wait(seconds: ctx.pollInterval,
+                             reason: "\(what) (scheduler \(id)'s console: \(console.lastLine ?? "nothing from Berth's boot script yet"))")
             },
         ]
     }

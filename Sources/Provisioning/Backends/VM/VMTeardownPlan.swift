@@ -2,7 +2,8 @@ import AWS
 import Foundation
 
 /// Deletes a VM cluster: terminate every instance tagged for the cluster, wait until they are
-/// terminated (their network interfaces go with them), then delete the security group.
+/// terminated (their network interfaces go with them), remove the workers' instance profile if
+/// the cluster had one, then delete the security group.
 enum VMTeardownPlan {
     static func steps(cluster: Cluster) -> [Step] {
         let filters = [EC2Filter.tag(Tags.cluster, cluster.id.uuidString.lowercased()), EC2Filter.tag(Tags.managed, "true"),
@@ -19,6 +20,11 @@ enum VMTeardownPlan {
             Step("delete.instances_terminated", .check) { ctx in
                 let left = try ctx.aws.describeInstances(filters: filters)
                 if !left.isEmpty { return .wait(seconds: ctx.pollInterval, reason: "\(left.count) instances to terminate") }
+                return .done([:])
+            },
+            // The workers' instance profile, when the cluster had a worker role (none: nothing to do).
+            Step("delete.worker_instance_profile", .check) { ctx in
+                try InstanceProfiles.remove(ctx.aws, name: Names.workerInstanceProfile(cluster: cluster.id))
                 return .done([:])
             },
             ClusterSecurityGroup.deleteStep(cluster: cluster),
