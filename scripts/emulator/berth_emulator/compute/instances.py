@@ -59,7 +59,7 @@ class Instance:
 
     def files(self, docker_installed):
         files = network_files(self.address, self.hostname)
-        for name in ("dnf", "yum", "systemctl"):
+        for name in ("dnf", "yum", "systemctl", "aws"):
             files[f"/usr/local/bin/{name}"] = (self.shim(name), 0o755)
         for name in ("shutdown", "poweroff", "halt", "reboot"):
             for folder in ("/usr/local/sbin", "/usr/sbin", "/sbin"):
