@@ -21,6 +21,7 @@ enum VMTeardownPlan {
                 if !left.isEmpty { return .wait(seconds: ctx.pollInterval, reason: "\(left.count) instances to terminate") }
                 return .done([:])
             },
+            ClusterTLSSecret.deleteStep(cluster: cluster),
             ClusterSecurityGroup.deleteStep(cluster: cluster),
         ]
     }
