@@ -156,7 +156,7 @@ struct ComputeClusterTests {
             context.check_hostname = False
             try:
                 with socket.create_connection((host, int(port)), timeout=5) as raw, context.wrap_socket(raw) as tls:
-                    tls.sendall(b"\0" * 8)
+                    tls.sendall(b"berth" * 2)
                     print("no-client-cert", "connected" if tls.recv(1) else "refused (closed)")
             except (ssl.SSLError, OSError) as error:
                 print("no-client-cert", "refused", type(error).__name__)
