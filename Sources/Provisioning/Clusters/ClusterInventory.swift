@@ -4,9 +4,8 @@ import Postgres
 
 /// What exists in AWS for a cluster right now, looked up live: security groups and instances
 /// by the `berth:cluster` tag (whatever the backend, so a stray of any kind shows), its TLS
-/// secret by name, then what
-/// its backend finds (ECS tasks by `startedBy`, task definitions by family). Used by
-/// `berth cluster resources` and to show that a delete left nothing behind.
+/// secret by name, then what its backend finds (ECS tasks by `startedBy`, task definitions by
+/// family). Used by `berth cluster resources` and to show that a delete left nothing behind.
 public enum ClusterInventory {
     public struct Resource: Sendable, Codable, Equatable {
         public var kind: String
