@@ -151,6 +151,43 @@ enum ProvisioningSQL {
         select (select l.held from lock l) as held, (select max(s.id) from scanned s) as last_id,
                (select count(*) from scanned) as scanned, (select count(*) from deleted) as deleted,
                coalesce((select bool_or(s.at >= now() - $3::float8 * interval '1 second') from scanned s), false) as young
+          """)
+
+    // MARK: clusters' certificate authorities (migration 0009)
+
+    /// The first attempt's row wins: a step run again reads back what it wrote.
+    static let insertClusterTLS = SQL("prov_insert_cluster_tls", """
+        insert into berth.cluster_tls (cluster_id, ca_certificate, scheduler_certificate, worker_certificate,
+                                       keys_ciphertext, keys_key_id)
+        values ($1, $2, $3, $4, decode($5, 'base64'), $6)
+        on conflict (cluster_id) do nothing
+        """)
+
+    static let clusterTLS = SQL("prov_cluster_tls", """
+        select ca_certificate, scheduler_certificate, worker_certificate,
+               translate(encode(keys_ciphertext, 'base64'), E'\n', '') as keys_base64, keys_key_id
+          from berth.cluster_tls where cluster_id = $1
+        """)
+
+    static let deleteClusterTLS = SQL("prov_delete_cluster_tls", "delete from berth.cluster_tls where cluster_id = $1")
+
+    /// Rekey: the next cluster (by id) whose keys another master key sealed; rows another
+    /// rekey holds are skipped.
+    static let nextClusterTLSToRekey = SQL("prov_next_cluster_tls_to_rekey", """
+        select cluster_id, translate(encode(keys_ciphertext, 'base64'), E'\n', '') as keys_base64, keys_key_id
+          from berth.cluster_tls
+         where keys_key_id <> $1 and cluster_id > $2
+         order by cluster_id limit 1 for update skip locked
+        """)
+
+    static let resealClusterTLS = SQL("prov_reseal_cluster_tls", """
+        update berth.cluster_tls set keys_ciphertext = decode($2, 'base64'), keys_key_id = $3
+         where cluster_id = $1 and keys_key_id = $4
+        """)
+
+    /// Which master keys seal clusters' TLS keys, and how many clusters each (a worker's check at start).
+    static let clusterTLSSealingKeys = SQL("prov_cluster_tls_sealing_keys", """
+        select keys_key_id, count(*)::int8 as clusters from berth.cluster_tls group by keys_key_id order by keys_key_id
         """)
 
     // MARK: clusters (the SQL API)

@@ -76,10 +76,13 @@ public struct ProvisioningSettings: Sendable {
         guard let keys = masterKeys else {
             let all = sealing.flatMap(\.tenants).sorted()
             return ["\(masterKeyProblem ?? "BERTH_MASTER_KEY is not set"). This worker cannot open the AWS keys of own-account tenants"
-                    + (all.isEmpty ? "" : " (\(names(all)))") + "; their jobs are retried until a worker that has the key takes them"]
+                    + (all.isEmpty ? "" : " (\(names(all)))") + ", nor seal a new cluster's TLS keys; those jobs are retried until a worker that has the key takes them"]
+        }
+        let clusters = try ClusterTLSStore(store.connection).sealingKeys().filter { keys.key(id: $0.keyId) == nil }.map {
+            "this worker lacks master key \($0.keyId), which seals the TLS keys of \($0.clusters) cluster\($0.clusters == 1 ? "" : "s"): their jobs that need them are retried until a worker that has it takes them. Add the key to BERTH_OLD_MASTER_KEYS (and run berth tenant rekey)"
         }
         return sealing.filter { keys.key(id: $0.keyId) == nil }.map {
             "this worker lacks master key \($0.keyId), which seals the AWS keys of tenants \(names($0.tenants)): their jobs are retried until a worker that has it takes them. Add the key to BERTH_OLD_MASTER_KEYS (and run berth tenant rekey)"
-        }
+        } + clusters
     }
 }

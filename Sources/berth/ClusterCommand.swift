@@ -8,7 +8,7 @@ struct ClusterCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "cluster",
         abstract: "Create, delete, list and show Dask clusters.",
-        subcommands: [Create.self, Delete.self, List.self, Show.self, Resources.self])
+        subcommands: [Create.self, Delete.self, List.self, Show.self, Resources.self, Credentials.self])
 
     struct Create: ParsableCommand {
         static let configuration = CommandConfiguration(
@@ -149,6 +149,28 @@ extension ClusterCommand {
                 return
             }
             Output.table(["KIND", "ID", "STATE"], resources.map { [$0.kind, $0.id, $0.state] })
+        }
+    }
+
+    struct Credentials: ParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Write the cluster's CA certificate and a new client certificate and key for its owner, and print the Python that connects.",
+            discussion: "Files (0600): ca.pem, client.pem, client-key.pem in --dir (made 0700 if missing). Needs BERTH_MASTER_KEY.")
+        @Argument(help: "Cluster name.") var name: String
+        @Option(help: "The tenant's name.") var tenant: String
+        @Option(help: "The folder to write the files to.") var dir: String
+        @Flag(help: "Replace files already in the folder.") var force = false
+        @OptionGroup var common: JobsCommand.Common
+
+        func run() throws {
+            let keys = try MasterKeys.fromEnvironment()
+            let (connection, cluster) = try ClusterCommand.find(name, tenant: tenant, common: common)
+            let written = try ClusterCredentials.write(cluster: cluster, connection: connection, keys: keys, folder: dir, force: force)
+            Output.error("wrote \(ClusterCredentials.files.ca), \(ClusterCredentials.files.certificate) and \(ClusterCredentials.files.key) (0600) for cluster \(cluster.name) of tenant \(cluster.tenant) to \(written.folder); connect from Python (Dask's own version, image \(cluster.daskImage)):")
+            for line in written.python { Output.line(line) }
+            if let publicAddress = written.publicAddress {
+                Output.error("from outside the cluster's network (where ingress_cidrs admits you): Client(\"\(publicAddress)\", security=sec)")
+            }
         }
     }
 }

@@ -141,13 +141,25 @@ struct TenantCommand: ParsableCommand {
 
         func run() throws {
             let keys = try MasterKeys.fromEnvironment()
-            let report = try TenantStore(try common.connect()).rekey(keys: keys)
+            let connection = try common.connect()
+            let report = try TenantStore(connection).rekey(keys: keys)
             let count = report.resealed
             Output.line("re-sealed \(count) secret\(count == 1 ? "" : "s") under master key \(keys.current.id)")
-            guard !report.failed.isEmpty else { return }
+            // Every cluster's TLS keys are sealed the same way (berth.cluster_tls).
+            let clusters = try ClusterTLSStore(connection).rekey(keys: keys)
+            Output.line("re-sealed the TLS keys of \(clusters.resealed) cluster\(clusters.resealed == 1 ? "" : "s") under master key \(keys.current.id)")
+            guard !report.failed.isEmpty || !clusters.failed.isEmpty else { return }
             for failure in report.failed { Output.error("berth: tenant \(failure.tenant): \(failure.reason)") }
-            let names = report.failed.map(\.tenant).sorted().joined(separator: ", ")
-            throw ExitCodeError(code: 1, message: "could not re-seal the secrets of \(report.failed.count) tenant\(report.failed.count == 1 ? "" : "s"): \(names). Give the key they were sealed with in BERTH_OLD_MASTER_KEYS and run again")
+            for failure in clusters.failed { Output.error("berth: cluster \(failure.cluster.uuidString.lowercased()): \(failure.reason)") }
+            var what: [String] = []
+            if !report.failed.isEmpty {
+                let names = report.failed.map(\.tenant).sorted().joined(separator: ", ")
+                what.append("the secrets of \(report.failed.count) tenant\(report.failed.count == 1 ? "" : "s"): \(names)")
+            }
+            if !clusters.failed.isEmpty {
+                what.append("the TLS keys of \(clusters.failed.count) cluster\(clusters.failed.count == 1 ? "" : "s")")
+            }
+            throw ExitCodeError(code: 1, message: "could not re-seal \(what.joined(separator: " and ")). Give the key they were sealed with in BERTH_OLD_MASTER_KEYS and run again")
         }
     }
 }

@@ -85,6 +85,8 @@ import TestSupport
         ("read steps", "select * from berth.steps"),
         ("read networks", "select * from berth.networks"),
         ("read VPC networks", "select * from berth.vpc_networks"),
+        ("read clusters' certificate authorities", "select * from berth.cluster_tls"),
+        ("read clusters' sealed TLS keys", "select keys_ciphertext from berth.cluster_tls"),
         ("read tenant limits", "select * from berth.queue_tenant_limits"),
         ("insert a cluster", """
             insert into berth.clusters (tenant_id, tenant, name, backend, region, spec)

@@ -60,6 +60,35 @@ import Testing
         #expect(commonName(tls.client.certificatePEM) == "berth-c-1-client")
     }
 
+    /// Key usage and extended key usage as security.md §9 lists them, and no subject
+    /// alternative name: Dask checks the chain, never a host name (its TLS contexts set
+    /// `check_hostname = False`), so no certificate names an address; the owner's client,
+    /// which dials the scheduler by IP, is the test of that (ComputeClusterTests).
+    @Test func usagesAreAsDocumentedAndNoCertificateNamesAHost() throws {
+        let tls = try ClusterTLS.make(clusterID: "c-1", now: now)
+        let owner = try CertificateAuthority(tls.authority).issue(commonName: "berth-c-1-owner", usage: .client, now: now, lifetime: 86_400)
+        func usages(_ pem: String) -> (key: UInt32, extended: UInt32, hasSAN: Bool) {
+            let cert = certificate(pem)
+            defer { X509_free(cert) }
+            return (X509_get_key_usage(cert), X509_get_extended_key_usage(cert), X509_get_ext_by_NID(cert, NID_subject_alt_name, -1) >= 0)
+        }
+        let ca = usages(tls.authority.certificatePEM)
+        #expect(ca.key == UInt32(KU_KEY_CERT_SIGN | KU_CRL_SIGN))
+        for leaf in [tls.scheduler, tls.worker] {
+            let u = usages(leaf.certificatePEM)
+            #expect(u.key == UInt32(KU_DIGITAL_SIGNATURE))
+            #expect(u.extended == UInt32(XKU_SSL_SERVER | XKU_SSL_CLIENT))
+        }
+        for leaf in [tls.client, owner] {
+            let u = usages(leaf.certificatePEM)
+            #expect(u.key == UInt32(KU_DIGITAL_SIGNATURE))
+            #expect(u.extended == UInt32(XKU_SSL_CLIENT))
+        }
+        for pem in [tls.authority, tls.scheduler, tls.worker, tls.client, owner].map(\.certificatePEM) {
+            #expect(!usages(pem).hasSAN)
+        }
+    }
+
     @Test func validityFollowsTheGivenClock() throws {
         let tls = try ClusterTLS.make(clusterID: "c-1", now: now, lifetime: 30 * 86_400)
         let (ca, leaf) = (tls.authority.certificatePEM, tls.scheduler.certificatePEM)

@@ -31,7 +31,7 @@ import TestSupport
         (.tenant, ["execution_role", "instance_role", "instance_profile", "ecs_service_linked_role"]),
         (.network, ["vpc", "subnets", "internet_gateway", "route_table"]),
         (.tenantRegion, ["ecs_cluster", "log_group", "ecr_repository"]),
-        (.cluster, ["security_group", "task_definitions", "scheduler_task", "worker_tasks"]),
+        (.cluster, ["security_group", "tls", "task_definitions", "scheduler_task", "worker_tasks"]),
     ]
 
     static let cases: [Case] = createSteps.flatMap { plan, steps in
@@ -119,6 +119,9 @@ import TestSupport
         #expect(try aws.getRole(name: "berth-\(tenant.name)-instance").roleName == "berth-\(tenant.name)-instance")
         #expect(try aws.getInstanceProfile(name: "berth-\(tenant.name)-instance").roles.map(\.roleName) == ["berth-\(tenant.name)-instance"])
         // (The ECS service-linked role has one fixed name: IAM cannot hold it twice.)
+        // One certificate authority, and its secret (a second CA would split scheduler and workers).
+        #expect(try h.count("select count(*) as n from berth.cluster_tls where cluster_id = $1", [id]) == 1)
+        #expect(try aws.describeSecret("berth/\(tenant.name)/\(clusterId)/tls").deletedDate == nil)
 
         // 5. The cluster deletes cleanly (what a crash left behind is all known to Berth). For
         // the cluster plan's steps only: a crash in the shared plans leaves nothing of the cluster's.
@@ -130,7 +133,7 @@ import TestSupport
 
     /// The VM backend's create steps, at the same four points: no duplicate instance (the
     /// clusters have a worker role, so the workers' instance profile is made too).
-    static let vmCreateSteps = ["security_group", "scheduler_instance", "worker_instance_profile", "worker_instances"]
+    static let vmCreateSteps = ["security_group", "tls", "scheduler_instance", "worker_instance_profile", "worker_instances"]
     static let vmCases: [Case] = vmCreateSteps.flatMap { step in CrashPoint.allCases.map { Case(plan: .cluster, step: step, point: $0) } }
 
     @Test(arguments: vmCases)

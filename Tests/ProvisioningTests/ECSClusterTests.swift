@@ -15,7 +15,7 @@ import TestSupport
         defer { worker.signal(SIGKILL) }
         let id = try h.create(tenant, "c1", spec: #"{"workers": 12, "fargate_spot": \#(fargateSpot)}"#)
         let ready = try h.waitFor(id, .ready, worker: worker)
-        #expect(ready.schedulerAddress?.hasPrefix("tcp://") == true && ready.schedulerAddress?.hasSuffix(":8786") == true)
+        #expect(ready.schedulerAddress?.hasPrefix("tls://") == true && ready.schedulerAddress?.hasSuffix(":8786") == true)
 
         // In AWS, by tag and startedBy: the security group, 13 tasks on the right capacity.
         let aws = h.aws()
@@ -193,7 +193,7 @@ import TestSupport
         #expect(created.status == 0, "\(created.output)")
         #expect(created.output.contains("[state -> starting]"))
         #expect(created.output.contains("[step.finished] worker_tasks done"))
-        #expect(created.output.contains("[state -> ready] ready: scheduler at tcp://"))
+        #expect(created.output.contains("[state -> ready] ready: scheduler at tls://"))
         try poll(timeout: 10, "the follower to print the ready event") { follower.log.contains(#""state":"ready""#) }
         let shown = try h.berth(["cluster", "show", "c1", "--tenant", tenant.name])
         #expect(shown.status == 0 && shown.output.contains("scheduler_address") && shown.output.contains("[state -> ready]"), "\(shown.output)")

@@ -94,8 +94,9 @@ import TestSupport
 
     /// The steps whose resumed attempt adopts what the crashed one made (by tag, or after
     /// "already exists"): GetInstanceProfile, DescribeVpcs, DescribeSubnets,
-    /// DescribeInternetGateways, DescribeRouteTables, DescribeRepositories run only there.
-    static let adoptingSteps = ["instance_profile", "vpc", "subnets", "internet_gateway", "route_table", "ecr_repository"]
+    /// DescribeInternetGateways, DescribeRouteTables, DescribeRepositories and (the cluster's
+    /// `tls` step) DescribeSecret run only there.
+    static let adoptingSteps = ["instance_profile", "vpc", "subnets", "internet_gateway", "route_table", "ecr_repository", "tls"]
 
     private func restrictedRun(proxy: String, moto: String) throws {
         let (account, bootstrap, _) = try Self.freshAccount(proxy)
@@ -149,7 +150,7 @@ import TestSupport
         let worker = try h.worker(lease: "1s")
         defer { worker.signal(SIGKILL) }
         let ready = try h.waitFor(id, .ready, timeout: 40, worker: worker)
-        #expect(ready.schedulerAddress?.hasPrefix("tcp://") == true)
+        #expect(ready.schedulerAddress?.hasPrefix("tls://") == true)
         _ = try ClusterStore(h.connection).delete(tenant: tenant.name, name: "c1")
         let stopped = try h.waitFor(id, .stopped, timeout: 30, worker: worker)
         // A VM cluster (spot workers, a worker role) in the same network: the EC2 instance actions,

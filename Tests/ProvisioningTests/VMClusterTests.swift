@@ -14,7 +14,7 @@ import TestSupport
         defer { worker.signal(SIGKILL) }
         let id = try h.create(tenant, "spot", spec: #"{"backend": "vm", "workers": 3, "spot": true, "scheduler_cpu": 4, "worker_cpu": 4}"#)
         let ready = try h.waitFor(id, .ready, worker: worker)
-        #expect(ready.schedulerAddress?.hasPrefix("tcp://10.64.") == true)
+        #expect(ready.schedulerAddress?.hasPrefix("tls://10.64.") == true)
 
         let aws = h.aws()
         let mine = EC2Filter.tag(Tags.cluster, id.uuidString.lowercased())

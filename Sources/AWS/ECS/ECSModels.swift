@@ -93,6 +93,17 @@ public struct ContainerHealthCheck: Sendable, Hashable, Codable {
     }
 }
 
+/// A container's variable that ECS fills from Secrets Manager (or SSM) when the task starts,
+/// with the task's execution role: the task definition holds only `valueFrom`, the secret's ARN.
+public struct ContainerSecret: Sendable, Hashable, Codable {
+    public var name: String
+    public var valueFrom: String
+    public init(name: String, valueFrom: String) {
+        self.name = name
+        self.valueFrom = valueFrom
+    }
+}
+
 public struct ContainerDefinition: Sendable, Hashable, Codable {
     public var name: String
     public var image: String
@@ -108,11 +119,12 @@ public struct ContainerDefinition: Sendable, Hashable, Codable {
     public var healthCheck: ContainerHealthCheck?
     /// Seconds between SIGTERM and SIGKILL when the task stops (ECS's default is 30).
     public var stopTimeout: Int?
+    public var secrets: [ContainerSecret]?
 
     public init(name: String, image: String, essential: Bool? = true, command: [String]? = nil,
                 environment: [KeyValuePair]? = nil, portMappings: [PortMapping]? = nil, memory: Int? = nil,
                 cpu: Int? = nil, logConfiguration: LogConfiguration? = nil, resourceRequirements: [ResourceRequirement]? = nil,
-                healthCheck: ContainerHealthCheck? = nil, stopTimeout: Int? = nil) {
+                healthCheck: ContainerHealthCheck? = nil, stopTimeout: Int? = nil, secrets: [ContainerSecret]? = nil) {
         self.name = name
         self.image = image
         self.essential = essential
@@ -125,6 +137,7 @@ public struct ContainerDefinition: Sendable, Hashable, Codable {
         self.resourceRequirements = resourceRequirements
         self.healthCheck = healthCheck
         self.stopTimeout = stopTimeout
+        self.secrets = secrets
     }
 }
 

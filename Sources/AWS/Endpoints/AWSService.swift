@@ -1,6 +1,6 @@
 /// The AWS services Berth calls, with what signing and routing need to know.
 public enum AWSService: String, Sendable, CaseIterable, Hashable {
-    case ec2, ecs, iam, ecr, logs, sts
+    case ec2, ecs, iam, ecr, logs, sts, secretsmanager
 
     /// The SigV4 signing name (the credential scope's service).
     public var signingName: String {
@@ -19,6 +19,7 @@ public enum AWSService: String, Sendable, CaseIterable, Hashable {
         case .ecr: "ECR"
         case .logs: "CLOUDWATCH_LOGS"
         case .sts: "STS"
+        case .secretsmanager: "SECRETS_MANAGER"
         }
     }
 
@@ -57,6 +58,7 @@ public enum AWSService: String, Sendable, CaseIterable, Hashable {
         case .ecs: "AmazonEC2ContainerServiceV20141113"
         case .ecr: "AmazonEC2ContainerRegistry_V20150921"
         case .logs: "Logs_20140328"
+        case .secretsmanager: "secretsmanager"
         default: nil
         }
     }

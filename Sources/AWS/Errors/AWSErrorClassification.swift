@@ -74,7 +74,7 @@ public enum AWSErrorClassification: String, Sendable, Hashable, CustomStringConv
     private static let alreadyExistsCodes: Set<String> = [
         "EntityAlreadyExists", "ResourceAlreadyExistsException", "RepositoryAlreadyExistsException",
         "Resource.AlreadyAssociated", "InvalidPermission.Duplicate", "InvalidGroup.Duplicate",
-        "RouteAlreadyExists", "InvalidKeyPair.Duplicate",
+        "RouteAlreadyExists", "InvalidKeyPair.Duplicate", "ResourceExistsException",
     ]
     private static let dependencyCodes: Set<String> = [
         "DependencyViolation", "DeleteConflict", "ResourceInUse", "ResourceInUseException",

@@ -37,6 +37,8 @@ public enum AWSIdempotency: Sendable, Hashable {
         .ecr: ["CreateRepository"],
         .logs: ["CreateLogGroup", "CreateLogStream"],
         .sts: [],
+        // Secret names are unique per account and region (ResourceExistsException).
+        .secretsmanager: ["CreateSecret"],
     ]
 }
 

@@ -4,12 +4,13 @@ enum DaskScheduler {
     static let port = 8786
     static let dashboardPort = 8787
 
-    static let command = ["dask", "scheduler", "--port", "\(port)", "--dashboard-address", ":\(dashboardPort)"]
+    /// TLS only: the launcher (`DaskTLS`) adds the certificate files.
+    static let command = ["dask", "scheduler", "--protocol", "tls", "--port", "\(port)", "--dashboard-address", ":\(dashboardPort)"]
 
     /// `scheduler_address` and, when the scheduler has a public IP, `scheduler_public_address`.
     static func outputs(privateIP: String, publicIP: String?) -> StepOutputs {
-        var outputs = ["scheduler_address": "tcp://\(privateIP):\(port)"]
-        if let publicIP, !publicIP.isEmpty { outputs["scheduler_public_address"] = "tcp://\(publicIP):\(port)" }
+        var outputs = ["scheduler_address": "tls://\(privateIP):\(port)"]
+        if let publicIP, !publicIP.isEmpty { outputs["scheduler_public_address"] = "tls://\(publicIP):\(port)" }
         return outputs
     }
 }

@@ -20,15 +20,39 @@ public enum VMUserData {
         public var image: String
         public var command: [String]  // what runs in the image: dask scheduler … / dask worker …
         public var gpu: Bool
+        public var secret: Secret?
 
-        public init(role: String, clusterID: String, image: String, command: [String], gpu: Bool) {
+        public init(role: String, clusterID: String, image: String, command: [String], gpu: Bool, secret: Secret? = nil) {
             self.role = role
             self.clusterID = clusterID
             self.image = image
             self.command = command
             self.gpu = gpu
+            self.secret = secret
         }
     }
+
+    /// A Secrets Manager secret the script reads at boot with the instance's role (the AWS CLI
+    /// of the image) into `variable`, which `docker run -e variable` passes on by name: its value
+    /// is never in the user data, on the command line or on the console.
+    public struct Secret: Sendable, Equatable {
+        public var arn: String
+        public var variable: String
+        public init(arn: String, variable: String) {
+            self.arn = arn
+            self.variable = variable
+        }
+
+        /// The region in the ARN (`arn:aws:secretsmanager:REGION:…`).
+        var region: String? {
+            let parts = arn.split(separator: ":", omittingEmptySubsequences: false)
+            return parts.count > 3 && !parts[3].isEmpty ? String(parts[3]) : nil
+        }
+    }
+
+    /// How long the boot script keeps trying to read the secret (the instance role's
+    /// credentials and the secret's policy may take a little while to be usable).
+    public static let secretAttempts = 30
 
     /// The port whose `/health` the script probes (Dask's dashboard port, scheduler and workers).
     public static let healthPort = 8787
@@ -49,7 +73,8 @@ public enum VMUserData {
         + "'http://localhost:\(healthPort)/json/counts.json', timeout=4))['workers'])"
 
     public static func script(_ launch: Launch) -> String {
-        let run = ["docker", "run", "--rm", "--net=host"] + (launch.gpu ? ["--gpus", "all"] : []) + ["--name", "dask"]
+        let run = ["docker", "run", "--rm", "--net=host"] + (launch.gpu ? ["--gpus", "all"] : [])
+            + (launch.secret.map { ["-e", $0.variable] } ?? []) + ["--name", "dask"]
         let words = run.map(quote) + ([launch.image] + launch.command).map { $0 == instanceID ? "\"$instance_id\"" : quote($0) }
         return """
         #!/bin/bash
@@ -61,7 +86,7 @@ public enum VMUserData {
             dnf install -y docker
         fi
         systemctl enable --now docker
-        echo "berth: starting the Dask \(launch.role) on $instance_id"
+        \(launch.secret.map(readSecret) ?? "")echo "berth: starting the Dask \(launch.role) on $instance_id"
         \(words.joined(separator: " ")) &
         dask_pid=$!
         # The console lines Berth's readiness step reads (GetConsoleOutput): Dask serves, and on
@@ -93,6 +118,27 @@ public enum VMUserData {
                 sleep 2
             done &
         """
+    }
+
+    /// Lines that read `secret` into its variable (retrying), or shut the instance down.
+    private static func readSecret(_ secret: Secret) -> String {
+        let region = secret.region.map { " --region \(quote($0))" } ?? ""
+        let v = secret.variable
+        return """
+            # The cluster's TLS keys, read with the instance's role: never in the user data.
+            \(v)=""
+            for attempt in $(seq 1 \(secretAttempts)); do
+                \(v)=$(aws secretsmanager get-secret-value\(region) --secret-id \(quote(secret.arn)) --query SecretString --output text) && break
+                sleep 5
+            done
+            if [ -z "$\(v)" ]; then
+                echo "berth: cannot read the cluster's TLS secret \(secret.arn); shutting down"
+                shutdown -h now
+                exit 1
+            fi
+            export \(v)
+
+            """
     }
 
     private static let safeCharacters = Set("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789-_./:=@%+,".unicodeScalars)

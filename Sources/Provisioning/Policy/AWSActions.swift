@@ -115,6 +115,12 @@ public enum AWSActions {
         AWSAction("ecs:DescribeTasks", .ongoing, "wait for RUNNING; wait for STOPPED on delete"),
         AWSAction("ecs:ListTasks", .ongoing, "find a cluster's tasks to stop"),
         AWSAction("ecs:StopTask", .ongoing, "delete"),
+        // Ongoing: every cluster's TLS keys (a secret per cluster, read by the tenant's roles).
+        AWSAction("secretsmanager:CreateSecret", .ongoing, "the secret that carries a cluster's TLS keys to its scheduler and workers"),
+        AWSAction("secretsmanager:TagResource", .ongoing, "tags on the secret", impliedBy: ["secretsmanager:CreateSecret"]),
+        AWSAction("secretsmanager:DescribeSecret", .ongoing, "adopt the secret after a crash; list what a cluster has"),
+        AWSAction("secretsmanager:PutResourcePolicy", .ongoing, "let the tenant's execution and instance roles read the cluster's secret"),
+        AWSAction("secretsmanager:DeleteSecret", .ongoing, "delete (without a recovery window)"),
         // Ongoing: VM clusters.
         AWSAction("ec2:DescribeInstanceTypes", .ongoing, "check instance types exist and GPU workers get exactly one GPU"),
         AWSAction("ec2:DescribeInstanceTypeOfferings", .ongoing, "check instance types are offered in the region"),

@@ -81,13 +81,26 @@ def ec2_query(call, action, params):
 
 def ecs_json(call, action, payload):
     """One of the emulator's own ECS calls; the answer as a dict."""
+    return json_call(call, "ecs", f"{ECS_TARGET}.{action}", action, payload)
+
+
+def json_call(call, service, target, action, payload):
+    """One of the emulator's own JSON 1.1 calls; the answer as a dict."""
     body = json.dumps(payload).encode()
-    headers = internal_headers(call, "ecs", {"Content-Type": "application/x-amz-json-1.1",
-                                            "X-Amz-Target": f"{ECS_TARGET}.{action}"}, body)
+    headers = internal_headers(call, service, {"Content-Type": "application/x-amz-json-1.1",
+                                               "X-Amz-Target": target}, body)
     answer = send("POST", "/", headers, body)
     if answer.status != 200:
         raise UpstreamError(f"moto {action} answered {answer.status}: {answer.body[:300]!r}")
     return json.loads(answer.body or b"{}")
+
+
+def secret_string(call, secret_id):
+    """A Secrets Manager secret's SecretString, read in the caller's account and region (what
+    ECS does with a task's execution role, and an instance with its role: the emulation does
+    not evaluate their policies)."""
+    answer = json_call(call, "secretsmanager", "secretsmanager.GetSecretValue", "GetSecretValue", {"SecretId": secret_id})
+    return answer.get("SecretString", "")
 
 
 def parse_xml(data):

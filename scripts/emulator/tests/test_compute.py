@@ -148,3 +148,44 @@ class ControlTests(unittest.TestCase):
 
 if __name__ == "__main__":
     unittest.main()
+
+
+class SecretTests(unittest.TestCase):
+    """ECS `secrets` entries (valueFrom forms as the ECS developer guide gives them) and the
+    instance's `aws secretsmanager get-secret-value`, with moto's GetSecretValue stubbed."""
+
+    ARN = "arn:aws:secretsmanager:us-east-2:123456789012:secret:berth/acme/c-1/tls-AbCdEf"
+
+    def test_value_from_forms(self):
+        from berth_emulator.compute.secrets import SecretUnavailable, parse_value_from
+        self.assertEqual(parse_value_from(self.ARN), (self.ARN, "us-east-2", ""))
+        self.assertEqual(parse_value_from(self.ARN + ":worker_key::"), (self.ARN, "us-east-2", "worker_key"))
+        self.assertEqual(parse_value_from("berth/acme/c-1/tls"), ("berth/acme/c-1/tls", None, ""))
+        with self.assertRaises(SecretUnavailable):
+            parse_value_from("arn:aws:ssm:us-east-2:123456789012:parameter/x")
+
+    def test_secrets_become_variables_and_a_missing_one_names_the_secret_only(self):
+        from berth_emulator import upstream
+        from berth_emulator.compute import secrets
+        seen = []
+
+        def fake(call, secret_id):
+            seen.append((call.account, call.region, secret_id))
+            if "missing" in secret_id:
+                raise upstream.UpstreamError("moto GetSecretValue answered 400: ResourceNotFoundException")
+            return '{"worker_key": "KEY", "ca": "CA"}'
+        caller = type("Caller", (), {"account": "123456789012", "region": "eu-west-2", "access_key": "AKIA"})()
+        original, upstream.secret_string = upstream.secret_string, fake
+        try:
+            env = secrets.resolve_secrets(caller, [{"name": "ALL", "valueFrom": self.ARN},
+                                                   {"name": "KEY", "valueFrom": self.ARN + ":worker_key::"}])
+            self.assertEqual(env, {"ALL": '{"worker_key": "KEY", "ca": "CA"}', "KEY": "KEY"})
+            self.assertEqual(seen[0], ("123456789012", "us-east-2", self.ARN))
+            with self.assertRaises(secrets.SecretUnavailable) as raised:
+                secrets.resolve_secrets(caller, [{"name": "X", "valueFrom": "berth/missing"}])
+            self.assertIn("berth/missing", str(raised.exception))
+            with self.assertRaises(secrets.SecretUnavailable) as raised:
+                secrets.resolve_secrets(caller, [{"name": "X", "valueFrom": self.ARN + ":nope::"}])
+            self.assertNotIn("KEY", str(raised.exception).replace("JSON key", ""))
+        finally:
+            upstream.secret_string = original

@@ -95,6 +95,22 @@ class DaskOnInstancesTests(unittest.TestCase):
 
 
 class InstanceLifecycleTests(unittest.TestCase):
+    def test_an_image_that_ships_docker_runs_its_containers_without_installing_it(self):
+        """An ECS-optimized image (name contains "ecs") has Docker running from the start; the
+        host's own docker client must not shadow the image's (it talks to no daemon here)."""
+        root = STACK.ec2("DescribeImages", {"Owner.1": "amazon", "Filter.1.Name": "name", "Filter.1.Value.1": "*ecs*"})
+        ami = root.findtext(".//imagesSet/item/imageId")
+        self.assertTrue(ami, "moto lists no ECS-optimized image")
+        instance = launch(textwrap.dedent(f"""\
+            #!/bin/bash
+            systemctl enable --now docker
+            BERTH_PROBE=passed-by-name docker run --rm --net=host -e BERTH_PROBE {IMAGE} python -c 'import os; print("container says", os.environ["BERTH_PROBE"])'
+            echo "docker exited $?"
+            """), ImageId=ami)
+        console_shows(instance, "docker exited", timeout=90)
+        self.assertIn("container says passed-by-name", STACK.console(instance))
+        self.assertIn("docker exited 0", STACK.console(instance))
+
     def test_a_shutdown_from_inside_stops_an_instance_by_default(self):
         instance = launch("#!/bin/sh\necho 'going down'\nshutdown -h now\n")
         console_shows(instance, "going down")

@@ -14,6 +14,7 @@ enum ECSClusterPlan {
         return [
             WorkerRole.checkStep(cluster: cluster),
             ClusterSecurityGroup.step(cluster: cluster),
+            ClusterTLSSecret.step(cluster: cluster),
             Step("task_definitions", .create) { ctx in
                 var arns: StepOutputs = [:]
                 for role in ["scheduler", "worker"] {
@@ -28,13 +29,14 @@ enum ECSClusterPlan {
                     let memoryMiB = Int(memory * 1024)
                     let container = ContainerDefinition(
                         name: role, image: cluster.daskImage,
-                        command: role == "scheduler" ? DaskScheduler.command : ["dask", "worker"],
+                        command: role == "scheduler" ? DaskTLS.command(.scheduler, DaskScheduler.command) : ["dask", "worker"],
                         portMappings: role == "scheduler"
                             ? [PortMapping(containerPort: DaskScheduler.port), PortMapping(containerPort: DaskScheduler.dashboardPort)] : nil,
                         memory: memoryMiB,
                         logConfiguration: .awslogs(group: try ctx.require("log_group"), region: cluster.region,
                                                    streamPrefix: cluster.id.uuidString.lowercased()),
-                        healthCheck: DaskHealth.containerCheck)
+                        healthCheck: DaskHealth.containerCheck,
+                        secrets: DaskTLS.containerSecrets(arn: try ctx.require("tls_secret_arn")))
                     let definition = try ctx.aws.registerTaskDefinition(RegisterTaskDefinitionRequest(
                         family: family, containers: [container], cpu: Int(cpu * 1024), memoryMiB: memoryMiB,
                         executionRoleArn: try ctx.require("execution_role_arn"),
@@ -151,11 +153,10 @@ enum ECSClusterPlan {
     }
 
     /// Up to 10 workers share one RunTask's override, so the name each gets is a value of its
-    /// own task at run time: the container's hostname (the task's, on awsvpc).
+    /// own task at run time: the container's hostname (the task's, on awsvpc), which the TLS
+    /// launcher puts in place of `DaskTLS.hostname`.
     static func workerCommand(scheduler: String, spec: ClusterSpec) -> [String] {
-        let words = DaskWorker.command(scheduler: scheduler, name: "{hostname}", spec: spec)
-            .map { $0 == "{hostname}" ? "\"$HOSTNAME\"" : VMUserData.quote($0) }
-        return ["sh", "-c", "exec " + words.joined(separator: " ")]
+        DaskTLS.command(.worker, DaskWorker.command(scheduler: scheduler, name: DaskTLS.hostname, spec: spec))
     }
 
     /// The task's healthStatus; where an answer leaves it out (moto does), its containers' own:

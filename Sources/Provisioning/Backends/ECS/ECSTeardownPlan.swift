@@ -47,6 +47,7 @@ enum ECSTeardownPlan {
                 }
                 return .done(["task_definitions_deregistered": "\(deregistered)"])
             },
+            ClusterTLSSecret.deleteStep(cluster: cluster),
             ClusterSecurityGroup.deleteStep(cluster: cluster),
         ]
     }

@@ -13,6 +13,7 @@ enum VMClusterPlan {
         return [
             WorkerRole.checkStep(cluster: cluster),
             ClusterSecurityGroup.step(cluster: cluster),
+            ClusterTLSSecret.step(cluster: cluster),
             Step("instance_types", .check) { ctx in
                 let worker = try VMInstances.workerType(spec)
                 let scheduler = try VMInstances.schedulerType(spec)
@@ -42,7 +43,7 @@ enum VMClusterPlan {
                     RunInstancesRequest(
                         imageId: try ctx.require("scheduler_image_id"), instanceType: type,
                         subnetId: subnet, securityGroupIds: [try ctx.require("security_group_id")],
-                        instanceProfileArn: try ctx.require("instance_profile_arn"), userData: VMInstances.schedulerUserData(cluster: cluster),
+                        instanceProfileArn: try ctx.require("instance_profile_arn"), userData: VMInstances.schedulerUserData(cluster: cluster, tlsSecret: try ctx.require("tls_secret_arn")),
                         clientToken: token, tags: ctx.tags.tags(name: "\(Names.securityGroup(cluster: cluster.id))-scheduler"),
                         shutdownBehavior: "terminate")
                 }
@@ -86,7 +87,8 @@ enum VMClusterPlan {
                         imageId: try ctx.require("worker_image_id"), instanceType: type,
                         count: spec.workers, subnetId: subnet, securityGroupIds: [try ctx.require("security_group_id")],
                         instanceProfileArn: try ctx.outputs["worker_instance_profile_arn"] ?? ctx.require("instance_profile_arn"),
-                        userData: VMInstances.workerUserData(scheduler: try ctx.require("scheduler_address"), cluster: cluster),
+                        userData: VMInstances.workerUserData(scheduler: try ctx.require("scheduler_address"), cluster: cluster,
+                                                             tlsSecret: try ctx.require("tls_secret_arn")),
                         clientToken: token, tags: ctx.tags.tags(name: "\(Names.securityGroup(cluster: cluster.id))-worker"),
                         spot: spec.spot == true, shutdownBehavior: "terminate")
                 }

@@ -89,17 +89,19 @@ enum VMInstances {
         return newest.imageId
     }
 
-    /// Boot scripts (VMUserData): no secret, the only input is the scheduler's private address.
+    /// Boot scripts (VMUserData): no secret; the inputs are the scheduler's private address and
+    /// the ARN of the secret with the cluster's TLS keys, which the script reads at boot.
     /// The scheduler's boot script: Docker runs the cluster's image (VMUserData).
-    static func schedulerUserData(cluster: Cluster) -> String {
+    static func schedulerUserData(cluster: Cluster, tlsSecret: String) -> String {
         VMUserData.script(.init(role: "scheduler", clusterID: cluster.id.uuidString.lowercased(), image: cluster.daskImage,
-                                command: DaskScheduler.command, gpu: false))
+                                command: DaskTLS.command(.scheduler, DaskScheduler.command), gpu: false,
+                                secret: .init(arn: tlsSecret, variable: DaskTLS.variable)))
     }
 
     /// A worker's boot script, the worker named by its instance id.
-    static func workerUserData(scheduler: String, cluster: Cluster) -> String {
+    static func workerUserData(scheduler: String, cluster: Cluster, tlsSecret: String) -> String {
         VMUserData.script(.init(role: "worker", clusterID: cluster.id.uuidString.lowercased(), image: cluster.daskImage,
-                                command: DaskWorker.command(scheduler: scheduler, name: VMUserData.instanceID, spec: cluster.spec),
-                                gpu: cluster.spec.workerGpus > 0))
+                                command: DaskTLS.command(.worker, DaskWorker.command(scheduler: scheduler, name: VMUserData.instanceID, spec: cluster.spec)),
+                                gpu: cluster.spec.workerGpus > 0, secret: .init(arn: tlsSecret, variable: DaskTLS.variable)))
     }
 }

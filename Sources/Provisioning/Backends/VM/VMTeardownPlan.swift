@@ -27,6 +27,7 @@ enum VMTeardownPlan {
                 try InstanceProfiles.remove(ctx.aws, name: Names.workerInstanceProfile(cluster: cluster.id))
                 return .done([:])
             },
+            ClusterTLSSecret.deleteStep(cluster: cluster),
             ClusterSecurityGroup.deleteStep(cluster: cluster),
         ]
     }

@@ -11,13 +11,18 @@ control.route):
                                    no warning (a crash; an instance itself keeps running)
   POST /__berth/compute/instance-shutdown {"instance": ID}: the instance's `shutdown` shim
                                    (the OS shutting down from inside)
+  POST /__berth/compute/instance-secret {"instance": ID, "secret": ARN, "region": R|null}: the
+                                   instance's `aws secretsmanager get-secret-value` shim
 
 scripts/emulator/compute wraps these for people."""
+
+import types
 
 from ..control import BadInput, OK, json_object, route
 from ..responses import json_answer
 from . import SETTINGS, sandbox
 from .instances import INSTANCES
+from .secrets import SecretUnavailable, read as read_secret
 from .supervisor import SUPERVISOR
 from .tasks import SPOT_INTERRUPTION, TASKS
 
@@ -92,3 +97,22 @@ def instance_shutdown(query, body):
         raise BadInput('give {"instance": "<instance id>"}')
     instance.shutdown_from_inside()
     return OK
+
+
+@route("/__berth/compute/instance-secret", "POST")
+def instance_secret(query, body):
+    config = json_object(body)
+    instance = INSTANCES.get(config.get("instance"))
+    if instance is None:
+        raise BadInput(f"no emulated instance {str(config.get('instance'))[:40]!r} (an id from RunInstances with compute on)")
+    secret = config.get("secret")
+    if not isinstance(secret, str) or not secret:
+        raise BadInput('give "secret": a secret\'s ARN or name')
+    caller = instance.caller
+    if isinstance(config.get("region"), str) and config["region"]:
+        caller = types.SimpleNamespace(account=caller.account, region=config["region"], access_key=caller.access_key)
+    try:
+        value = read_secret(caller, secret)
+    except SecretUnavailable as error:
+        raise BadInput(str(error)) from None
+    return json_answer(200, {"ARN": secret, "Name": secret.split(":")[-1], "SecretString": value})

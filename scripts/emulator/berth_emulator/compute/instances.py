@@ -59,7 +59,7 @@ class Instance:
 
     def files(self, docker_installed):
         files = network_files(self.address, self.hostname)
-        for name in ("dnf", "yum", "systemctl"):
+        for name in ("dnf", "yum", "systemctl", "aws"):
             files[f"/usr/local/bin/{name}"] = (self.shim(name), 0o755)
         for name in ("shutdown", "poweroff", "halt", "reboot"):
             for folder in ("/usr/local/sbin", "/usr/sbin", "/sbin"):
@@ -82,8 +82,10 @@ class Instance:
         open(self.console, "wb").close()
         env = {"PATH": SYSTEM_PATH, "HOME": "/root", "LANG": "C.UTF-8", "HOSTNAME": self.hostname,
                **network_env(self.address)}
-        # The host's own docker client, if any, is not the image's.
-        hidden = [] if docker_installed else ["/usr/bin/docker", "/usr/local/bin/docker"]
+        # The host's own docker client, if any, is not the image's: hidden on every image (on one
+        # that ships Docker too, where /usr/local/bin/docker would come first on PATH and talk to
+        # no daemon); the image's own is the shim at /usr/bin/docker (files()).
+        hidden = ["/usr/bin/docker", "/usr/local/bin/docker"]
         spec = {"kind": "instance", "hostname": self.hostname, "files": self.files(docker_installed),
                 "remove": hidden, "console": self.console,
                 "init": {"user_data": USER_SCRIPT if self.user_data is not None else None, "env": env,

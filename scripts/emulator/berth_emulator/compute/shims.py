@@ -12,6 +12,9 @@ are wrappers that set BERTH_SHIM_* and exec this).
       packages install nothing; every other dnf command succeeds.
   systemctl start|enable [--now]|restart|is-active docker   the emulated daemon; other units
       and commands succeed.
+  aws secretsmanager get-secret-value --secret-id ID [--region R] [--query SecretString
+      --output text]   what the AWS CLI (on Amazon Linux 2023's image) prints, read with the
+      instance's role (secrets.py); other commands are not emulated (exit 1).
   shutdown [-h|-P|-H] [now|+M] | poweroff | halt   the instance shuts down (after M minutes):
       the emulator stops or terminates it per its InstanceInitiatedShutdownBehavior.
       `shutdown -r` and `reboot` are not emulated (exit 1)."""
@@ -22,6 +25,7 @@ import secrets
 import subprocess
 import sys
 import time
+import urllib.error
 import urllib.request
 
 sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__)))))
@@ -209,8 +213,35 @@ def shutdown(name, args):
     return 0
 
 
+def aws(args):
+    def option(name):
+        return args[args.index(name) + 1] if name in args and args.index(name) + 1 < len(args) else None
+    if args[:2] != ["secretsmanager", "get-secret-value"]:
+        return fail(f"aws: {' '.join(args[:2])[:80]!r} is not emulated by Berth's compute emulation "
+                    "(secretsmanager get-secret-value is)", 1)
+    secret_id = option("--secret-id")
+    if not secret_id:
+        return fail("aws: error: the following arguments are required: --secret-id", 252)
+    request = urllib.request.Request(f"{os.environ['BERTH_SHIM_CONTROL']}/__berth/compute/instance-secret",
+                                     data=json.dumps({"instance": os.environ["BERTH_SHIM_INSTANCE"], "secret": secret_id,
+                                                      "region": option("--region")}).encode(),
+                                     headers={"Content-Type": "application/json"}, method="POST")
+    try:
+        answer = json.loads(urllib.request.urlopen(request, timeout=30).read())
+    except urllib.error.HTTPError as error:
+        return fail(f"An error occurred (ResourceNotFoundException) when calling the GetSecretValue operation: "
+                    f"{error.read().decode('utf-8', 'replace')[:300]}", 254)
+    if option("--query") == "SecretString" and option("--output") == "text":
+        print(answer["SecretString"])
+    else:
+        print(json.dumps(answer, indent=4))
+    return 0
+
+
 def main():
     name, args = sys.argv[1], sys.argv[2:]
+    if name == "aws":
+        return aws(args)
     if name == "docker":
         return docker(args)
     if name in ("dnf", "yum"):

@@ -15,6 +15,10 @@ Lifecycle, as ECS reports it (docs/aws.md, "Emulated compute", cites each):
                     SpotInterruption, "Your Spot Task was interrupted."
   kill              (control API) SIGKILL at once: the containers exit 137
   health checks     healthStatus per container and for the task (health.py)
+  secrets           a container's `secrets` (Secrets Manager ARNs, optionally `:json-key::`)
+                    become its environment when the task starts; one that cannot be read stops
+                    the task before it runs: TaskFailedToStart, "ResourceInitializationError:
+                    unable to pull secrets or registry auth: ..." (secrets.py)
 When a task has stopped, the emulator stops it in moto too, so ListTasks and the dependency
 checks agree."""
 
@@ -28,6 +32,7 @@ from .addresses import ADDRESSES
 from .containers import container_spec, hostname_for
 from .health import HealthCheck, task_health
 from .images import environment_for
+from .secrets import SecretUnavailable, resolve_secrets
 from .supervisor import SUPERVISOR
 
 DEFAULT_STOP_TIMEOUT = 30
@@ -152,6 +157,13 @@ class Task:
                 note = "" if environment is None else " (emulator: its environment is not installed; run scripts/emulator/install-envs)"
                 return self.fail_to_start(container, "CannotPullContainerError: pull image manifest has been retried "
                                           f"5 time(s): failed to resolve ref {reference(container.image)}: not found{note}")
+        for container in self.containers:
+            try:
+                container.env.update(resolve_secrets(self.caller, container.definition.get("secrets") or []))
+            except SecretUnavailable as error:
+                return self.fail_to_start(container, "ResourceInitializationError: unable to pull secrets or registry auth: "
+                                          f"execution resource retrieval failed: unable to retrieve secret from asm: {error}",
+                                          pulled=True)
         for container in self.containers:
             argv = list(container.definition.get("entryPoint") or []) + list(container.command)
             if not argv:
