@@ -151,7 +151,7 @@ enum ProvisioningSQL {
         select (select l.held from lock l) as held, (select max(s.id) from scanned s) as last_id,
                (select count(*) from scanned) as scanned, (select count(*) from deleted) as deleted,
                coalesce((select bool_or(s.at >= now() - $3::float8 * interval '1 second') from scanned s), false) as young
-          """)
+        """)
 
     // MARK: clusters' certificate authorities (migration 0009)
 
