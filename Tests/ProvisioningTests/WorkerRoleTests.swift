@@ -76,7 +76,9 @@ import TestSupport
 
         let both = try h.berth(["tenant", "update", "acme", "--worker-role-arn", Self.good[1], "--no-worker-role"])
         #expect(both.status == 2 && both.output.contains("at most one"), "\(both.output)")
-        #expect(try h.berth(["tenant", "update", "acme"]).status == 2)
+        // Without options, `tenant update` shows the quotas (issue 16) and changes nothing.
+        #expect(try h.berth(["tenant", "update", "acme"]).status == 0)
+        #expect(try TenantStore(h.connection).require(name: "acme").workerRoleArn == Self.good[0])
         #expect(try h.berth(["tenant", "update", "nobody", "--no-worker-role"]).status == 2)
         let changed = try h.berth(["tenant", "update", "acme", "--worker-role-arn", Self.good[1], "--json"])
         #expect(changed.status == 0 && changed.output.contains(#""worker_role_arn""#), "\(changed.output)")

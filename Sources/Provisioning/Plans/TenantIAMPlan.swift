@@ -39,21 +39,34 @@ enum TenantIAMPlan {
 
     /// ECS needs AWSServiceRoleForECS in the account before its first cluster. Berth creates it
     /// when the keys allow, and otherwise says exactly how to.
+    private static let createSent = "ecs_service_linked_role_create_sent"
+
     private static func ensureServiceLinkedRole(_ ctx: StepContext) throws -> StepOutcome {
+        var missing = false
         switch Result(catching: { () throws(AWSError) in try ctx.aws.getRole(name: Names.ecsServiceLinkedRole) }) {
+        case .success(let role) where ctx.progress[createSent] != nil:
+            // An earlier run sent the create and never heard back (a lost answer): it made it.
+            try ctx.note("the AWS account had no ECS service-linked role (\(Names.ecsServiceLinkedRole)); Berth created it (the answer to its request was lost; the role is there now)")
+            return .done(["ecs_service_linked_role": role.arn, "ecs_service_linked_role_created": "true"])
         case .success(let role):
             return .done(["ecs_service_linked_role": role.arn])
         case .failure(let error) where error.classification != .notFound && error.classification != .auth:
             throw error
-        case .failure:
-            break  // Missing (or we may not look): try to create it.
+        case .failure(let error):
+            missing = error.classification == .notFound  // Missing (or we may not look): try to create it.
         }
+        // Written before the create, so a run after a lost answer still says Berth made the role.
+        try ctx.saveProgress([createSent: "true"])
         switch Result(catching: { () throws(AWSError) in try ctx.aws.createServiceLinkedRole(awsServiceName: "ecs.amazonaws.com") }) {
         case .success(let role):
             try ctx.note("the AWS account had no ECS service-linked role (\(Names.ecsServiceLinkedRole)); Berth created it")
             return .done(["ecs_service_linked_role": role.arn, "ecs_service_linked_role_created": "true"])
         case .failure(let error) where error.message.contains("has been taken") || error.classification == .alreadyExists:
-            return .done(["ecs_service_linked_role": Names.ecsServiceLinkedRole])
+            guard missing else { return .done(["ecs_service_linked_role": Names.ecsServiceLinkedRole]) }
+            // Missing a moment ago: the client's retry of a create whose answer was lost (IAM
+            // names are unique, so it is re-sent), or another Berth job made it at the same moment.
+            try ctx.note("the AWS account had no ECS service-linked role (\(Names.ecsServiceLinkedRole)); Berth created it (the answer to its request was lost, or another Berth job made it at the same moment)")
+            return .done(["ecs_service_linked_role": Names.ecsServiceLinkedRole, "ecs_service_linked_role_created": "true"])
         case .failure(let error) where error.classification == .auth:
             throw StepFailure("the ECS service-linked role \(Names.ecsServiceLinkedRole) is missing in the AWS account and these keys may not create it (\(error.code)). Create it once with `aws iam create-service-linked-role --aws-service-name ecs.amazonaws.com` (or grant iam:CreateServiceLinkedRole), then retry the job")
         case .failure(let error):
