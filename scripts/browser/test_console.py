@@ -183,7 +183,7 @@ class ConsoleInABrowser(unittest.TestCase):
                                                  for li in self.driver.find_elements(By.CSS_SELECTOR, "#events li"))))
         # A reload shows the same, now from the server's page.
         self.driver.refresh()
-        self.assertIn("tcp://", self.driver.find_element(By.ID, "scheduler").text)
+        self.assertIn("tls://", self.driver.find_element(By.ID, "scheduler").text)
         self.screenshot("cluster")
         worker.terminate()
         worker.wait(timeout=60)
