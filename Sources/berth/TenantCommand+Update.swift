@@ -57,14 +57,11 @@ extension TenantCommand {
             let roleChange = workerRoleArn != nil || noWorkerRole
             if roleChange {
                 let tenant = try store.setWorkerRole(tenant: name, arn: noWorkerRole ? nil : workerRoleArn)
-                if change.isEmpty {
-                    if json { Output.json(tenant); return }
-                    Output.line("tenant \(tenant.name): worker role \(tenant.workerRoleArn ?? "none (workers have no AWS identity)")")
-                    return
-                }
+                if json && change.isEmpty { Output.json(tenant); return }
                 if !json {
                     Output.line("tenant \(tenant.name): worker role \(tenant.workerRoleArn ?? "none (workers have no AWS identity)")")
                 }
+                if change.isEmpty { return }
             }
             let now = change.isEmpty ? try store.quotas(of: name) : try store.updateQuotas(of: name, change)
             if json {

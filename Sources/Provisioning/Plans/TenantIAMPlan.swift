@@ -46,7 +46,7 @@ enum TenantIAMPlan {
         switch Result(catching: { () throws(AWSError) in try ctx.aws.getRole(name: Names.ecsServiceLinkedRole) }) {
         case .success(let role) where ctx.progress[createSent] != nil:
             // An earlier run sent the create and never heard back (a lost answer): it made it.
-            try ctx.note("the AWS account had no ECS service-linked role (\(Names.ecsServiceLinkedRole)); Berth created it (the answer to its request was lost; the role is there now)")
+            try noteCreated(ctx, how: " (the answer to its request was lost; the role is there now)")
             return .done(["ecs_service_linked_role": role.arn, "ecs_service_linked_role_created": "true"])
         case .success(let role):
             return .done(["ecs_service_linked_role": role.arn])
@@ -59,18 +59,23 @@ enum TenantIAMPlan {
         try ctx.saveProgress([createSent: "true"])
         switch Result(catching: { () throws(AWSError) in try ctx.aws.createServiceLinkedRole(awsServiceName: "ecs.amazonaws.com") }) {
         case .success(let role):
-            try ctx.note("the AWS account had no ECS service-linked role (\(Names.ecsServiceLinkedRole)); Berth created it")
+            try noteCreated(ctx)
             return .done(["ecs_service_linked_role": role.arn, "ecs_service_linked_role_created": "true"])
         case .failure(let error) where error.message.contains("has been taken") || error.classification == .alreadyExists:
             guard missing else { return .done(["ecs_service_linked_role": Names.ecsServiceLinkedRole]) }
             // Missing a moment ago: the client's retry of a create whose answer was lost (IAM
             // names are unique, so it is re-sent), or another Berth job made it at the same moment.
-            try ctx.note("the AWS account had no ECS service-linked role (\(Names.ecsServiceLinkedRole)); Berth created it (the answer to its request was lost, or another Berth job made it at the same moment)")
+            try noteCreated(ctx, how: " (the answer to its request was lost, or another Berth job made it at the same moment)")
             return .done(["ecs_service_linked_role": Names.ecsServiceLinkedRole, "ecs_service_linked_role_created": "true"])
         case .failure(let error) where error.classification == .auth:
             throw StepFailure("the ECS service-linked role \(Names.ecsServiceLinkedRole) is missing in the AWS account and these keys may not create it (\(error.code)). Create it once with `aws iam create-service-linked-role --aws-service-name ecs.amazonaws.com` (or grant iam:CreateServiceLinkedRole), then retry the job")
         case .failure(let error):
             throw error
         }
+    }
+
+    /// The event that tells the tenant Berth made the account's ECS service-linked role.
+    private static func noteCreated(_ ctx: StepContext, how: String = "") throws {
+        try ctx.note("the AWS account had no ECS service-linked role (\(Names.ecsServiceLinkedRole)); Berth created it\(how)")
     }
 }
