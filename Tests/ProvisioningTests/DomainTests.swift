@@ -23,7 +23,7 @@ import Testing
         for (make, phrase) in [
             ({ _ = try Tenant.AWSMode(stored: "shared", column: "aws_mode") }, "unknown AWS mode 'shared' in aws_mode (this version knows managed or own)"),
             ({ _ = try ClusterState(stored: "paused", column: "state") },
-             "unknown cluster state 'paused' in state (this version knows pending, starting, ready, stopping, stopped or error)"),
+             "unknown cluster state 'paused' in state (this version knows pending, starting, ready, scaling, degraded, stopping, stopped or error)"),
             ({ _ = try DesiredState(stored: "gone", column: "desired") }, "unknown desired state 'gone'"),
             ({ _ = try Checkpoint.State(stored: "half", column: "state") }, "unknown checkpoint state 'half'"),
             ({ _ = try SharedNetwork.State(stored: "building", column: "state") }, "unknown network state 'building'"),

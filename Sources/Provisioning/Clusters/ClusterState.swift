@@ -1,7 +1,9 @@
 /// A cluster's state as users see it (docs/provisioning.md §3): `pending` → `starting` →
-/// `ready`; `stopping` → `stopped`; `error` with a reason.
+/// `ready`; `ready` → `scaling` → `ready` on a resize; `degraded` while replacements of stopped
+/// workers keep failing; `stopping` → `stopped` (with a stop reason when it stopped by itself);
+/// `error` with a reason.
 public enum ClusterState: String, TextEnum {
-    case pending, starting, ready, stopping, stopped, error
+    case pending, starting, ready, scaling, degraded, stopping, stopped, error
     public static let noun = "cluster state"
 }
 
