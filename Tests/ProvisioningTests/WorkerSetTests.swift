@@ -46,6 +46,42 @@ import TestSupport
         #expect(try set.workers(of: id).allSatisfy { $0.state == .stopped })
     }
 
+    /// Replacing keeps failing (ECS refuses every RunTask): the third failure within ten minutes
+    /// makes the cluster `degraded` with the reason, the job keeps trying, and once launches work
+    /// again the replacement runs and the cluster is `ready`.
+    @Test func replacementsThatKeepFailingDegradeTheClusterUntilOneWorks() throws {
+        let h = try ProvisioningHarness()
+        let tenant = try h.tenant()
+        let worker = try h.worker()
+        defer { worker.signal(SIGKILL) }
+        let id = try h.create(tenant, "c1", spec: #"{"workers": 2}"#)
+        try h.waitFor(id, .ready, worker: worker)
+        let set = WorkerSet(h.connection)
+        let victim = try set.workers(of: id)[0].resourceId
+        try h.injectFaults(rates: ["auth": 1.0], actions: ["RunTask"])
+        _ = try h.aws().stopTask(cluster: "berth-\(tenant.name)", task: victim, reason: "Essential container in task exited")
+        let job = try #require(try set.workerStopped(clusterId: id, resourceId: victim, reason: "Essential container in task exited"))
+        // (Not `waitFor`: it takes `ready` for a final state.)
+        let degraded = try poll(timeout: 60, every: 0.05, "the cluster to be degraded\n\(worker.log.suffix(2000))",
+                                until: { $0.state == .degraded }) { try h.cluster(id) }
+        #expect(degraded.error?.hasPrefix("degraded: replacing workers keeps failing (3 failures in 10 minutes; Berth keeps trying)") == true,
+                "\(degraded.error ?? "")")
+        #expect(degraded.error?.contains("RunTask") == true || degraded.error?.contains("AWS refused") == true, "\(degraded.error ?? "")")
+        #expect(degraded.schedulerAddress != nil, "a degraded cluster keeps its scheduler")
+        #expect(try h.events(id).filter { $0.type == "worker.failed" }.count >= 3)
+        // Still trying: the same job, not failed.
+        #expect(try h.count("select count(*) as n from berth.jobs where id = $1 and state in ('queued', 'running')", [job]) == 1)
+
+        try h.injectFaults(plan: [])
+        try Self.waitForJob(h, job, timeout: 90, worker: worker)
+        let ready = try h.cluster(id)
+        #expect(ready.state == .ready && ready.error == nil)
+        let running = try set.workers(of: id).filter { $0.state == .running }
+        #expect(running.count == 2 && running.contains { $0.replaces == victim })
+        let states = try h.events(id).filter { $0.type == "state" }.compactMap(\.state)
+        #expect(states.suffix(2) == ["degraded", "ready"], "\(states)")
+    }
+
     // MARK: - Helpers
 
     /// The cluster's worker tasks that have not stopped, as ECS lists them.
