@@ -9,11 +9,8 @@ import TestSupport
 @Suite struct ScaleTests {
     @Test func anECSClusterScalesTwoToFiveToOneWithWaitStoppingTheNewestFirst() throws {
         let h = try ProvisioningHarness()
-        let tenant = try h.tenant()
-        let worker = try h.worker()
+        let (tenant, worker, id) = try WorkerSetTests.readyCluster(h)
         defer { worker.signal(SIGKILL) }
-        let id = try h.create(tenant, "c1", spec: #"{"workers": 2}"#)
-        try h.waitFor(id, .ready, worker: worker)
         let set = WorkerSet(h.connection)
         let original = Set(try set.workers(of: id).map(\.resourceId))
 
@@ -84,11 +81,8 @@ import TestSupport
     /// at a time, and AWS holds exactly the workers on record.
     @Test func racingScalesEndAtTheNewestCountWithoutDuplicateWorkers() throws {
         let h = try ProvisioningHarness()
-        let tenant = try h.tenant()
-        let worker = try h.worker()
+        let (tenant, worker, id) = try WorkerSetTests.readyCluster(h)
         defer { worker.signal(SIGKILL) }
-        let id = try h.create(tenant, "c1", spec: #"{"workers": 2}"#)
-        try h.waitFor(id, .ready, worker: worker)
         try h.injectFaults(rates: ["slow": 1.0])
         let store = ClusterStore(h.connection)
         _ = try store.scale(tenant: tenant.name, name: "c1", workers: 7)

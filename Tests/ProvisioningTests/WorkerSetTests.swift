@@ -10,11 +10,8 @@ import TestSupport
 @Suite struct WorkerSetTests {
     @Test func theCreateRecordsItsWorkersAndAStoppedOneIsReplacedQuotingWhy() throws {
         let h = try ProvisioningHarness()
-        let tenant = try h.tenant()
-        let worker = try h.worker()
+        let (tenant, worker, id) = try Self.readyCluster(h)
         defer { worker.signal(SIGKILL) }
-        let id = try h.create(tenant, "c1", spec: #"{"workers": 2}"#)
-        try h.waitFor(id, .ready, worker: worker)
         let set = WorkerSet(h.connection)
         let created = try set.workers(of: id)
         #expect(created.count == 2 && created.allSatisfy { $0.state == .running }, "\(created)")
@@ -51,11 +48,8 @@ import TestSupport
     /// again the replacement runs and the cluster is `ready`.
     @Test func replacementsThatKeepFailingDegradeTheClusterUntilOneWorks() throws {
         let h = try ProvisioningHarness()
-        let tenant = try h.tenant()
-        let worker = try h.worker()
+        let (tenant, worker, id) = try Self.readyCluster(h)
         defer { worker.signal(SIGKILL) }
-        let id = try h.create(tenant, "c1", spec: #"{"workers": 2}"#)
-        try h.waitFor(id, .ready, worker: worker)
         let set = WorkerSet(h.connection)
         let victim = try set.workers(of: id)[0].resourceId
         try h.injectFaults(rates: ["auth": 1.0], actions: ["RunTask"])
@@ -83,6 +77,20 @@ import TestSupport
     }
 
     // MARK: - Helpers
+
+    /// A tenant, a worker process and its ECS cluster `c1` of `spec`, ready (the caller kills the worker).
+    static func readyCluster(_ h: ProvisioningHarness, spec: String = #"{"workers": 2}"#) throws -> (tenant: Tenant, worker: ChildProcess, id: UUID) {
+        let tenant = try h.tenant()
+        let worker = try h.worker()
+        do {
+            let id = try h.create(tenant, "c1", spec: spec)
+            try h.waitFor(id, .ready, worker: worker)
+            return (tenant, worker, id)
+        } catch {
+            worker.signal(SIGKILL)
+            throw error
+        }
+    }
 
     /// The cluster's worker tasks that have not stopped, as ECS lists them.
     static func workerTasks(_ h: ProvisioningHarness, _ tenant: Tenant, _ id: UUID) throws -> [String] {
