@@ -8,7 +8,7 @@ import Provisioning
 /// The clusters list, a cluster's page, its live events, and deleting it.
 extension Console {
     static let pageSize = 100
-    static let clusterStates = ["pending", "starting", "ready", "stopping", "stopped", "error"]
+    static let clusterStates = ["pending", "starting", "ready", "scaling", "degraded", "stopping", "stopped", "error"]
     static let backends = ["ecs", "vm"]
     static let clusterPrefix = try! NSRegularExpression(pattern: "^[a-z0-9-]{1,63}$")
     static let clusterKey = try! NSRegularExpression(pattern: #"^\d{4}-\d\d-\d\d \d\d:\d\d:\d\d(\.\d{1,6})?\+00\|[0-9a-f-]{36}$"#)
@@ -64,9 +64,9 @@ extension Console {
                 "deleteJob": (try row.decodeIfPresent("delete_job", as: Int64.self)).map { "\($0)" } ?? "",
             ]
             // Dask's dashboard listens on 8787 beside the scheduler (the host part of its address).
-            if let host = Self.host(of: publicAddress ?? address), state == "ready" { fields["dashboard"] = "http://\(host):8787/status" }
+            if let host = Self.host(of: publicAddress ?? address), ["ready", "scaling", "degraded"].contains(state) { fields["dashboard"] = "http://\(host):8787/status" }
             let desired: String = try row.decode("desired")
-            if ["pending", "starting", "ready", "error"].contains(state) && desired == "running" {
+            if ["pending", "starting", "ready", "scaling", "degraded", "error"].contains(state) && desired == "running" {
                 fields["canDelete"] = "yes"
             }
             let events = try connection.query(ConsoleSQL.clusterEvents, [id, 200]).map { row -> [String: String] in

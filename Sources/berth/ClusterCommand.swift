@@ -3,12 +3,12 @@ import Foundation
 import Postgres
 import Provisioning
 
-/// `berth cluster …`: the SQL API (`berth.create_cluster` / `berth.delete_cluster`) from the shell.
+/// `berth cluster …`: the SQL API (`berth.create_cluster` / `berth.scale_cluster` / `berth.delete_cluster`) from the shell.
 struct ClusterCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "cluster",
-        abstract: "Create, delete, list and show Dask clusters.",
-        subcommands: [Create.self, Delete.self, List.self, Show.self, Resources.self, Credentials.self])
+        abstract: "Create, scale, delete, list and show Dask clusters.",
+        subcommands: [Create.self, Scale.self, Delete.self, List.self, Show.self, Resources.self, Credentials.self])
 
     struct Create: ParsableCommand {
         static let configuration = CommandConfiguration(
@@ -58,6 +58,39 @@ struct ClusterCommand: ParsableCommand {
                 return
             }
             try ClusterWatch.follow(connection: connection, clusterId: id, until: [.ready, .error, .stopped],
+                                    success: .ready, timeout: timeout.seconds, json: json)
+        }
+    }
+
+    struct Scale: ParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Resize a ready cluster (berth.scale_cluster): new workers start, or the newest stop.",
+            discussion: "Only a ready, scaling or degraded cluster can be scaled; a scale during a scale takes the newest count. The same count changes nothing.")
+
+        @Argument(help: "Cluster name.") var name: String
+        @Option(help: "The tenant's name.") var tenant: String
+        // `.unconditional`: `--workers -1` is the value -1 (refused with the SQL API's message).
+        @Option(parsing: .unconditional, help: "Workers: 0-100.") var workers: Int
+        @Flag(help: "Show progress until the cluster is ready again (exit 0), or in error or stopped (exit 1).") var wait = false
+        @Option(parsing: .unconditional, help: "With --wait: give up after this long.") var timeout = DurationArgument(seconds: 1800)
+        @Flag(help: "Print JSON.") var json = false
+        @OptionGroup var common: JobsCommand.Common
+
+        func run() throws {
+            // Past what the SQL API's integer holds, the API cannot quote it back: said here, in its words.
+            guard Int32(exactly: workers) != nil else { throw UsageError("workers must be between 0 and 100, got \(workers)") }
+            let connection = try wait ? common.connectDirect() : common.connect()
+            let before = try ClusterStore(connection).get(tenant: tenant, name: name)
+            let since = try before.flatMap { try EventLog(connection).last(1, filter: .init(clusterId: $0.id)).last?.id } ?? 0
+            // The same count on a ready cluster changes nothing: no events to wait for.
+            let unchanged = before?.state == .ready && before?.spec.workers == workers
+            let id = try ClusterStore(connection).scale(tenant: tenant, name: name, workers: workers)
+            if !wait || unchanged {
+                if json { Output.json(["id": id.uuidString.lowercased(), "tenant": tenant, "name": name, "workers": "\(workers)"]) }
+                else { Output.line("cluster \(tenant)/\(name) \(unchanged ? "has" : "is scaling to") \(workers) workers: \(id.uuidString.lowercased())") }
+                return
+            }
+            try ClusterWatch.follow(connection: connection, clusterId: id, after: since, until: [.ready, .error, .stopped, .stopping],
                                     success: .ready, timeout: timeout.seconds, json: json)
         }
     }

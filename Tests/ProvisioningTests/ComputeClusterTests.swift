@@ -48,6 +48,24 @@ struct ComputeClusterTests {
         #expect(left.isEmpty, "tasks still running: \(left)")
     }
 
+    /// A scale up with real Dask: the new worker task joins the scheduler, and a client sees it.
+    @Test func anECSClusterScaledUpServesTheNewWorkerToADaskClient() throws {
+        let h = try ProvisioningHarness()
+        try Self.compute(h, on: true)
+        let tenant = try h.tenant()
+        let worker = try h.worker()
+        defer { worker.signal(SIGKILL) }
+        let id = try h.create(tenant, "grow", spec: #"{"workers": 1}"#)
+        try h.waitFor(id, .ready, timeout: 240, worker: worker)
+        let scaled = try h.berth(["cluster", "scale", "grow", "--tenant", tenant.name, "--workers", "2", "--wait", "--timeout", "240s"])
+        #expect(scaled.status == 0, "\(scaled.output)\n\(worker.log.suffix(3000))")
+        let answer = try Self.client(try Self.credentials(h, tenant: tenant, cluster: "grow"), workers: 2)
+        #expect(answer.count == 3 && answer[1] == "2" && answer[2].split(separator: ",").count == 2, "\(answer)")
+
+        _ = try ClusterStore(h.connection).delete(tenant: tenant.name, name: "grow")
+        #expect(try h.leftovers(of: try h.waitFor(id, .stopped, timeout: 120, worker: worker)).isEmpty)
+    }
+
     @Test func aVMClusterComputesWithARealDaskClient() throws {
         let h = try ProvisioningHarness()
         try Self.compute(h, on: true)

@@ -176,6 +176,56 @@ import TestSupport
         #expect(try h.leftovers(of: stopped).isEmpty)
     }
 
+    /// The `cluster.workers` job's steps at the same four points: a scale up (2 → 4) for
+    /// `workers.launch` and `workers.running`, a scale down (3 → 1) for `workers.stop`. A fresh
+    /// worker finishes the scale: no duplicate worker in AWS or on record, none lost.
+    static let workersCases: [Case] = [WorkersPlan.launchStep, WorkersPlan.stopStep, WorkersPlan.runningStep].flatMap { step in
+        CrashPoint.allCases.map { Case(plan: .cluster, step: step, point: $0) }
+    }
+
+    @Test(arguments: workersCases)
+    func killedWorkerMidScaleLeavesNoDuplicateAndNoLostWorker(_ crash: Case) async throws {
+        try await CrashGate.shared.run { try await checkWorkers(crash) }
+    }
+
+    private func checkWorkers(_ crash: Case) async throws {
+        let h = try Self.harness()
+        let tenant = try h.tenant()
+        let (from, to) = crash.step == WorkersPlan.stopStep ? (3, 1) : (2, 4)
+        let id = try h.create(tenant, "c1", spec: #"{"workers": \#(from)}"#)
+        let creator = try worker(h, crashAt: nil)
+        try await h.waitFor(id, .ready, timeout: 90, worker: creator)
+        creator.signal(SIGKILL)
+        try await poll(timeout: 10, "the creating worker to exit") { !creator.process.isRunning }
+
+        let point = "\(crash.step):\(crash.point.rawValue)"
+        let crashing = try worker(h, crashAt: point)
+        defer { crashing.signal(SIGKILL) }
+        _ = try ClusterStore(h.connection).scale(tenant: tenant.name, name: "c1", workers: to)
+        try await poll(timeout: 60, "the crashing worker to die at \(point)\n\(crashing.log.suffix(3000))") { !crashing.process.isRunning }
+        #expect(crashing.process.terminationReason == .uncaughtSignal && crashing.process.terminationStatus == SIGKILL)
+
+        let fresh = try worker(h, crashAt: nil)
+        defer { fresh.signal(SIGKILL) }
+        let set = WorkerSet(h.connection)
+        try await poll(timeout: 90, "the scale to finish after the crash at \(point)\n\(fresh.log.suffix(2000))") {
+            let active = try h.count("select count(*) as n from berth.jobs where kind = 'cluster.workers' and state in ('queued', 'running')")
+            return try h.cluster(id).state == .ready && active == 0
+        }
+        #expect(try h.count("select count(*) as n from berth.jobs where state = 'failed'") == 0)
+        let workers = try set.workers(of: id)
+        let running = workers.filter { $0.state == .running }.map(\.resourceId)
+        #expect(running.count == to, "\(workers)")
+        // Every launch on record once: the create's and the scale's, nothing twice.
+        #expect(workers.count == max(from, to), "\(workers)")
+        try await poll(timeout: 30, "ECS to run exactly the workers on record") {
+            Set(try WorkerSetTests.workerTasks(h, tenant, id)) == Set(running)
+        }
+        _ = try ClusterStore(h.connection).delete(tenant: tenant.name, name: "c1")
+        let stopped = try await h.waitFor(id, .stopped, timeout: 90, worker: fresh)
+        #expect(try h.leftovers(of: stopped).isEmpty)
+    }
+
     /// The crash cases cover every create step of the plans a cluster create runs.
     @Test func everyCreateStepIsCovered() throws {
         let h = try ProvisioningHarness()

@@ -82,6 +82,15 @@ import TestSupport
         // The API still works for this caller, with every type and operator shadowed.
         let id: UUID = try evil.queryRow(SQL("test_evil_create", "select berth.create_cluster($1, $2, $3::pg_catalog.jsonb) as id"),
                                          ["acme", "c1", JSONText(#"{"workers": 1, "ingress_cidrs": ["203.0.113.0/24"]}"#)])!.decode("id")
+        // berth.scale_cluster (migration 0013), on the cluster made ready by hand: the quota check,
+        // the converge job's enqueue, the event.
+        try w.admin.execute(SQL("test_evil_ready", "update berth.clusters set state = 'ready' where id = $1"), [id])
+        let scaled: UUID = try evil.queryRow(SQL("test_evil_scale", "select berth.scale_cluster($1, $2, $3::pg_catalog.int4) as id"),
+                                             ["acme", "c1", Int32(3)])!.decode("id")
+        #expect(scaled == id)
+        #expect(throws: PostgresError.self) {
+            try evil.query(SQL("test_evil_scale_bad", "select berth.scale_cluster($1, $2, $3::pg_catalog.int4)"), ["acme", "c1", Int32(500)])
+        }
         let deleted: UUID = try evil.queryRow(SQL("test_evil_delete", "select berth.delete_cluster($1, $2) as id"), ["acme", "c1"])!
             .decode("id")
         #expect(deleted == id)
@@ -141,7 +150,7 @@ import TestSupport
             #expect(config.contains("search_path=pg_catalog, berth, pg_temp"), "\(function): \(config)")
             if try row.decode("definer", as: Bool.self) { definers += 1 }
         }
-        #expect(definers == 3, "create_cluster, delete_cluster, cancel_job")
+        #expect(definers == 4, "create_cluster, scale_cluster, delete_cluster, cancel_job")
     }
 
     /// A function the owner adds later is not callable by clients until it is granted.

@@ -109,6 +109,11 @@ import TestSupport
         }
         let delete = try #require(throws: PostgresError.self) { try connection.queryRow(Self.deleteCluster, ["globex", "first"]) }
         #expect(delete.sqlState == "42501")
+        let scale = try #require(throws: PostgresError.self) {
+            try connection.queryRow(SQL("test_scoped_scale", "select berth.scale_cluster($1, $2, $3::int4)", redactsParameters: false),
+                                    ["globex", "first", Int32(3)])
+        }
+        #expect(scale.sqlState == "42501" && scale.message.hasPrefix("role \(role.name) may not act for tenant 'globex'"), "\(scale)")
         let globexJob = try w.createJob("globex", "first")
         let cancel = try #require(throws: PostgresError.self) { try connection.queryRow(Self.cancelJob, [globexJob]) }
         #expect(cancel.sqlState == "22023")

@@ -24,7 +24,8 @@ enum StaticFiles {
     .state { display: inline-block; padding: 0 6px; border-radius: 3px; background: #e6e9ef; }
     .state.ready, .state.succeeded { background: #dcf3e4; color: var(--good); }
     .state.error, .state.failed { background: #fde4e1; color: var(--bad); }
-    .state.running, .state.starting, .state.stopping { background: #e1eafc; color: var(--accent); }
+    .state.running, .state.starting, .state.scaling, .state.stopping { background: #e1eafc; color: var(--accent); }
+    .state.degraded { background: #fff7dc; color: #8a6d00; }
     .notice { background: #fff7dc; border: 1px solid #f0d98c; padding: 8px 12px; }
     .error-box { background: #fde4e1; border: 1px solid #f3b8b1; padding: 8px 12px; }
     .filters { margin-bottom: 12px; }
