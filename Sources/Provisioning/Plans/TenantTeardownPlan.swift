@@ -118,14 +118,13 @@ enum TenantTeardownPlan {
         }
     }
 
-    /// Detaches its managed policies, deletes its inline ones, then the role.
+    /// Detaches its managed policies, then deletes the role. Berth puts no inline policy on its
+    /// roles; one added by hand makes AWS refuse the delete (`DeleteConflict`), which the job
+    /// reports rather than removing what someone else wrote.
     private static func deleteRole(_ ctx: StepContext, name: String) throws -> StepOutcome {
         guard let attached = try tolerate([.notFound], { try ctx.aws.listAttachedRolePolicies(roleName: name) }) else { return .done([:]) }
         for arn in attached {
             _ = try tolerate([.notFound]) { try ctx.aws.detachRolePolicy(roleName: name, policyArn: arn) }
-        }
-        for policy in try tolerate([.notFound], { try ctx.aws.listRolePolicies(roleName: name) }) ?? [] {
-            _ = try tolerate([.notFound]) { try ctx.aws.deleteRolePolicy(roleName: name, policyName: policy) }
         }
         if try expectedFailure([.notFound], { try ctx.aws.deleteRole(name: name) }) == nil { try ctx.note("deleted IAM role \(name)") }
         return .done([:])
