@@ -26,16 +26,24 @@ alter table berth.tenants
 comment on column berth.tenants.state is
     'active; deleting (berth.delete_tenant was called: no new clusters, its tenant.delete job runs); deleted (a tombstone: nothing left in AWS, key destroyed)';
 
--- Raises 22023 when the cluster's tenant is not active. The tenant's row is read FOR KEY SHARE:
--- that waits for a berth.delete_tenant in flight (it holds the row FOR UPDATE) and then reads
--- the row as committed, so a create or scale racing a delete_tenant either commits first (and
--- delete_tenant, whose next statement sees the cluster, deletes it) or is refused.
+-- Raises 22023 when the cluster's tenant is not active. For a new cluster the tenant's row is
+-- read FOR KEY SHARE (the lock the cluster's foreign key takes anyway): that waits for a
+-- berth.delete_tenant in flight (it holds the row FOR UPDATE) and then reads the row as
+-- committed, so a create racing a delete_tenant either commits first (and delete_tenant, whose
+-- next statement sees the cluster, deletes it) or is refused. A scale reads it without a lock:
+-- delete_tenant takes each live cluster's row lock after the tenant's, so a scale racing it
+-- either commits first (and the cluster is deleted all the same) or waits and finds the cluster
+-- being deleted; locking the tenant there would take the two locks in the other order.
 create function berth.refuse_if_tenant_leaving() returns trigger
 language plpgsql set search_path = pg_catalog, berth, pg_temp as $$
 declare
     t record;
 begin
-    select x.name, x.state, x.delete_job into t from berth.tenants x where x.id = new.tenant_id for key share;
+    if tg_op = 'INSERT' then
+        select x.name, x.state, x.delete_job into t from berth.tenants x where x.id = new.tenant_id for key share;
+    else
+        select x.name, x.state, x.delete_job into t from berth.tenants x where x.id = new.tenant_id;
+    end if;
     if t.state is distinct from 'active' then
         perform berth.spec_error(format('tenant %s is %s (berth tenant delete, job %s): it takes no new clusters and no scale',
             berth.quote_input(t.name), case when t.state = 'deleted' then 'deleted' else 'being deleted' end, t.delete_job));

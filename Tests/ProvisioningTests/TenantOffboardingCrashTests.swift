@@ -33,7 +33,7 @@ import TestSupport
         let (tenant, awsIn) = try h.ownTenant(name)
         try h.connection.execute(ProvisioningSQL.ensureNetworkRow, [tenant.id, Self.region])
         _ = try h.connection.queryRow(ProvisioningSQL.enqueueNetworkJob, [tenant.id, Self.region, tenant.name, NetworkJob.kind])
-        let builder = try worker(h, crashAt: nil)
+        let builder = try CrashTests.worker(h, crashAt: nil)
         defer { builder.signal(SIGKILL) }
         try await poll(timeout: 90, "the network to be ready\n\(builder.log.suffix(3000))") {
             try h.count("select count(*) as n from berth.networks where tenant_id = $1 and state = 'ready'", [tenant.id]) == 1
@@ -44,7 +44,7 @@ import TestSupport
         #expect(try aws.describeVpcs(filters: [mine]).count == 1)
 
         let job = try TenantStore(h.connection).delete(name: name)
-        let crashing = try worker(h, crashAt: point)
+        let crashing = try CrashTests.worker(h, crashAt: point)
         defer { crashing.signal(SIGKILL) }
         try await poll(timeout: 60, "the crashing worker to die at \(point)\n\(crashing.log.suffix(3000))") { !crashing.process.isRunning }
         #expect(crashing.process.terminationReason == .uncaughtSignal && crashing.process.terminationStatus == SIGKILL)
@@ -52,7 +52,7 @@ import TestSupport
             crashing.log.contains("BERTH_TEST_CRASH_AT=\(point)")
         }
 
-        let fresh = try worker(h, crashAt: nil)
+        let fresh = try CrashTests.worker(h, crashAt: nil)
         defer { fresh.signal(SIGKILL) }
         try await poll(timeout: 90, "job \(job) to succeed\n\(fresh.log.suffix(3000))") {
             try h.count("select count(*) as n from berth.jobs where id = $1 and state = 'succeeded'", [job]) == 1
@@ -72,16 +72,5 @@ import TestSupport
         #expect(throws: AWSError.self) { try aws.getRole(name: "berth-\(name)-instance") }
         #expect(throws: AWSError.self) { try aws.getRole(name: "berth-\(name)-ecs-execution") }
         #expect(throws: AWSError.self) { try aws.getInstanceProfile(name: "berth-\(name)-instance") }
-    }
-
-    /// A worker with a 1 s lease, so the fresh one rescues the crashed job quickly.
-    private func worker(_ h: ProvisioningHarness, crashAt: String?) throws -> ChildProcess {
-        var environment = h.environment
-        environment["BERTH_AWS_POLL_INTERVAL"] = "0.2"
-        if let crashAt { environment["BERTH_TEST_CRASH_AT"] = crashAt }
-        return try ChildProcess(arguments: ["worker", "--concurrency", "4", "--handler-connections", "2", "--lease", "1s",
-                                            "--heartbeat", "200ms", "--rescue-interval", "200ms", "--poll-interval", "200ms",
-                                            "--backoff-base", "20ms", "--backoff-cap", "200ms", "--grace-period", "1s"],
-                                environment: environment)
     }
 }

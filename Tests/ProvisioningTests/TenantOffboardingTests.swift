@@ -64,6 +64,55 @@ import TestSupport
         #expect(event.message.contains("2 live clusters to delete"))
     }
 
+    /// A create and a delete_tenant racing: whichever commits first, no cluster of the tenant
+    /// stays live. Each case holds the first transaction open until the second session is seen
+    /// waiting on its lock.
+    @Test(arguments: [true, false])
+    func aCreateRacingTheDeleteIsDeletedOrRefused(createFirst: Bool) throws {
+        let db = try TestDatabase.create()
+        let admin = try db.connect()
+        try TenantStore(admin).create(TenantStore.NewTenant(name: "acme"))
+        let first = try db.connect()
+        let second = try db.connect()
+        let secondPid: Int = try second.queryRow(SQL("test_offboard_pid", "select pg_backend_pid() as pid"))!.decode("pid")
+        try first.executeScript("begin", operation: "test_begin")
+        try Self.race(createFirst, on: first)
+        let outcome = Locked<Result<Void, any Error>?>(nil)
+        let done = DispatchSemaphore(value: 0)
+        Thread {
+            let result = Result { try Self.race(!createFirst, on: second) }
+            outcome.mutate { $0 = result }
+            done.signal()
+        }.start()
+        try poll(timeout: 20, "the second session to wait for the first's lock", until: { $0 }) {
+            try admin.queryRow(SQL("test_offboard_waiting", "select coalesce(wait_event_type = 'Lock', false) as waiting from pg_stat_activity where pid = $1"),
+                               [secondPid])?.decode("waiting", as: Bool.self) ?? false
+        }
+        try first.executeScript("commit", operation: "test_commit")
+        #expect(done.wait(timeout: .now() + 20) == .success)
+        let live = SQL("test_offboard_live", "select count(*) as n from berth.clusters where tenant = 'acme' and desired = 'running'")
+        #expect(try admin.queryRow(live)!.decode("n", as: Int.self) == 0)
+        switch (createFirst, outcome.value) {
+        case (true, .some(.success)):
+            // The delete saw the committed cluster and deleted it.
+            #expect(try admin.queryRow(SQL("test_offboard_stopping", "select count(*) as n from berth.clusters where state = 'stopping'"))!
+                .decode("n", as: Int.self) == 1)
+        case (false, .some(.failure(let error as PostgresError))):
+            #expect(error.sqlState == "22023" && error.message.contains("is being deleted"), "\(error)")
+        default:
+            Issue.record("unexpected outcome: \(String(describing: outcome.value))")
+        }
+    }
+
+    /// One side of the race: acme's create of `racer`, or delete_tenant('acme').
+    static func race(_ create: Bool, on connection: Connection) throws {
+        if create {
+            _ = try connection.queryRow(createCluster, ["acme", "racer", JSONText("{}")])
+        } else {
+            _ = try connection.queryRow(deleteTenant, ["acme"])
+        }
+    }
+
     @Test func onlyTheOperatorMayDeleteATenant() throws {
         let db = try TestDatabase.create()
         let admin = try db.connect()
