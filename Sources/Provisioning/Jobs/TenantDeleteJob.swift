@@ -45,15 +45,14 @@ public struct TenantDeleteJob: JobHandler {
                 for region in regions {
                     let access = try TenantAccess.open(for: context, tenantId: tenant.id, region: region, settings: settings, events: events)
                     let engine = StepEngine(job: context, aws: access.aws, tags: tags, events: events, settings: settings)
-                    guard case .finished = try engine.run(TenantTeardownPlan.regionPlan(tenantId: tenant.id, tenant: tenant.name, region: region)) else {
-                        return .snooze(seconds: settings.pollInterval)
-                    }
+                    let plan = TenantTeardownPlan.regionPlan(tenantId: tenant.id, tenant: tenant.name, region: region)
+                    if let seconds = waiting(try engine.run(plan)) { return .snooze(seconds: seconds) }
                 }
                 let iamRegion = regions.first ?? tenant.defaultRegion ?? Regions.fallback
                 let access = try TenantAccess.open(for: context, tenantId: tenant.id, region: iamRegion, settings: settings, events: events)
                 let engine = StepEngine(job: context, aws: access.aws, tags: tags, events: events, settings: settings)
-                guard case .finished = try engine.run(TenantTeardownPlan.iamPlan(tenantId: tenant.id, tenant: tenant.name)) else {
-                    return .snooze(seconds: settings.pollInterval)
+                if let seconds = waiting(try engine.run(TenantTeardownPlan.iamPlan(tenantId: tenant.id, tenant: tenant.name))) {
+                    return .snooze(seconds: seconds)
                 }
             }
             try finish(tenant, regions: regions, context, events: events)
@@ -64,6 +63,15 @@ public struct TenantDeleteJob: JobHandler {
             try? events.add(job: context, type: "tenant.failed",
                             message: "deleting tenant \(tenant.name) stopped: \(error.message); fix that, then run `berth tenant delete \(tenant.name)` again")
             throw error
+        }
+    }
+
+    /// How long to snooze when a teardown plan waits for AWS; nil once it finished.
+    private func waiting(_ result: StepEngine.Result) -> Double? {
+        switch result {
+        case .finished: nil
+        case .snooze(let seconds): seconds
+        case .stopped: settings.pollInterval  // (the plans take no stop condition)
         }
     }
 
