@@ -8,6 +8,7 @@ public enum ProvisioningJobs {
             ClusterDeleteJob.kind: ClusterDeleteJob(settings: settings),
             NetworkJob.kind: NetworkJob(settings: settings),
             ClusterWorkersJob.kind: ClusterWorkersJob(settings: settings),
+            TenantDeleteJob.kind: TenantDeleteJob(settings: settings),
         ]
     }
 }

@@ -13,7 +13,7 @@ enum ProvisioningSQL {
     /// credentials yet") and no worker can open it.
     private static let tenantColumns = """
         id, name, aws_mode, access_key_id, aws_account_id, default_backend, default_region,
-        default_fargate_spot, gpu_access, worker_role_arn, created_at,
+        default_fargate_spot, gpu_access, worker_role_arn, state, delete_job, deleted_at, created_at,
         translate(encode(secret_ciphertext, 'base64'), E'\n', '') as secret_base64, secret_key_id
         """
 
@@ -87,6 +87,67 @@ enum ProvisioningSQL {
         update berth.tenants set secret_ciphertext = decode($2, 'base64'), secret_key_id = $3, updated_at = now()
          where id = $1 and secret_key_id = $4
         """)
+
+    // MARK: offboarding (migration 0015)
+
+    static let deleteTenant = SQL("prov_delete_tenant", "select berth.delete_tenant($1::text) as job")
+
+    /// The tenant's clusters not yet `stopped`, and whether their delete job still runs.
+    static let tenantClustersLeft = SQL("prov_tenant_clusters_left", """
+        select c.name, c.state, c.error, j.state as delete_job_state, j.last_error as delete_job_error
+          from berth.clusters c left join berth.jobs j on j.id = c.delete_job
+         where c.tenant_id = $1 and c.state <> 'stopped'
+         order by c.name
+        """)
+
+    /// The regions where the tenant has (or began) a network: its rows in berth.networks and the
+    /// VPC networks it owns.
+    static let tenantRegions = SQL("prov_tenant_regions", """
+        select region from berth.networks where tenant_id = $1
+        union
+        select region from berth.vpc_networks where tenant_id = $1
+        order by 1
+        """)
+
+    /// Whether the tenant's IAM plan ever ran (an intent is written before each create).
+    static let tenantIAMStarted = SQL("prov_tenant_iam_started", """
+        select count(*) as n from berth.steps where scope = 'tenant:' || $1::uuid::text
+        """)
+
+    /// The end of offboarding, fenced on the job's lease: the key destroyed (ciphertext, the key
+    /// id that sealed it and the access key id), the row a tombstone. Returns no row when the
+    /// lease is lost.
+    static let markTenantDeleted = SQL("prov_mark_tenant_deleted", """
+        update berth.tenants
+           set state = 'deleted', deleted_at = now(), access_key_id = null, secret_ciphertext = null, secret_key_id = null,
+               updated_at = now()
+         where id = $1 and state = 'deleting' and berth.job_holds_lease($2::bigint, $3::uuid)
+        returning name
+        """)
+
+    /// After `markTenantDeleted`, in its transaction: the rows that described what the tenant
+    /// had in AWS (its networks, its own VPC networks, every checkpoint of its plans; never the
+    /// shared network's) and its clusters' sealed TLS keys.
+    static let forgetDeletedTenant = SQL("prov_forget_deleted_tenant", """
+        with networks as (
+            delete from berth.networks where tenant_id = $1
+        ), tls as (
+            delete from berth.cluster_tls where cluster_id in (select id from berth.clusters where tenant_id = $1)
+        ), steps as (
+            delete from berth.steps
+             where scope = 'tenant:' || $1::uuid::text or scope like 'network:' || $1::uuid::text || ':%'
+                or scope like 'tenant-delete:' || $1::uuid::text || '%'
+                or scope in (select 'cluster:' || id::text from berth.clusters where tenant_id = $1)
+        )
+        select 1
+        """)
+
+    /// The message of a job's newest event (so a waiting job says what it waits for once).
+    static let lastJobEvent = SQL("prov_last_job_event", "select message from berth.events where job_id = $1 order by id desc limit 1")
+
+    /// Separate from `forgetDeletedTenant`: berth.networks rows reference these, and a
+    /// statement's CTEs see the same snapshot.
+    static let forgetDeletedTenantVPCs = SQL("prov_forget_deleted_tenant_vpcs", "delete from berth.vpc_networks where tenant_id = $1")
 
     // MARK: quotas (migration 0011)
 

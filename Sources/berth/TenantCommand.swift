@@ -7,8 +7,8 @@ import Provisioning
 struct TenantCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "tenant",
-        abstract: "Create and list tenants; store a tenant's own AWS key; rotate the master key.",
-        subcommands: [Create.self, Credentials.self, List.self, Rekey.self, Update.self])
+        abstract: "Create, list, update and delete tenants; store a tenant's own AWS key; rotate the master key.",
+        subcommands: [Create.self, Credentials.self, List.self, Rekey.self, Update.self, Delete.self])
 
     struct Create: ParsableCommand {
         static let configuration = CommandConfiguration(
@@ -126,8 +126,8 @@ struct TenantCommand: ParsableCommand {
         func run() throws {
             let tenants = try TenantStore(try common.connect()).list()
             if json { Output.json(tenants); return }
-            Output.table(["NAME", "AWS", "KEY", "BACKEND", "REGION", "FARGATE SPOT", "GPU"], tenants.map { t in
-                [t.name, t.awsMode.rawValue, t.accessKeyId ?? "-", t.defaultBackend.rawValue, t.defaultRegion ?? "-",
+            Output.table(["NAME", "STATE", "AWS", "KEY", "BACKEND", "REGION", "FARGATE SPOT", "GPU"], tenants.map { t in
+                [t.name, t.state.rawValue, t.awsMode.rawValue, t.accessKeyId ?? "-", t.defaultBackend.rawValue, t.defaultRegion ?? "-",
                  t.defaultFargateSpot.map { "\($0)" } ?? "-", t.gpuAccess ? "yes" : "no"]
             })
         }

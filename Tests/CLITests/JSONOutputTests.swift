@@ -20,8 +20,10 @@ import TestSupport
         #expect(created.status == 0, "\(created.output)")
         let tenant = try #require(try JSONText(created.output).object() as? [String: Any])
         #expect(Set(tenant.keys) == ["id", "name", "aws_mode", "access_key_id", "aws_account_id", "default_backend", "default_region",
-                                     "default_fargate_spot", "gpu_access", "worker_role_arn", "has_credentials", "created_at"])
+                                     "default_fargate_spot", "gpu_access", "worker_role_arn", "has_credentials", "created_at",
+                                     "state", "delete_job", "deleted_at"])
         #expect(tenant["default_backend"] as? String == "ecs" && tenant["access_key_id"] is NSNull && tenant["has_credentials"] as? Bool == false)
+        #expect(tenant["state"] as? String == "active" && tenant["delete_job"] is NSNull)
         #expect((tenant["id"] as? String).map { $0 == $0.lowercased() } == true)
 
         let request = try runBerth(["cluster", "create", "c1", "--tenant", "js", "--spec", #"{"workers": 3}"#, "--json"], environment: env)

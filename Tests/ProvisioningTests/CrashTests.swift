@@ -60,7 +60,7 @@ import TestSupport
         }
 
         // 1. A worker that kills itself at the crash point.
-        let crashing = try worker(h, crashAt: "\(crash.step):\(crash.point.rawValue)")
+        let crashing = try Self.worker(h, crashAt: "\(crash.step):\(crash.point.rawValue)")
         defer { crashing.signal(SIGKILL) }
         try await poll(timeout: 60, "the crashing worker to die at \(crash.testDescription)\n\(crashing.log.suffix(3000))") {
             !crashing.process.isRunning
@@ -81,7 +81,7 @@ import TestSupport
         }
 
         // 2. A fresh worker without the crash finishes the cluster once the lease runs out.
-        let fresh = try worker(h, crashAt: nil)
+        let fresh = try Self.worker(h, crashAt: nil)
         defer { fresh.signal(SIGKILL) }
         try await h.waitFor(id, .ready, timeout: 90, worker: fresh)
 
@@ -148,7 +148,7 @@ import TestSupport
         let id = try h.create(tenant, "v1", spec: #"{"backend": "vm", "workers": \#(Self.workers), "worker_role_arn": "\#(role)"}"#)
         let clusterId = id.uuidString.lowercased()
         let point = "\(crash.step):\(crash.point.rawValue)"
-        let crashing = try worker(h, crashAt: point)
+        let crashing = try Self.worker(h, crashAt: point)
         defer { crashing.signal(SIGKILL) }
         try await poll(timeout: 60, "the crashing worker to die at \(point)\n\(crashing.log.suffix(3000))") {
             !crashing.process.isRunning
@@ -157,7 +157,7 @@ import TestSupport
             crashing.log.contains("BERTH_TEST_CRASH_AT=\(point)")
         }
         let left = try checkpoint(h, scope: "cluster:\(clusterId)", step: crash.step)
-        let fresh = try worker(h, crashAt: nil)
+        let fresh = try Self.worker(h, crashAt: nil)
         defer { fresh.signal(SIGKILL) }
         try await h.waitFor(id, .ready, timeout: 90, worker: fresh)
         let done = try #require(try checkpoint(h, scope: "cluster:\(clusterId)", step: crash.step))
@@ -256,8 +256,8 @@ import TestSupport
     }
 
     /// A worker with a 1 s lease (so the fresh one rescues the crashed jobs quickly) and few
-    /// connections (many cases run at once against one Postgres).
-    private func worker(_ h: ProvisioningHarness, crashAt: String?) throws -> ChildProcess {
+    /// connections (many cases run at once against one Postgres). Also TenantOffboardingCrashTests'.
+    static func worker(_ h: ProvisioningHarness, crashAt: String?) throws -> ChildProcess {
         var environment = h.environment
         // Looks at AWS (and at the shared network a cluster waits for) every 0.2 s, not 0.05:
         // many cases share two cores with the emulator.

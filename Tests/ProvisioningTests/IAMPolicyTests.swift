@@ -1,7 +1,7 @@
 import AWS
 import Foundation
 import Postgres
-import Provisioning
+@testable import Provisioning
 import Testing
 import TestSupport
 
@@ -171,6 +171,25 @@ import TestSupport
         #expect(check.status == 0, "\(check.output)")
         #expect(check.output.contains("permission preflight: nothing missing"), "\(check.output)")
 
+        // The roles Berth passed (read now: offboarding forgets the checkpoints that recorded them).
+        let roles = try h.connection.query(SQL("test_passed_roles", """
+            select step, outputs ->> (step || '_arn') as arn from berth.steps
+             where scope = 'tenant:' || $1 and step in ('execution_role', 'instance_role') order by step
+            """), [tenant.id.uuidString.lowercased()]).map { (try $0.decode("step", as: String.self), try $0.decode("arn", as: String.self)) }
+
+        // Offboarding both (`berth.delete_tenant`): the managed tenant (its ECS cluster, log group,
+        // repository and IAM roles; the shared network stays) and the own-account one, given a
+        // network of its own by its network job, so the VPC deletes run too.
+        try h.connection.execute(ProvisioningSQL.ensureNetworkRow, [own.id, "us-east-2"])
+        _ = try h.connection.queryRow(ProvisioningSQL.enqueueNetworkJob, [own.id, "us-east-2", own.name, NetworkJob.kind])
+        try poll(timeout: 60, "the own tenant's network\n\(worker.log.suffix(3000))") {
+            try h.count("select count(*) as n from berth.networks where tenant_id = $1 and state = 'ready'", [own.id]) == 1
+        }
+        for offboarded in [tenant, own] { _ = try TenantStore(h.connection).delete(name: offboarded.name) }
+        try poll(timeout: 60, "both tenants to be deleted\n\(worker.log.suffix(3000))") {
+            try h.count("select count(*) as n from berth.tenants where state = 'deleted'") == 2
+        }
+
         // The calls the key made (counted by the proxy before anything else uses the key).
         let stats = try h.proxyStats()
         let called = Set(stats.actions.keys)
@@ -193,10 +212,6 @@ import TestSupport
         // IAM's wildcard: `*` is any run of characters.
         let passRole = "^" + NSRegularExpression.escapedPattern(for: AWSAction.Statement.passRole.resources()[0])
             .replacingOccurrences(of: "\\*", with: ".*") + "$"
-        let roles = try h.connection.query(SQL("test_passed_roles", """
-            select step, outputs ->> (step || '_arn') as arn from berth.steps
-             where scope = 'tenant:' || $1 and step in ('execution_role', 'instance_role') order by step
-            """), [tenant.id.uuidString.lowercased()]).map { (try $0.decode("step", as: String.self), try $0.decode("arn", as: String.self)) }
         #expect(roles.map(\.0) == ["execution_role", "instance_role"])
         for (step, arn) in roles {
             #expect(arn.range(of: passRole, options: .regularExpression) != nil,

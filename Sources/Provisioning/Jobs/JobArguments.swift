@@ -35,3 +35,10 @@ struct NetworkJobArguments: JobArguments {
     static let expected = "tenant_id (a uuid) and region"
     enum CodingKeys: String, CodingKey { case tenantId = "tenant_id", region }
 }
+
+/// `tenant.delete` (written by `berth.delete_tenant`).
+struct TenantJobArguments: JobArguments {
+    var tenantId: UUID
+    static let expected = "tenant_id (a uuid)"
+    enum CodingKeys: String, CodingKey { case tenantId = "tenant_id" }
+}

@@ -23,6 +23,8 @@ public struct NetworkJob: JobHandler {
             try finish(connection, context, tenantId: tenantId, region: region, state: .error, outputs: [:], error: message)
         }
         let tenant = access.tenant
+        // Offboarding: nothing new is built for a tenant being deleted (its teardown waits for this job to end).
+        guard tenant.state == .active else { return .cancelled(reason: "tenant \(tenant.name) is \(tenant.state.rawValue)") }
         let events = EventTarget(tenant: tenant.name, clusterId: nil, clusterName: nil)
         let engine = StepEngine(job: context, aws: access.aws, tags: Tags(tenantId: tenant.id), events: events, settings: settings)
         do {

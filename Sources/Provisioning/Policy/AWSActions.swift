@@ -5,7 +5,8 @@
 /// IAMPolicyTests checks the table against the calls a restricted IAM user makes.
 public struct AWSAction: Sendable, Hashable {
     public enum Statement: String, Sendable, CaseIterable {
-        /// Once per tenant (IAM) or per tenant and region (the shared network).
+        /// Once per tenant (IAM) or per tenant and region (the shared network); and their removal
+        /// when the tenant is offboarded (`berth tenant delete`).
         case setup = "Setup"
         /// Every cluster create and delete, and the credential check.
         case ongoing = "Ongoing"
@@ -93,6 +94,19 @@ public enum AWSActions {
         AWSAction("ecr:CreateRepository", .setup, "the tenant's image repository"),
         AWSAction("ecr:TagResource", .setup, "tags on the repository", impliedBy: ["ecr:CreateRepository"]),
         AWSAction("ecr:DescribeRepositories", .setup, "adopt the repository a crashed attempt made"),
+        // Offboarding (`berth tenant delete`): what the setup made, per region and then IAM.
+        AWSAction("ecs:DeleteCluster", .setup, "offboarding: the tenant's ECS cluster in a region"),
+        AWSAction("logs:DeleteLogGroup", .setup, "offboarding: the tenant's log group in a region"),
+        AWSAction("ecr:DeleteRepository", .setup, "offboarding: the tenant's repository in a region, with its images"),
+        AWSAction("ec2:DisassociateRouteTable", .setup, "offboarding: the tenant's own network (never the shared one)"),
+        AWSAction("ec2:DeleteRouteTable", .setup, "offboarding: the tenant's own network"),
+        AWSAction("ec2:DetachInternetGateway", .setup, "offboarding: the tenant's own network"),
+        AWSAction("ec2:DeleteInternetGateway", .setup, "offboarding: the tenant's own network"),
+        AWSAction("ec2:DeleteSubnet", .setup, "offboarding: the tenant's own network"),
+        AWSAction("ec2:DeleteVpc", .setup, "offboarding: the tenant's own network"),
+        AWSAction("iam:ListAttachedRolePolicies", .roles, "offboarding: what to detach from the tenant's roles"),
+        AWSAction("iam:DetachRolePolicy", .rolePolicies, "offboarding: AmazonECSTaskExecutionRolePolicy from the execution role"),
+        AWSAction("iam:DeleteRole", .roles, "offboarding: the tenant's execution and instance roles"),
         // Ongoing: every cluster.
         AWSAction("sts:GetCallerIdentity", .ongoing, "check a tenant's key before it is stored"),
         AWSAction("ec2:CreateTags", .ongoing, "tags given at creation (TagSpecifications)",
@@ -130,7 +144,7 @@ public enum AWSActions {
         AWSAction("ec2:TerminateInstances", .ongoing, "delete"),
         AWSAction("ec2:GetConsoleOutput", .ongoing, "readiness: the scheduler's console says Dask answers and workers are connected"),
         // Ongoing: a VM cluster's worker role (its workers' instance profile).
-        AWSAction("iam:RemoveRoleFromInstanceProfile", .instanceProfiles, "delete: empty the workers' instance profile"),
-        AWSAction("iam:DeleteInstanceProfile", .instanceProfiles, "delete: the workers' instance profile"),
+        AWSAction("iam:RemoveRoleFromInstanceProfile", .instanceProfiles, "delete: empty the workers' instance profile (and, offboarding, the tenant's)"),
+        AWSAction("iam:DeleteInstanceProfile", .instanceProfiles, "delete: the workers' instance profile (and, offboarding, the tenant's)"),
     ]
 }

@@ -41,6 +41,7 @@ extension TenantStore {
     public func storeCheckedKey(_ credentials: AWSCredentials, tenant name: String, keys: MasterKeys, replaceAccount: Bool,
                                 endpoints: Endpoints = .fromEnvironment()) throws -> StoredKey {
         let tenant = try require(name: name)
+        try requireActive(tenant)
         guard tenant.awsMode == .own else {
             throw ProvisioningError.invalid("tenant \(name) uses the service's AWS account; only tenants created with --own hold keys")
         }

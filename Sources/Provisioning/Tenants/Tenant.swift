@@ -9,6 +9,14 @@ public struct Tenant: Sendable, Encodable {
         public static let noun = "AWS mode"
     }
 
+    /// Its lifecycle (docs/tenants.md#offboarding): `deleting` from `berth.delete_tenant` on
+    /// (no new clusters), `deleted` once nothing of it is left in AWS and its key is destroyed;
+    /// the row stays as a tombstone.
+    public enum State: String, TextEnum {
+        case active, deleting, deleted
+        public static let noun = "tenant state"
+    }
+
     public var id: UUID
     public var name: String
     public var awsMode: AWSMode
@@ -18,6 +26,10 @@ public struct Tenant: Sendable, Encodable {
     public var defaultRegion: String?
     public var defaultFargateSpot: Bool?
     public var gpuAccess: Bool
+    public var state: State
+    /// The `tenant.delete` job, once offboarding started.
+    public var deleteJob: Int64?
+    public var deletedAt: Date?
     /// The IAM role its clusters' workers run with unless a spec names another (`WorkerRole`).
     public var workerRoleArn: String?
     public var createdAt: Date
@@ -32,7 +44,7 @@ public struct Tenant: Sendable, Encodable {
     enum CodingKeys: String, CodingKey {
         case id, name, awsMode = "aws_mode", accessKeyId = "access_key_id", awsAccountId = "aws_account_id",
              defaultBackend = "default_backend", defaultRegion = "default_region",
-             defaultFargateSpot = "default_fargate_spot", gpuAccess = "gpu_access", workerRoleArn = "worker_role_arn",
+             defaultFargateSpot = "default_fargate_spot", gpuAccess = "gpu_access", state, deleteJob = "delete_job", deletedAt = "deleted_at", workerRoleArn = "worker_role_arn",
              hasCredentials = "has_credentials",
              createdAt = "created_at"
     }
@@ -47,6 +59,9 @@ public struct Tenant: Sendable, Encodable {
         defaultRegion = try row.decodeIfPresent("default_region")
         defaultFargateSpot = try row.decodeIfPresent("default_fargate_spot")
         gpuAccess = try row.decode("gpu_access")
+        state = try row.decode("state", as: State.self)
+        deleteJob = try row.decodeIfPresent("delete_job")
+        deletedAt = try row.decodeIfPresent("deleted_at")
         workerRoleArn = try row.decodeIfPresent("worker_role_arn")
         createdAt = try row.decode("created_at")
         sealedSecret = try row.decodeIfPresent("secret_base64")
@@ -64,6 +79,9 @@ public struct Tenant: Sendable, Encodable {
         try c.encode(defaultRegion, forKey: .defaultRegion)
         try c.encode(defaultFargateSpot, forKey: .defaultFargateSpot)
         try c.encode(gpuAccess, forKey: .gpuAccess)
+        try c.encode(state, forKey: .state)
+        try c.encode(deleteJob, forKey: .deleteJob)
+        try c.encode(deletedAt, forKey: .deletedAt)
         try c.encode(workerRoleArn, forKey: .workerRoleArn)
         try c.encode(hasCredentials, forKey: .hasCredentials)
         try c.encode(createdAt, forKey: .createdAt)

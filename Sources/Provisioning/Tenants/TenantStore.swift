@@ -88,12 +88,29 @@ public struct TenantStore {
         }
     }
 
+    /// Starts offboarding the tenant (`berth.delete_tenant`) and returns its `tenant.delete` job:
+    /// the same job while one runs.
+    public func delete(name: String) throws -> Int64 {
+        guard let job: Int64 = try connection.queryRow(ProvisioningSQL.deleteTenant, [name])?.decode("job") else {
+            throw ProvisioningError.invalid("berth.delete_tenant returned no job for tenant \(name)")
+        }
+        return job
+    }
+
+    /// Refuses changes to a tenant being deleted or deleted: its key is (about to be) destroyed.
+    func requireActive(_ tenant: Tenant) throws {
+        guard tenant.state == .active else {
+            throw ProvisioningError.invalid("tenant \(tenant.name) is \(tenant.state == .deleted ? "deleted" : "being deleted") (berth tenant delete): it cannot be changed")
+        }
+    }
+
     /// Sets the tenant's worker role (nil: none), refusing a bad ARN and, where the tenant's
     /// account is known (an own-account tenant with a key), a role of another account. Clusters
     /// made before keep the role their spec recorded.
     @discardableResult
     public func setWorkerRole(tenant name: String, arn: String?) throws -> Tenant {
         let tenant = try require(name: name)
+        try requireActive(tenant)
         if let arn { try WorkerRole(parsing: arn).check(account: tenant.awsAccountId, tenant: tenant.name) }
         return try Tenant(row: try connection.queryRow(ProvisioningSQL.setTenantWorkerRole, [tenant.id, arn])!)
     }
@@ -125,6 +142,7 @@ public struct TenantStore {
     public func setCredentials(tenant: Tenant, credentials: AWSCredentials, accountId: String?, keys: MasterKeys,
                                replaceAccount: Bool = false) throws -> AccountChange? {
         try CredentialCheck.refuseTemporary(credentials)
+        try requireActive(tenant)
         guard tenant.awsMode == .own else {
             throw ProvisioningError.invalid("tenant \(tenant.name) uses the service's AWS account; create it with --own to give it keys")
         }
