@@ -193,19 +193,19 @@ import TestSupport
         let tenant = try h.tenant()
         let (from, to) = crash.step == WorkersPlan.stopStep ? (3, 1) : (2, 4)
         let id = try h.create(tenant, "c1", spec: #"{"workers": \#(from)}"#)
-        let creator = try worker(h, crashAt: nil)
+        let creator = try Self.worker(h, crashAt: nil)
         try await h.waitFor(id, .ready, timeout: 90, worker: creator)
         creator.signal(SIGKILL)
         try await poll(timeout: 10, "the creating worker to exit") { !creator.process.isRunning }
 
         let point = "\(crash.step):\(crash.point.rawValue)"
-        let crashing = try worker(h, crashAt: point)
+        let crashing = try Self.worker(h, crashAt: point)
         defer { crashing.signal(SIGKILL) }
         _ = try ClusterStore(h.connection).scale(tenant: tenant.name, name: "c1", workers: to)
         try await poll(timeout: 60, "the crashing worker to die at \(point)\n\(crashing.log.suffix(3000))") { !crashing.process.isRunning }
         #expect(crashing.process.terminationReason == .uncaughtSignal && crashing.process.terminationStatus == SIGKILL)
 
-        let fresh = try worker(h, crashAt: nil)
+        let fresh = try Self.worker(h, crashAt: nil)
         defer { fresh.signal(SIGKILL) }
         let set = WorkerSet(h.connection)
         try await poll(timeout: 90, "the scale to finish after the crash at \(point)\n\(fresh.log.suffix(2000))") {
