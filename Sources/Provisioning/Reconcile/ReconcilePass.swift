@@ -1,0 +1,151 @@
+import AWS
+import Foundation
+import Postgres
+import Queue
+
+/// One reconcile pass for a tenant in a region: read the watched clusters and their records,
+/// look at AWS in batched calls (`ReconcileObserver`), decide (`ReconcileDecisions`), act.
+/// Every action is safe to repeat after a crash: the database writes are conditional on the
+/// row still saying what the pass read (a worker still `running`, a cluster still live) and
+/// commit with their event; removing a leak writes its event once before StopTask or
+/// TerminateInstances, which AWS treats as done when repeated.
+struct ReconcilePass {
+    let context: JobContext
+    let tenantId: UUID
+    let region: String
+    let settings: ProvisioningSettings
+    private(set) var awsCalls = 0
+
+    init(context: JobContext, tenantId: UUID, region: String, settings: ProvisioningSettings) {
+        self.context = context
+        self.tenantId = tenantId
+        self.region = region
+        self.settings = settings
+    }
+
+    mutating func run() throws {
+        let records = try loadRecords()
+        guard !records.isEmpty else { return }
+        let access = try context.withConnection { connection in
+            try TenantAccess.open(tenantId: tenantId, region: region, store: TenantStore(connection), settings: settings)
+        }
+        var observer = ReconcileObserver(aws: access.aws, tenantId: tenantId)
+        var leaks = 0  // each a StopTask or TerminateInstances
+        defer { awsCalls = observer.calls + leaks }
+        var observed: [String: ObservedCompute] = [:]
+        let ecs = records.filter { $0.cluster.backend == .ecs }
+        if !ecs.isEmpty {
+            let recorded = ecs.flatMap { [$0.scheduler].compactMap { $0 } + $0.workers }
+            observed.merge(try observer.tasks(ecsCluster: Names.ecsCluster(tenant: access.tenant.name), recorded: recorded)) { $1 }
+        }
+        if records.contains(where: { $0.cluster.backend == .vm }) {
+            observed.merge(try observer.instances()) { $1 }
+        }
+        let groups = try observer.securityGroups()
+        let claiming = Dictionary(grouping: observed.values.filter { $0.cluster != nil }, by: { $0.cluster! })
+        let now = Date()
+        for record in records {
+            var seen = observed
+            // A VM scheduler that went down says on its console how Dask exited.
+            if record.cluster.backend == .vm, let scheduler = record.scheduler, var instance = seen[scheduler], instance.stopped {
+                instance.exitCode = observer.consoleExitStatus(instance: scheduler)
+                seen[scheduler] = instance
+            }
+            let actions = ReconcileDecisions.actions(for: record, observed: seen, claiming: claiming[record.cluster.id] ?? [],
+                                                     securityGroups: groups, now: now)
+            for action in actions {
+                try context.checkpoint()
+                if case .leak = action { leaks += 1 }
+                try perform(action, on: record, aws: access.aws)
+            }
+        }
+    }
+
+    /// The watched clusters with their records; workers recorded only in the create plan's
+    /// outputs (a cluster made before `berth.cluster_workers`) get their rows first.
+    private func loadRecords() throws -> [ReconcileRecord] {
+        try context.withConnection { connection in
+            var records: [ReconcileRecord] = []
+            for row in try connection.query(ProvisioningSQL.reconcileClusters, [tenantId, region]) {
+                let cluster = try Cluster(row: row)
+                let record = decodeOutputs(try row.decode("record", as: String.self))
+                var workers: [String] = try row.decode("workers")
+                var known = Set(try row.decode("known_workers", as: [String].self))
+                if known.isEmpty {
+                    let fromPlan = (record["worker_task_arns"] ?? record["worker_instance_ids"] ?? "")
+                        .split(separator: ",").map(String.init)
+                    if !fromPlan.isEmpty {
+                        try connection.execute(ProvisioningSQL.backfillWorkers, [cluster.id, fromPlan])
+                        workers = fromPlan
+                        known = Set(fromPlan)
+                    }
+                }
+                records.append(ReconcileRecord(
+                    cluster: cluster, scheduler: record["scheduler_task_arn"] ?? record["scheduler_instance_id"], workers: workers,
+                    knownWorkers: known, securityGroup: record["security_group_id"], busy: try row.decode("busy")))
+            }
+            return records
+        }
+    }
+
+    private func perform(_ action: ReconcileAction, on record: ReconcileRecord, aws: AWSClient) throws {
+        let cluster = record.cluster
+        switch action {
+        case .workerStopped(let resource, let reason):
+            CrashPoint.hit(.afterCall, step: "reconcile.worker_stopped", settings: settings)
+            try context.withConnection { connection in
+                _ = try connection.queryRow(ProvisioningSQL.reconcileWorkerStopped, [cluster.id, resource, reason, context.job.id])
+            }
+            CrashPoint.hit(.afterCheckpoint, step: "reconcile.worker_stopped", settings: settings)
+        case .schedulerStopped(let reason):
+            try stop(cluster, type: "scheduler.stopped", reason: reason, error: true)
+        case .idle(let timeout):
+            try stop(cluster, type: "cluster.idle", reason: "idle for \(timeout)", error: false)
+        case .lifetime(let limit):
+            try stop(cluster, type: "cluster.lifetime", reason: "lifetime \(limit) reached", error: false)
+        case .securityGroupMissing(let id):
+            try stop(cluster, type: "drift.detected",
+                     reason: "the cluster's security group \(id) was deleted outside Berth; its tasks or instances cannot be reached as before, so the cluster is cleaned up (create it again)",
+                     error: true, data: ["resource": id])
+        case .leak(let resource):
+            try removeLeak(resource, of: cluster, aws: aws)
+        }
+    }
+
+    private func stop(_ cluster: Cluster, type: String, reason: String, error: Bool, data: StepOutputs = [:]) throws {
+        CrashPoint.hit(.afterCall, step: "reconcile.stop", settings: settings)
+        try context.withConnection { connection in
+            _ = try connection.queryRow(ProvisioningSQL.reconcileStopCluster, [
+                cluster.id, context.job.id, type, reason, error, data.isEmpty ? nil : encodeOutputs(data),
+            ])
+        }
+    }
+
+    /// A running task or instance that names the cluster but is not in its record. Read again
+    /// right before: a scale or a replacement that launched it may have recorded it since the
+    /// pass read the records.
+    private func removeLeak(_ resource: String, of cluster: Cluster, aws: AWSClient) throws {
+        let leak = try context.withConnection { connection -> Bool in
+            guard try connection.queryRow(ProvisioningSQL.leakStillUnrecorded, [cluster.id, resource])?.decode("leak", as: Bool.self) == true else {
+                return false
+            }
+            let kind = cluster.backend == .ecs ? "task" : "instance"
+            _ = try connection.queryRow(ProvisioningSQL.reconcileEventOnce, [
+                cluster.id, context.job.id, "leak.removed", resource,
+                "removing \(kind) \(resource): it carries the cluster's \(cluster.backend == .ecs ? "startedBy" : "tags") but is not in its record",
+            ])
+            return true
+        }
+        guard leak else { return }
+        CrashPoint.hit(.afterIntent, step: "reconcile.leak", settings: settings)
+        switch cluster.backend {
+        case .ecs:
+            _ = try tolerate([.notFound]) {
+                try aws.stopTask(cluster: Names.ecsCluster(tenant: cluster.tenant), task: resource,
+                                 reason: "berth: not in the record of cluster \(cluster.name) (a leak)")
+            }
+        case .vm:
+            _ = try tolerate([.notFound]) { try aws.terminateInstances(ids: [resource]) }
+        }
+    }
+}
