@@ -462,6 +462,14 @@ enum ProvisioningSQL {
         select count(*) > 0 as written from ins
         """)
 
+    static let observedWorkers = SQL("prov_observed_workers", """
+        select count(*) filter (where state = 'running')::int as running, count(*) filter (where state = 'stopping')::int as stopping,
+               count(*) filter (where state = 'stopped')::int as stopped,
+               (select w.stopped_reason from berth.cluster_workers w where w.cluster_id = $1::uuid and w.state = 'stopped'
+                 order by w.stopped_at desc nulls last limit 1) as last_reason
+          from berth.cluster_workers where cluster_id = $1::uuid
+        """)
+
     /// The pass's figures and error on the reconciler's row.
     static let recordReconcilePass = SQL("prov_record_reconcile_pass", """
         update berth.reconcilers set passes = passes + 1, last_pass_at = now(), last_pass_ms = $3::float8,

@@ -85,6 +85,8 @@ import TestSupport
         #expect(stopped.count == 1)
         #expect(stopped.first?.message.contains("killed by the test") == true, "\(stopped)")
         #expect(try h.count("select count(*) as n from berth.cluster_workers where cluster_id = $1 and state = 'running'", [id]) == 1)
+        let shown = try h.berth(["cluster", "show", "c1", "--tenant", tenant.name])
+        #expect(shown.output.contains("desired 2, observed 1 running, 1 stopped (last: ") && shown.output.contains("killed by the test)"), "\(shown.output)")
 
         // A task started by hand with the cluster's startedBy, not in its record.
         let definition = try #require(victim.taskDefinitionArn)
@@ -103,6 +105,10 @@ import TestSupport
         #expect(try h.cluster(id).state == .ready)
         let running = try Self.tasks(h, tenant, id).filter { $0.desiredStatus == "RUNNING" }.map(\.taskArn)
         #expect(Set(running) == Set(tasks.map(\.taskArn)).subtracting([victim.taskArn]))
+        // `cluster list` shows a degraded cluster (the scale work's converge sets the state).
+        try h.connection.execute(SQL("test_degrade", "update berth.clusters set state = 'degraded' where id = $1"), [id])
+        let listed = try h.berth(["cluster", "list", "--tenant", tenant.name])
+        #expect(listed.output.contains("degraded"), "\(listed.output)")
     }
 
     @Test func aSecurityGroupDeletedByHandPutsTheClusterInErrorAndItIsCleanedUp() throws {
