@@ -7,6 +7,7 @@ public enum ProvisioningJobs {
             ClusterCreateJob.kind: ClusterCreateJob(settings: settings),
             ClusterDeleteJob.kind: ClusterDeleteJob(settings: settings),
             NetworkJob.kind: NetworkJob(settings: settings),
+            ClusterWorkersJob.kind: ClusterWorkersJob(settings: settings),
             ClusterReconcileJob.kind: ClusterReconcileJob(settings: settings),
         ]
     }

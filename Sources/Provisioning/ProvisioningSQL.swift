@@ -253,6 +253,181 @@ enum ProvisioningSQL {
         select (select count(*) from changed) as changed, (select held from lease) as held
         """)
 
+    /// `berth.scale_cluster` (migration 0013): tenant, cluster name and count are quoted back.
+    static let scaleCluster = SQL("prov_scale_cluster", "select berth.scale_cluster($1, $2, $3::int4) as id", redactsParameters: false)
+
+    // MARK: the worker set (migrations 0012, 0013)
+
+    /// Records the workers a launch answered with (`$2`) for cluster `$1`, by job `$3`. With `$4`,
+    /// each new one replaces a stopped worker due for a replacement (the earliest stopped first):
+    /// `replaces` names it, and a `worker.replaced` event quotes why it stopped. A worker already
+    /// recorded (a launch replayed with its client token) adds nothing, and no event.
+    static let recordWorkers = SQL("prov_record_workers", """
+        with fresh as (
+            select u.id, row_number() over (order by u.ord) as n
+              from unnest($2::text[]) with ordinality as u(id, ord)
+             where not exists (select from berth.cluster_workers w where w.cluster_id = $1::uuid and w.resource_id = u.id)
+        ), due as (
+            select s.resource_id, s.stopped_reason, row_number() over (order by s.stopped_at, s.resource_id) as n
+              from berth.cluster_workers s
+             where $4::boolean and s.cluster_id = $1::uuid and s.state = 'stopped' and not s.retired
+               and not exists (select from berth.cluster_workers r where r.cluster_id = $1::uuid and r.replaces = s.resource_id)
+        ), added as (
+            insert into berth.cluster_workers (cluster_id, resource_id, replaces)
+            select $1::uuid, f.id, d.resource_id from fresh f left join due d on d.n = f.n
+            on conflict do nothing
+            returning resource_id, replaces
+        ), replaced as (
+            insert into berth.events (tenant, cluster_id, cluster_name, job_id, type, step, state, message, data)
+            select c.tenant, c.id, c.name, $3::bigint, 'worker.replaced', $5::text, c.state,
+                   'worker ' || a.resource_id || ' replaces ' || a.replaces || ', which stopped: '
+                       || coalesce(d.stopped_reason, 'no reason given'),
+                   jsonb_build_object('worker', a.resource_id, 'replaces', a.replaces, 'stopped_reason', d.stopped_reason)
+              from added a join due d on d.resource_id = a.replaces cross join berth.clusters c
+             where c.id = $1::uuid
+            returning 1
+        )
+        select (select count(*) from added) as added, (select count(*) from replaced) as replaced
+        """)
+
+    /// The spec's `workers` of cluster `$1` and how many of its workers run.
+    static let workerCounts = SQL("prov_worker_counts", """
+        select (c.spec ->> 'workers')::numeric::int4 as desired,
+               (select count(*) from berth.cluster_workers w where w.cluster_id = c.id and w.state = 'running')::int4 as running
+          from berth.clusters c where c.id = $1::uuid
+        """)
+
+    static let workerColumns = "resource_id, state, launched_at, stopped_at, stopped_reason, replaces, retired"
+
+    /// Every worker of cluster `$1`, newest first.
+    static let clusterWorkers = SQL("prov_cluster_workers", """
+        select \(workerColumns) from berth.cluster_workers where cluster_id = $1::uuid order by launched_at desc, resource_id desc
+        """)
+
+    /// Which of `$2` still run (per the record) in cluster `$1`.
+    static let runningAmong = SQL("prov_running_among", """
+        select resource_id from berth.cluster_workers where cluster_id = $1::uuid and resource_id = any ($2::text[]) and state = 'running'
+        """)
+
+    /// A scale down: the newest running workers beyond the spec's `workers` become `stopping`
+    /// (and retired: never replaced); returns every worker of the cluster being stopped, those
+    /// an earlier attempt marked too.
+    static let markExtraWorkersStopping = SQL("prov_mark_extra_workers_stopping", """
+        with extra as (
+            select w.resource_id from berth.cluster_workers w
+             where w.cluster_id = $1::uuid and w.state = 'running'
+             order by w.launched_at, w.resource_id
+            offset (select greatest((c.spec ->> 'workers')::numeric::int8, 0) from berth.clusters c where c.id = $1::uuid)
+        ), marked as (
+            update berth.cluster_workers w set state = 'stopping', retired = true
+              from extra e where w.cluster_id = $1::uuid and w.resource_id = e.resource_id
+            returning w.resource_id
+        )
+        select resource_id from marked
+        union
+        select resource_id from berth.cluster_workers where cluster_id = $1::uuid and state = 'stopping'
+        """)
+
+    /// Workers `$2` of cluster `$1` stopped (reason `$3`; `$4`: retired, never to be replaced).
+    static let markWorkersStopped = SQL("prov_mark_workers_stopped", """
+        update berth.cluster_workers
+           set state = 'stopped', stopped_at = clock_timestamp(), stopped_reason = $3::text, retired = retired or $4::boolean
+         where cluster_id = $1::uuid and resource_id = any ($2::text[]) and state <> 'stopped'
+        """)
+
+    /// The cluster is gone: every worker still on record stopped with it.
+    static let markAllWorkersStopped = SQL("prov_mark_all_workers_stopped", """
+        update berth.cluster_workers
+           set state = 'stopped', stopped_at = clock_timestamp(), stopped_reason = $2::text, retired = true
+         where cluster_id = $1::uuid and state <> 'stopped'
+        """)
+
+    /// Bills the workers that run now (berth.resize_usage_period).
+    static let resizeUsage = SQL("prov_resize_usage", """
+        select berth.resize_usage_period($1::uuid,
+            (select count(*) from berth.cluster_workers w where w.cluster_id = $1::uuid and w.state = 'running')::int4, clock_timestamp())
+        """)
+
+    /// Records a launch failure of cluster `$1`'s workers; returns how many it had in the last ten
+    /// minutes, this one included (the insert is not visible to the count in the same statement).
+    static let recordWorkerFailure = SQL("prov_record_worker_failure", """
+        with added as (
+            insert into berth.cluster_worker_failures (cluster_id, reason) values ($1::uuid, $2::text) returning id
+        )
+        select 1 + (select count(*) from berth.cluster_worker_failures f
+                     where f.cluster_id = $1::uuid and f.at > clock_timestamp() - interval '10 minutes')::int4 as recent
+        """)
+
+    static let recentWorkerFailures = SQL("prov_recent_worker_failures", """
+        select count(*)::int4 as recent from berth.cluster_worker_failures
+         where cluster_id = $1::uuid and at > clock_timestamp() - interval '10 minutes'
+        """)
+
+    /// `berth.converge_workers` and `berth.worker_stopped` (migration 0013).
+    static let convergeWorkers = SQL("prov_converge_workers", "select berth.converge_workers($1::uuid, $2::text) as job")
+    static let workerStopped = SQL("prov_worker_stopped", "select berth.worker_stopped($1::uuid, $2::text, $3::text) as job")
+
+    /// Starts a round of the `cluster.workers` plan in the cluster's scope `$1`, unless one is in
+    /// progress (`workers.round` an intent: a crashed or snoozed round goes on with its
+    /// checkpoints and tokens): the last round's checkpoints go and the next round is recorded,
+    /// in one statement fenced on job `$2`'s lease (`$3`).
+    static let startWorkersRound = SQL("prov_start_workers_round", """
+        with lease as (
+            select berth.job_holds_lease($2::bigint, $3::uuid) as held
+        ), current as (
+            select state, coalesce((outputs ->> 'round')::int4, 0) as round
+              from berth.steps where scope = $1::text and step = 'workers.round'
+        ), next as (
+            select case when c.state = 'intent' then c.round else coalesce(c.round, 0) + 1 end as round,
+                   c.state is distinct from 'intent' as fresh
+              from (select 1) one left join current c on true
+        ), cleared as (
+            delete from berth.steps s using next, lease
+             where lease.held and next.fresh and s.scope = $1::text and s.step like 'workers.%' and s.step <> 'workers.round'
+        ), written as (
+            insert into berth.steps (scope, step, state, generation, outputs, job_id)
+            select $1::text, 'workers.round', 'intent', 1, jsonb_build_object('round', next.round), $2::bigint
+              from next, lease where lease.held and next.fresh
+            on conflict (scope, step) do update
+               set state = 'intent', outputs = excluded.outputs, job_id = excluded.job_id, updated_at = now()
+        )
+        select (select held from lease) as held, (select round from next) as round, (select fresh from next) as fresh
+        """)
+
+    /// Ends the round (`workers.round` done) of cluster `$1` (scope `$4`), fenced on job `$2`'s
+    /// lease (`$3`). When the running workers match the spec's `workers`, a `scaling` or
+    /// `degraded` cluster is `ready` again (with an event), and stopped workers nobody replaced
+    /// are retired. In one statement: a scale that commits after it finds the cluster `ready`
+    /// and starts over (the trigger on the job's end, migration 0013).
+    static let finishWorkersRound = SQL("prov_finish_workers_round", """
+        with lease as (
+            select berth.job_holds_lease($2::bigint, $3::uuid) as held
+        ), counts as (
+            select (c.spec ->> 'workers')::numeric::int8 as desired,
+                   (select count(*) from berth.cluster_workers w where w.cluster_id = c.id and w.state = 'running') as running
+              from berth.clusters c where c.id = $1::uuid
+        ), met as (
+            select lease.held and counts.desired = counts.running as met, counts.desired, counts.running from lease, counts
+        ), round as (
+            update berth.steps s set state = 'done', updated_at = now() from lease
+             where lease.held and s.scope = $4::text and s.step = 'workers.round'
+        ), ready as (
+            update berth.clusters c set state = 'ready', error = null, updated_at = now() from met
+             where met.met and c.id = $1::uuid and c.state in ('scaling', 'degraded')
+            returning c.*
+        ), event as (
+            insert into berth.events (tenant, cluster_id, cluster_name, job_id, type, state, message, data)
+            select r.tenant, r.id, r.name, $2::bigint, 'state', r.state, 'ready: ' || m.running || ' workers running',
+                   jsonb_build_object('workers', m.running)
+              from ready r, met m
+        ), retired as (
+            update berth.cluster_workers s set retired = true from met
+             where met.met and s.cluster_id = $1::uuid and s.state = 'stopped' and not s.retired
+        )
+        select (select held from lease) as held, (select met from met) as met,
+               (select desired from met)::int4 as desired, (select running from met)::int4 as running
+        """)
+
     // MARK: networks
 
     static let ensureNetworkRow = SQL("prov_ensure_network", """

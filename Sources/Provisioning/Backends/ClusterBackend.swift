@@ -26,6 +26,20 @@ protocol ClusterBackend: Sendable {
     /// What of the cluster exists in AWS right now, beyond what `ClusterInventory` finds for
     /// every backend (security groups and instances tagged `berth:cluster`).
     func inventory(of cluster: Cluster, aws: AWSClient) throws -> [ClusterInventory.Resource]
+
+    /// Launches `count` workers of a cluster whose create steps are done (`ctx.outputs` holds
+    /// their outputs), with client tokens named by `tokenPart` (nil: the create's own), calling
+    /// `recorded` with the ids of each launch's answer before anything else (so they are on
+    /// record in `berth.cluster_workers` before a crash can lose them). Returns every id. A
+    /// resumed step that replays a call with its token gets the same workers back.
+    func launchWorkers(_ ctx: StepContext, cluster: Cluster, count: Int, tokenPart: String?,
+                       recorded: ([String]) throws -> Void) throws -> [String]
+
+    /// Stops these workers (ECS StopTask, EC2 TerminateInstances); "not found" counts as done.
+    func stopWorkers(_ ctx: StepContext, cluster: Cluster, ids: [String], reason: String) throws
+
+    /// What AWS says of these workers now: starting, running (and healthy), or failed with a reason.
+    func observeWorkers(_ ctx: StepContext, cluster: Cluster, ids: [String]) throws -> [String: WorkerObservation]
 }
 
 extension Backend {

@@ -1,7 +1,7 @@
 import Foundation
 import Postgres
 
-/// Clusters through the SQL API (`berth.create_cluster` / `berth.delete_cluster`) and reads.
+/// Clusters through the SQL API (`berth.create_cluster` / `berth.scale_cluster` / `berth.delete_cluster`) and reads.
 public struct ClusterStore {
     public let connection: Connection
 
@@ -28,6 +28,12 @@ public struct ClusterStore {
 
     public func delete(tenant: String, name: String) throws -> UUID {
         try connection.queryRow(ProvisioningSQL.deleteCluster, [tenant, name])!.decode("id")
+    }
+
+    /// Resizes a live cluster (`berth.scale_cluster`): bad input 22023, a cluster in another
+    /// state than `ready`, `scaling` or `degraded` 55000, over a quota 53400; the same count is a no-op.
+    public func scale(tenant: String, name: String, workers: Int) throws -> UUID {
+        try connection.queryRow(ProvisioningSQL.scaleCluster, [tenant, name, Int32(clamping: workers)])!.decode("id")
     }
 
     public func get(id: UUID) throws -> Cluster? {

@@ -32,6 +32,7 @@ public struct ClusterDeleteJob: JobHandler {
             case .finished: break
             }
         }
+        try context.withConnection { try WorkerSet($0).allStopped(of: cluster.id, reason: "the cluster was deleted") }
         let now = try support.reload(cluster, context)
         try support.setState(now, context, to: now.keepError ? .error : .stopped, from: [.pending, .starting, .ready, .stopping, .error],
                              error: now.keepError ? now.error : nil,

@@ -25,4 +25,17 @@ struct ECSBackend: ClusterBackend {
         }
         return found
     }
+
+    func launchWorkers(_ ctx: StepContext, cluster: Cluster, count: Int, tokenPart: String?,
+                       recorded: ([String]) throws -> Void) throws -> [String] {
+        try ECSWorkers.launch(ctx, cluster: cluster, count: count, tokenPrefix: tokenPart ?? "workers", recorded: recorded)
+    }
+
+    func stopWorkers(_ ctx: StepContext, cluster: Cluster, ids: [String], reason: String) throws {
+        try ECSWorkers.stop(ctx, ids: ids, reason: reason)
+    }
+
+    func observeWorkers(_ ctx: StepContext, cluster: Cluster, ids: [String]) throws -> [String: WorkerObservation] {
+        try ECSWorkers.observe(ctx, ids: ids)
+    }
 }

@@ -91,36 +91,8 @@ enum ECSClusterPlan {
                 }
             },
             Step("worker_tasks", .create) { ctx in
-                let ecsCluster = try ctx.require("ecs_cluster")
-                let scheduler = try ctx.require("scheduler_address")
-                // Progress is saved after each call: the token names how many workers ran before
-                // the call and how many empty answers came back, so a retry after a crash replays
-                // the same call (and gets the same tasks back), while a retry after an empty answer
-                // (no capacity) asks anew.
-                var arns = ctx.progress["worker_task_arns"].map { $0.split(separator: ",").map(String.init) } ?? []
-                var emptyAnswers = Int(ctx.progress["empty_answers"] ?? "0") ?? 0
-                let spot = spec.fargateSpot == true
-                while arns.count < spec.workers {
-                    let count = min(runTaskBatch, spec.workers - arns.count)
-                    let result = try ctx.aws.runTask(RunTaskRequest(
-                        cluster: ecsCluster, taskDefinition: try ctx.require("worker_task_definition"), count: count,
-                        launchType: spot ? nil : "FARGATE",
-                        capacityProviderStrategy: spot ? [CapacityProviderStrategyItem(capacityProvider: "FARGATE_SPOT")] : nil,
-                        networkConfiguration: try networkConfiguration(ctx),
-                        overrides: TaskOverride(containerOverrides: [ContainerOverride(
-                            name: "worker",
-                            command: workerCommand(scheduler: scheduler, spec: spec))]),
-                        clientToken: ctx.clientToken("workers-from-\(arns.count)-\(emptyAnswers)"), startedBy: startedBy,
-                        tags: ctx.tags.tags(name: "\(Names.securityGroup(cluster: cluster.id))-worker")))
-                    if result.tasks.isEmpty {
-                        emptyAnswers += 1
-                        try ctx.saveProgress(["worker_task_arns": arns.joined(separator: ","), "empty_answers": "\(emptyAnswers)"])
-                        throw runTaskFailure(result, what: "\(count) workers", spot: spot, region: cluster.region)
-                    }
-                    arns += result.tasks.map(\.taskArn)
-                    if arns.count < spec.workers {
-                        try ctx.saveProgress(["worker_task_arns": arns.joined(separator: ","), "empty_answers": "\(emptyAnswers)"])
-                    }
+                let arns = try ECSWorkers.launch(ctx, cluster: cluster, count: spec.workers, tokenPrefix: "workers") { launched in
+                    try ctx.job.withConnection { try WorkerSet($0).record(launched, cluster: cluster, job: ctx.job.job.id, replacing: false, step: ctx.step) }
                 }
                 return .done(["worker_task_arns": arns.joined(separator: ",")])
             },
@@ -169,7 +141,7 @@ enum ECSClusterPlan {
     }
 
     /// The containers' own reasons (CannotPullContainerError, an exit code), for the step's message.
-    private static func containerReasons(_ task: ECSTask) -> String {
+    static func containerReasons(_ task: ECSTask) -> String {
         let reasons = (task.containers ?? []).compactMap { c -> String? in
             let parts = [c.reason, c.exitCode.map { "exit code \($0)" }].compactMap { $0 }
             return parts.isEmpty ? nil : "\(c.name ?? "container"): \(parts.joined(separator: ", "))"
@@ -179,7 +151,7 @@ enum ECSClusterPlan {
 
     /// The network's subnets in zones where Fargate runs (all of them in a network made before
     /// the network recorded which), so that Fargate may place each task in any zone with capacity.
-    private static func networkConfiguration(_ ctx: StepContext) throws -> NetworkConfiguration {
+    static func networkConfiguration(_ ctx: StepContext) throws -> NetworkConfiguration {
         let fargate = ctx.list("fargate_subnet_ids")
         return NetworkConfiguration(subnets: fargate.isEmpty ? ctx.list("subnet_ids") : fargate,
                                     securityGroups: [try ctx.require("security_group_id")], assignPublicIp: true)
@@ -188,7 +160,7 @@ enum ECSClusterPlan {
     /// ECS answers capacity and quota problems as `failures`, not errors. The Fargate vCPU quota
     /// fails the cluster, saying how to raise it; no capacity now waits and tries again, backing
     /// off, up to the step's deadline; anything else is retried with backoff.
-    private static func runTaskFailure(_ result: RunTaskResult, what: String, spot: Bool, region: String) -> Error {
+    static func runTaskFailure(_ result: RunTaskResult, what: String, spot: Bool, region: String) -> Error {
         let reasons = result.failures.map { "\($0.reason ?? "?")\($0.detail.map { " (\($0))" } ?? "")" }.joined(separator: "; ")
         let detail = "ECS could not start \(what): \(reasons.isEmpty ? "no reason given" : reasons)"
         let causes = result.failures.map { $0.cause(spot: spot) }

@@ -2,7 +2,8 @@ import AWS
 import Foundation
 
 /// Deletes an ECS cluster's resources in dependency order: stop its tasks, wait until they
-/// have stopped (their network interfaces go with them), deregister its task definitions,
+/// have stopped (their network interfaces go with them; the tasks are those ECS lists for the
+/// cluster and the workers on record), deregister its task definitions,
 /// delete its security group. Everything is found by name, `startedBy` or tag rather than
 /// trusted from checkpoints, so a delete after any crash finds what exists. "Not found"
 /// counts as done.
@@ -13,7 +14,11 @@ enum ECSTeardownPlan {
             ClusterTeardown.settleStep,
             Step("delete.stop_tasks", .check) { ctx in
                 guard let ecsCluster = ctx.outputs["ecs_cluster"] else { return .done([:]) }
-                let arns = try tolerate([.notFound], { try ctx.aws.listTasks(cluster: ecsCluster, startedBy: startedBy) }) ?? []
+                let listed = try tolerate([.notFound], { try ctx.aws.listTasks(cluster: ecsCluster, startedBy: startedBy) }) ?? []
+                // And every worker on record (a task launched moments ago may not be listed yet).
+                let recorded = try ctx.job.withConnection { try WorkerSet($0).workers(of: cluster.id) }
+                    .filter { $0.state != .stopped }.map(\.resourceId)
+                let arns = listed + recorded.filter { !listed.contains($0) }
                 for arn in arns {
                     _ = try tolerate([.notFound]) {
                         try ctx.aws.stopTask(cluster: ecsCluster, task: arn, reason: "Berth: cluster \(cluster.name) deleted")

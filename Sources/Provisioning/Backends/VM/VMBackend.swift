@@ -15,4 +15,17 @@ struct VMBackend: ClusterBackend {
         guard try tolerate([.notFound], { try aws.getInstanceProfile(name: name) }) != nil else { return [] }
         return [ClusterInventory.Resource(kind: "instance profile", id: name, state: "exists")]
     }
+
+    func launchWorkers(_ ctx: StepContext, cluster: Cluster, count: Int, tokenPart: String?,
+                       recorded: ([String]) throws -> Void) throws -> [String] {
+        try VMWorkers.launch(ctx, cluster: cluster, count: count, tokenPart: tokenPart, recorded: recorded)
+    }
+
+    func stopWorkers(_ ctx: StepContext, cluster: Cluster, ids: [String], reason: String) throws {
+        try VMWorkers.stop(ctx, ids: ids)
+    }
+
+    func observeWorkers(_ ctx: StepContext, cluster: Cluster, ids: [String]) throws -> [String: WorkerObservation] {
+        try VMWorkers.observe(ctx, ids: ids)
+    }
 }

@@ -76,26 +76,19 @@ enum VMClusterPlan {
             },
             Step("worker_instances", .create) { ctx in
                 guard spec.workers > 0 else { return .done(["worker_instance_ids": ""]) }
+                let record = { (ids: [String]) in
+                    try ctx.job.withConnection { try WorkerSet($0).record(ids, cluster: cluster, job: ctx.job.job.id, replacing: false, step: ctx.step) }
+                }
                 if ctx.resumed {
-                    let found = try adopt(ctx, liveStates: liveStates)
-                    if found.count >= spec.workers { return .done(["worker_instance_ids": found.map(\.instanceId).joined(separator: ",")]) }
+                    let found = try adopt(ctx, liveStates: liveStates).map(\.instanceId)
+                    if found.count >= spec.workers {
+                        try record(found)
+                        return .done(["worker_instance_ids": found.joined(separator: ",")])
+                    }
                 }
                 // One call (per zone) with one token: a retry after a crash returns the instances it started.
-                let type = try ctx.require("worker_instance_type")
-                let instances = try launch(ctx, type: type, zones: "worker_zone_subnets", region: cluster.region) { subnet, token in
-                    RunInstancesRequest(
-                        imageId: try ctx.require("worker_image_id"), instanceType: type,
-                        count: spec.workers, subnetId: subnet, securityGroupIds: [try ctx.require("security_group_id")],
-                        instanceProfileArn: try ctx.outputs["worker_instance_profile_arn"] ?? ctx.require("instance_profile_arn"),
-                        userData: VMInstances.workerUserData(scheduler: try ctx.require("scheduler_address"), cluster: cluster,
-                                                             tlsSecret: try ctx.require("tls_secret_arn")),
-                        clientToken: token, tags: ctx.tags.tags(name: "\(Names.securityGroup(cluster: cluster.id))-worker"),
-                        spot: spec.spot == true, shutdownBehavior: "terminate")
-                }
-                guard instances.count == spec.workers else {
-                    throw RetryableStepError("RunInstances started \(instances.count) of \(spec.workers) workers")
-                }
-                return .done(["worker_instance_ids": instances.map(\.instanceId).joined(separator: ",")])
+                let ids = try VMWorkers.launch(ctx, cluster: cluster, count: spec.workers, tokenPart: nil, recorded: record)
+                return .done(["worker_instance_ids": ids.joined(separator: ",")])
             },
         ]
     }
@@ -137,9 +130,10 @@ enum VMClusterPlan {
     /// moves on to the next zone; when every zone refused, the step waits and tries again,
     /// backing off, up to its deadline. A vCPU quota fails the cluster, naming it. Each zone has
     /// its own client token (the first zone the step's own), so every retry in a zone after a
-    /// lost answer or a crash returns what the first call started there.
-    private static func launch(_ ctx: StepContext, type: String, zones key: String, region: String,
-                               _ request: (_ subnet: String, _ token: String) throws -> RunInstancesRequest) throws -> [Instance] {
+    /// lost answer or a crash returns what the first call started there. `tokenPart` tells one
+    /// launch of the step from another (the `cluster.workers` job's rounds); nil for the create's.
+    static func launch(_ ctx: StepContext, type: String, zones key: String, region: String, tokenPart: String? = nil,
+                       _ request: (_ subnet: String, _ token: String) throws -> RunInstancesRequest) throws -> [Instance] {
         var zones = ctx.list(key).map { pair in (zone: String(pair.prefix { $0 != "=" }), subnet: String(pair.drop { $0 != "=" }.dropFirst())) }
         // A cluster whose types were checked before zones were recorded: the first subnet, as then.
         if ctx.outputs[key] == nil, let first = ctx.list("subnet_ids").first { zones = [(zone: "the first zone", subnet: first)] }
@@ -147,7 +141,8 @@ enum VMClusterPlan {
         var refused: [String] = []
         for (index, zone) in zones.enumerated() {
             do {
-                return try ctx.aws.runInstances(request(zone.subnet, index == 0 ? ctx.clientToken() : ctx.clientToken("zone-\(zone.zone)")))
+                let part = index == 0 ? tokenPart : [tokenPart, "zone-\(zone.zone)"].compactMap { $0 }.joined(separator: "-")
+                return try ctx.aws.runInstances(request(zone.subnet, ctx.clientToken(part)))
             } catch let error as AWSError {
                 switch error.cause(instanceType: type) {
                 case .capacity(.instanceType), .capacity(.unsupportedInZone):
