@@ -119,11 +119,12 @@ end $$;
 
 -- ------------------------------------------------------------------ the reconcile's actions
 
--- A worker the reconcile saw stopped in AWS: its row becomes `stopped` with AWS's reason, an
--- event quotes it, and (when the scale work's converge is installed) a replacement is asked
--- for, all in one transaction: a crash before the commit leaves the row `running` and the next
--- pass does it again; after it, the row says `stopped` and no pass repeats it. Only for a
--- cluster the user still wants running. Returns whether it changed anything.
+-- A worker the reconcile saw stopped in AWS: an event quotes AWS's reason, and
+-- berth.worker_stopped (migration 0013, the worker set's) marks its row `stopped` and asks for
+-- the workers to be converged, which replaces it; all in one transaction: a crash before the
+-- commit leaves the row `running` and the next pass does it again; after it, the row says
+-- `stopped` and no pass repeats it. Only for a cluster the user still wants running and a row
+-- still `running`. Returns whether it changed anything.
 create function berth.reconcile_worker_stopped(p_cluster pg_catalog.uuid, p_resource pg_catalog.text, p_reason pg_catalog.text,
                                                p_job pg_catalog.int8)
 returns pg_catalog.bool language plpgsql set search_path = pg_catalog, berth, pg_temp as $$
@@ -134,14 +135,14 @@ begin
     if not found or c.desired <> 'running' or c.state not in ('ready', 'scaling', 'degraded') then
         return false;
     end if;
-    update berth.cluster_workers w set state = 'stopped', stopped_at = pg_catalog.now(), stopped_reason = p_reason
-     where w.cluster_id = p_cluster and w.resource_id = p_resource and w.state <> 'stopped';
+    perform from berth.cluster_workers w where w.cluster_id = p_cluster and w.resource_id = p_resource and w.state = 'running' for update;
     if not found then
         return false;
     end if;
     perform berth.add_event(c, p_job, 'worker.stopped', null,
         pg_catalog.format('worker %s stopped: %s', p_resource, p_reason),
         pg_catalog.jsonb_build_object('worker', p_resource, 'reason', p_reason));
+    perform berth.worker_stopped(p_cluster, p_resource, p_reason);
     return true;
 end $$;
 

@@ -84,9 +84,15 @@ import TestSupport
         let stopped = try h.events(id).filter { $0.type == "worker.stopped" }
         #expect(stopped.count == 1)
         #expect(stopped.first?.message.contains("killed by the test") == true, "\(stopped)")
-        #expect(try h.count("select count(*) as n from berth.cluster_workers where cluster_id = $1 and state = 'running'", [id]) == 1)
+        // The worker set's converge replaces it, quoting why.
+        try poll(timeout: 30, every: 0.1, "the replacement to be on record") {
+            try h.count("select count(*) as n from berth.cluster_workers where cluster_id = $1 and state = 'running' and replaces = $2",
+                        [id, victim.taskArn]) == 1
+        }
+        try poll(timeout: 30, every: 0.1, "worker.replaced") { try h.events(id).contains { $0.type == "worker.replaced" } }
+        #expect(try h.count("select count(*) as n from berth.cluster_workers where cluster_id = $1 and state = 'running'", [id]) == 2)
         let shown = try h.berth(["cluster", "show", "c1", "--tenant", tenant.name])
-        #expect(shown.output.contains("desired 2, observed 1 running, 1 stopped (last: ") && shown.output.contains("killed by the test)"), "\(shown.output)")
+        #expect(shown.output.contains("desired 2, observed 2 running, 1 stopped (last: ") && shown.output.contains("killed by the test)"), "\(shown.output)")
 
         // A task started by hand with the cluster's startedBy, not in its record.
         let definition = try #require(victim.taskDefinitionArn)
@@ -104,7 +110,10 @@ import TestSupport
         // The cluster itself stays ready, its scheduler and other worker running.
         #expect(try h.cluster(id).state == .ready)
         let running = try Self.tasks(h, tenant, id).filter { $0.desiredStatus == "RUNNING" }.map(\.taskArn)
-        #expect(Set(running) == Set(tasks.map(\.taskArn)).subtracting([victim.taskArn]))
+        let recorded = try h.connection.query(SQL("test_running_workers", "select resource_id from berth.cluster_workers where cluster_id = $1 and state = 'running'"), [id])
+            .map { try $0.decode("resource_id", as: String.self) }
+        let scheduler = try #require(tasks.first { $0.taskDefinitionArn?.contains("-scheduler") == true })
+        #expect(Set(running) == Set(recorded + [scheduler.taskArn]))
         // `cluster list` shows a degraded cluster (the scale work's converge sets the state).
         try h.connection.execute(SQL("test_degrade", "update berth.clusters set state = 'degraded' where id = $1"), [id])
         let listed = try h.berth(["cluster", "list", "--tenant", tenant.name])
@@ -179,6 +188,12 @@ import TestSupport
             try h.count("select passes::int as n from berth.reconcilers where tenant_id = $1", [tenant.id]) >= passes + 2
         }
         #expect(try h.events(id).filter { $0.type == "worker.stopped" }.count == 1)
+        // One replacement, not two; none lost.
+        try poll(timeout: 30, every: 0.1, "the replacement") {
+            try h.count("select count(*) as n from berth.cluster_workers where cluster_id = $1 and state = 'running'", [id]) == 2
+        }
+        #expect(try h.count("select count(*) as n from berth.cluster_workers where replaces = $1", [victim.taskArn]) == 1)
+        #expect(try Self.tasks(h, tenant, id).filter { $0.desiredStatus == "RUNNING" }.count == 3)
         #expect(try Self.activeReconciles(h, tenant) == 1)
     }
 
