@@ -586,7 +586,7 @@ enum ProvisioningSQL {
                   from berth.steps s cross join lateral jsonb_each_text(s.outputs) e
                  where s.scope = 'cluster:' || c.id::text and s.state = 'done'
                    and e.key in ('security_group_id', 'scheduler_task_arn', 'scheduler_instance_id', 'worker_task_arns',
-                                 'worker_instance_ids')) as record,
+                                 'worker_instance_ids', 'worker_task_definition')) as record,
                array(select w.resource_id from berth.cluster_workers w
                       where w.cluster_id = c.id and w.state = 'running' order by w.launched_at) as workers,
                array(select w.resource_id from berth.cluster_workers w where w.cluster_id = c.id) as known_workers,
@@ -643,6 +643,24 @@ enum ProvisioningSQL {
                (select w.stopped_reason from berth.cluster_workers w where w.cluster_id = $1::uuid and w.state = 'stopped'
                  order by w.stopped_at desc nulls last limit 1) as last_reason
           from berth.cluster_workers where cluster_id = $1::uuid
+        """)
+
+    /// The cluster's worker task definition is `$3` now (re-registered after `$2` was
+    /// deregistered outside Berth): the create's record changes, once, with a `drift.repaired`
+    /// event, so the next launch (a replacement, a scale) uses it.
+    static let replaceWorkerTaskDefinition = SQL("prov_replace_worker_task_definition", """
+        with updated as (
+            update berth.steps s set outputs = jsonb_set(s.outputs, '{worker_task_definition}', to_jsonb($3::text)), updated_at = now()
+             where s.scope = 'cluster:' || $1::uuid::text and s.step = 'task_definitions' and s.outputs ->> 'worker_task_definition' = $2::text
+            returning 1
+        ), event as (
+            insert into berth.events (tenant, cluster_id, cluster_name, job_id, type, state, message, data)
+            select c.tenant, c.id, c.name, $4::bigint, 'drift.repaired', c.state, $5::text,
+                   jsonb_build_object('resource', $2::text, 'replacement', $3::text)
+              from berth.clusters c, updated where c.id = $1::uuid
+            returning 1
+        )
+        select count(*) > 0 as changed from updated
         """)
 
     /// The pass's figures and error on the reconciler's row.

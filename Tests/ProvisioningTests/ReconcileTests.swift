@@ -148,6 +148,36 @@ import TestSupport
         #expect(try h.leftovers(of: h.cluster(id)).isEmpty)
     }
 
+    @Test func aWorkerTaskDefinitionDeregisteredByHandIsRegisteredAgainBeforeAReplacement() throws {
+        let h = try ProvisioningHarness()
+        let tenant = try h.tenant()
+        let worker = try h.worker(extraEnvironment: Self.fast)
+        defer { worker.signal(SIGKILL) }
+        let id = try h.create(tenant, "c1", spec: #"{"workers": 1}"#)
+        try h.waitFor(id, .ready, worker: worker)
+        let aws = h.aws()
+        let victim = try #require(try Self.tasks(h, tenant, id).first { $0.taskDefinitionArn?.contains("-worker") == true })
+        let definition = try #require(victim.taskDefinitionArn)
+        try aws.deregisterTaskDefinition(definition)
+        _ = try aws.stopTask(cluster: "berth-\(tenant.name)", task: victim.taskArn, reason: "killed by the test")
+        try poll(timeout: 30, every: 0.1, "drift.repaired") { try h.events(id).contains { $0.type == "drift.repaired" } }
+        let repaired = try #require(try h.events(id).first { $0.type == "drift.repaired" })
+        #expect(repaired.message.contains(definition), "\(repaired.message)")
+        // The replacement runs from the new revision, which is ACTIVE.
+        let replacement = try poll(timeout: 30, every: 0.1, "the replacement", until: { $0 != nil }) { () throws -> String? in
+            try h.connection.queryRow(SQL("test_replacement", "select resource_id from berth.cluster_workers where replaces = $1"), [victim.taskArn])?
+                .decode("resource_id", as: String.self)
+        }!
+        let task = try #require(try aws.describeTasks(cluster: "berth-\(tenant.name)", tasks: [replacement]).tasks.first)
+        #expect(task.taskDefinitionArn != definition && task.taskDefinitionArn?.contains("-worker:") == true, "\(task.taskDefinitionArn ?? "")")
+        #expect(try aws.describeTaskDefinition(try #require(task.taskDefinitionArn)).status == "ACTIVE")
+        #expect(try h.events(id).filter { $0.type == "drift.repaired" }.count == 1)
+        // A delete deregisters both revisions: nothing left.
+        _ = try ClusterStore(h.connection).delete(tenant: tenant.name, name: "c1")
+        let stopped = try h.waitFor(id, .stopped, timeout: 60, worker: worker)
+        #expect(try h.leftovers(of: stopped).isEmpty)
+    }
+
     @Test func aClusterPastItsMaxLifetimeStopsWithTheReason() throws {
         let h = try ProvisioningHarness()
         let tenant = try h.tenant()

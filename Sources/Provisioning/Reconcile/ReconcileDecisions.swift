@@ -41,6 +41,8 @@ struct ReconcileRecord: Sendable {
     /// Every worker it ever recorded (a stopped one is not a leak).
     var knownWorkers: Set<String>
     var securityGroup: String?
+    /// The task definition its ECS workers launch from (the create's record).
+    var workerTaskDefinition: String?
     /// A job (create, scale, converge, delete) runs on it now: what it launches may not be
     /// recorded yet, so nothing of it counts as a leak.
     var busy: Bool

@@ -30,8 +30,8 @@ struct ReconcilePass {
             try TenantAccess.open(tenantId: tenantId, region: region, store: TenantStore(connection), settings: settings)
         }
         var observer = ReconcileObserver(aws: access.aws, tenantId: tenantId)
-        var leaks = 0  // each a StopTask or TerminateInstances
-        defer { awsCalls = observer.calls + leaks }
+        var calls = 0  // beside the observer's: StopTask or TerminateInstances of a leak, a task definition's repair
+        defer { awsCalls = observer.calls + calls }
         var observed: [String: ObservedCompute] = [:]
         let ecs = records.filter { $0.cluster.backend == .ecs }
         if !ecs.isEmpty {
@@ -53,9 +53,16 @@ struct ReconcilePass {
             }
             let actions = ReconcileDecisions.actions(for: record, observed: seen, claiming: claiming[record.cluster.id] ?? [],
                                                      securityGroups: groups, now: now)
+            // A replacement launches from the worker task definition: one deregistered outside
+            // Berth is registered again first (AWS runs no new task from an INACTIVE one).
+            if record.cluster.backend == .ecs, actions.contains(where: { if case .workerStopped = $0 { true } else { false } }),
+               let definition = record.workerTaskDefinition {
+                calls += 1
+                if try !repairWorkerTaskDefinition(definition, of: record.cluster, aws: access.aws, calls: &calls) { continue }
+            }
             for action in actions {
                 try context.checkpoint()
-                if case .leak = action { leaks += 1 }
+                if case .leak = action { calls += 1 }
                 try perform(action, on: record, aws: access.aws)
             }
         }
@@ -82,7 +89,8 @@ struct ReconcilePass {
                 }
                 records.append(ReconcileRecord(
                     cluster: cluster, scheduler: record["scheduler_task_arn"] ?? record["scheduler_instance_id"], workers: workers,
-                    knownWorkers: known, securityGroup: record["security_group_id"], busy: try row.decode("busy")))
+                    knownWorkers: known, securityGroup: record["security_group_id"], workerTaskDefinition: record["worker_task_definition"],
+                    busy: try row.decode("busy")))
             }
             return records
         }
@@ -119,6 +127,42 @@ struct ReconcilePass {
                 cluster.id, context.job.id, type, reason, error, data.isEmpty ? nil : encodeOutputs(data),
             ])
         }
+    }
+
+    /// Whether the cluster's worker task definition can launch workers, after registering it
+    /// again when it was deregistered outside Berth (the family's newest ACTIVE revision is
+    /// adopted when an earlier pass registered one and crashed before recording it). False when
+    /// it is gone for good: then the cluster is in `error`, saying what is missing.
+    private func repairWorkerTaskDefinition(_ arn: String, of cluster: Cluster, aws: AWSClient, calls: inout Int) throws -> Bool {
+        let current = try tolerate([.notFound, .invalidInput]) { try aws.describeTaskDefinition(arn) }
+        if current?.status == "ACTIVE" { return true }
+        guard let old = current, let containers = old.containerDefinitions, let cpu = old.cpu.flatMap(Int.init),
+              let memory = old.memory.flatMap(Int.init) else {
+            try stop(cluster, type: "drift.detected",
+                     reason: "the worker task definition \(arn) was deleted outside Berth and cannot be registered again; the cluster is cleaned up (create it again)",
+                     error: true, data: ["resource": arn])
+            return false
+        }
+        calls += 1
+        let family = ECSNames.taskFamily(cluster: cluster.id, role: "worker")
+        var replacement = try tolerate([.notFound, .invalidInput]) { try aws.describeTaskDefinition(family) }
+        if replacement?.status != "ACTIVE" {
+            calls += 1
+            CrashPoint.hit(.beforeIntent, step: "reconcile.task_definition", settings: settings)
+            replacement = try aws.registerTaskDefinition(RegisterTaskDefinitionRequest(
+                family: family, containers: containers, cpu: cpu, memoryMiB: memory, executionRoleArn: old.executionRoleArn,
+                taskRoleArn: old.taskRoleArn,
+                tags: Tags(tenantId: cluster.tenantId, clusterId: cluster.id, step: "task_definitions").tags(name: family)))
+        }
+        guard let new = replacement?.taskDefinitionArn else { return false }
+        CrashPoint.hit(.afterCall, step: "reconcile.task_definition", settings: settings)
+        _ = try context.withConnection { connection in
+            try connection.queryRow(ProvisioningSQL.replaceWorkerTaskDefinition, [
+                cluster.id, arn, new, context.job.id,
+                "the worker task definition \(arn) was deregistered outside Berth; registered it again as \(new)",
+            ])
+        }
+        return true
     }
 
     /// A running task or instance that names the cluster but is not in its record. Read again
