@@ -65,6 +65,8 @@ create table berth.reconcilers (
     -- The last pass's failure (an AWS error, credentials that do not open): the job keeps its
     -- interval and tries again; cleared by the next pass that works.
     last_error     pg_catalog.text,
+    -- Of last_pass_ms, the time spent in the database.
+    last_db_ms     pg_catalog.float8,
     primary key (tenant_id, region)
 );
 
@@ -104,6 +106,9 @@ end $$;
 create function berth.end_reconcile(p_tenant_id pg_catalog.uuid, p_region pg_catalog.text, p_job pg_catalog.int8, p_token pg_catalog.uuid)
 returns pg_catalog.bool language plpgsql set search_path = pg_catalog, berth, pg_temp as $$
 begin
+    if not exists (select from berth.tenants t where t.id = p_tenant_id) then
+        return true;  -- the tenant is gone, and its clusters with it
+    end if;
     insert into berth.reconcilers (tenant_id, region) values (p_tenant_id, p_region) on conflict do nothing;
     perform from berth.reconcilers x where x.tenant_id = p_tenant_id and x.region = p_region for update;
     if not berth.job_holds_lease(p_job, p_token) then
@@ -178,3 +183,8 @@ revoke all on function berth.spec_duration(pg_catalog.jsonb, pg_catalog.text),
     berth.reconcile_worker_stopped(pg_catalog.uuid, pg_catalog.text, pg_catalog.text, pg_catalog.int8),
     berth.reconcile_stop_cluster(pg_catalog.uuid, pg_catalog.int8, pg_catalog.text, pg_catalog.text, pg_catalog.bool, pg_catalog.jsonb)
     from public;
+
+-- Clusters that were live before this migration get their tenant and region's reconcile now
+-- (afterwards the create job starts it).
+select berth.ensure_reconcile(x.tenant_id, x.region, 'cluster.reconcile')
+  from (select distinct c.tenant_id, c.region from berth.clusters c where berth.cluster_is_live(c.state)) x;

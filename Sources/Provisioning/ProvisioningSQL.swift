@@ -666,7 +666,7 @@ enum ProvisioningSQL {
     /// The pass's figures and error on the reconciler's row.
     static let recordReconcilePass = SQL("prov_record_reconcile_pass", """
         update berth.reconcilers set passes = passes + 1, last_pass_at = now(), last_pass_ms = $3::float8,
-               last_aws_calls = $4::int, last_error = $5::text
+               last_aws_calls = $4::int, last_error = $5::text, last_db_ms = $6::float8
          where tenant_id = $1::uuid and region = $2::text
         """)
 }

@@ -120,6 +120,31 @@ import TestSupport
         #expect(listed.output.contains("degraded"), "\(listed.output)")
     }
 
+    @Test func aTerminatedVMWorkerIsMarkedWithItsStateReasonAndReplaced() throws {
+        let h = try ProvisioningHarness()
+        let tenant = try h.tenant()
+        let worker = try h.worker(extraEnvironment: Self.fast)
+        defer { worker.signal(SIGKILL) }
+        let id = try h.create(tenant, "vm1", spec: #"{"backend": "vm", "workers": 2}"#)
+        try h.waitFor(id, .ready, timeout: 90, worker: worker)
+        let victim = try #require(try h.connection.queryRow(SQL("test_vm_victim", """
+            select resource_id from berth.cluster_workers where cluster_id = $1 and state = 'running' order by resource_id limit 1
+            """), [id])?.decode("resource_id", as: String.self))
+        _ = try h.aws().terminateInstances(ids: [victim])
+        try poll(timeout: 30, every: 0.1, "the replacement to be on record") {
+            try h.count("select count(*) as n from berth.cluster_workers where cluster_id = $1 and replaces = $2", [id, victim]) == 1
+        }
+        let stopped = try #require(try h.events(id).first { $0.type == "worker.stopped" })
+        #expect(stopped.message.contains(victim) && stopped.message.contains("instance "), "\(stopped.message)")
+        #expect(try h.cluster(id).state == .ready)
+        // Two passes later, nothing more happened: the terminated instance is not seen again.
+        let passes = try h.count("select passes::int as n from berth.reconcilers where tenant_id = $1", [tenant.id])
+        try poll(timeout: 30, every: 0.1, "two more passes") {
+            try h.count("select passes::int as n from berth.reconcilers where tenant_id = $1", [tenant.id]) >= passes + 2
+        }
+        #expect(try h.events(id).filter { $0.type == "worker.stopped" || $0.type == "leak.removed" }.count == 1)
+    }
+
     @Test func aSecurityGroupDeletedByHandPutsTheClusterInErrorAndItIsCleanedUp() throws {
         let h = try ProvisioningHarness()
         let tenant = try h.tenant()

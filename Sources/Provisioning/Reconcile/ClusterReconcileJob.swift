@@ -35,6 +35,7 @@ public struct ClusterReconcileJob: JobHandler {
         _ = try context.withConnection { connection in
             try connection.execute(ProvisioningSQL.recordReconcilePass, [
                 args.tenantId, args.region, Date().timeIntervalSince(started) * 1000, pass.awsCalls, failure.map { String($0.prefix(2000)) },
+                pass.dbMilliseconds,
             ])
         }
         try context.checkpoint()

@@ -15,6 +15,22 @@ struct ReconcilePass {
     let region: String
     let settings: ProvisioningSettings
     private(set) var awsCalls = 0
+    /// Time spent in the database (reads and actions), for `berth.reconcilers.last_db_ms`.
+    private let dbClock = DBClock()
+
+    /// Milliseconds the pass spent in the database so far.
+    var dbMilliseconds: Double { dbClock.total * 1000 }
+
+    final class DBClock: @unchecked Sendable {
+        var total = 0.0
+    }
+
+    /// `context.withConnection`, timed.
+    private func db<T>(_ body: (Connection) throws -> T) throws -> T {
+        let started = Date()
+        defer { dbClock.total += Date().timeIntervalSince(started) }
+        return try context.withConnection(body)
+    }
 
     init(context: JobContext, tenantId: UUID, region: String, settings: ProvisioningSettings) {
         self.context = context
@@ -26,7 +42,7 @@ struct ReconcilePass {
     mutating func run() throws {
         let records = try loadRecords()
         guard !records.isEmpty else { return }
-        let access = try context.withConnection { connection in
+        let access = try db { connection in
             try TenantAccess.open(tenantId: tenantId, region: region, store: TenantStore(connection), settings: settings)
         }
         var observer = ReconcileObserver(aws: access.aws, tenantId: tenantId)
@@ -71,7 +87,7 @@ struct ReconcilePass {
     /// The watched clusters with their records; workers recorded only in the create plan's
     /// outputs (a cluster made before `berth.cluster_workers`) get their rows first.
     private func loadRecords() throws -> [ReconcileRecord] {
-        try context.withConnection { connection in
+        try db { connection in
             var records: [ReconcileRecord] = []
             for row in try connection.query(ProvisioningSQL.reconcileClusters, [tenantId, region]) {
                 let cluster = try Cluster(row: row)
@@ -101,7 +117,7 @@ struct ReconcilePass {
         switch action {
         case .workerStopped(let resource, let reason):
             CrashPoint.hit(.afterCall, step: "reconcile.worker_stopped", settings: settings)
-            try context.withConnection { connection in
+            try db { connection in
                 _ = try connection.queryRow(ProvisioningSQL.reconcileWorkerStopped, [cluster.id, resource, reason, context.job.id])
             }
             CrashPoint.hit(.afterCheckpoint, step: "reconcile.worker_stopped", settings: settings)
@@ -122,7 +138,7 @@ struct ReconcilePass {
 
     private func stop(_ cluster: Cluster, type: String, reason: String, error: Bool, data: StepOutputs = [:]) throws {
         CrashPoint.hit(.afterCall, step: "reconcile.stop", settings: settings)
-        try context.withConnection { connection in
+        try db { connection in
             _ = try connection.queryRow(ProvisioningSQL.reconcileStopCluster, [
                 cluster.id, context.job.id, type, reason, error, data.isEmpty ? nil : encodeOutputs(data),
             ])
@@ -156,7 +172,7 @@ struct ReconcilePass {
         }
         guard let new = replacement?.taskDefinitionArn else { return false }
         CrashPoint.hit(.afterCall, step: "reconcile.task_definition", settings: settings)
-        _ = try context.withConnection { connection in
+        _ = try db { connection in
             try connection.queryRow(ProvisioningSQL.replaceWorkerTaskDefinition, [
                 cluster.id, arn, new, context.job.id,
                 "the worker task definition \(arn) was deregistered outside Berth; registered it again as \(new)",
@@ -169,7 +185,7 @@ struct ReconcilePass {
     /// right before: a scale or a replacement that launched it may have recorded it since the
     /// pass read the records.
     private func removeLeak(_ resource: String, of cluster: Cluster, aws: AWSClient) throws {
-        let leak = try context.withConnection { connection -> Bool in
+        let leak = try db { connection -> Bool in
             guard try connection.queryRow(ProvisioningSQL.leakStillUnrecorded, [cluster.id, resource])?.decode("leak", as: Bool.self) == true else {
                 return false
             }
