@@ -9,6 +9,7 @@ public enum ProvisioningJobs {
             NetworkJob.kind: NetworkJob(settings: settings),
             ClusterWorkersJob.kind: ClusterWorkersJob(settings: settings),
             TenantDeleteJob.kind: TenantDeleteJob(settings: settings),
+            ClusterReconcileJob.kind: ClusterReconcileJob(settings: settings),
         ]
     }
 }

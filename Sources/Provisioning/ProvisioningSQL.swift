@@ -266,7 +266,7 @@ enum ProvisioningSQL {
 
     private static let clusterColumns = """
         id, tenant_id, tenant, name, state, desired, error, backend, region, spec, scheduler_address,
-        scheduler_public_address, active_job, create_job, delete_job, keep_error, created_at, updated_at
+        scheduler_public_address, active_job, create_job, delete_job, keep_error, stop_reason, created_at, updated_at
         """
 
     static let clusterById = SQL("prov_cluster_by_id", "select \(clusterColumns) from berth.clusters where id = $1")
@@ -627,5 +627,107 @@ enum ProvisioningSQL {
                and ($3::uuid is null or cluster_id = $3)
              order by id desc limit $4) e
          order by id
+        """)
+
+    // MARK: reconcile (docs/provisioning.md, "The reconcile")
+
+    /// The tenant and region's reconcile job: its id, or null while the active one is ending
+    /// (the caller looks again in a moment). `$3`: the kind.
+    static let ensureReconcile = SQL("prov_ensure_reconcile", "select berth.ensure_reconcile($1::uuid, $2::text, $3::text) as job")
+
+    /// Whether reconcile job `$3` (lease `$4`) may end: no live cluster of the tenant in the region.
+    static let endReconcile = SQL("prov_end_reconcile", "select berth.end_reconcile($1::uuid, $2::text, $3::bigint, $4::uuid) as ended")
+
+    /// The clusters a pass watches (`ready`, `scaling`, `degraded`, still wanted), with what
+    /// their create recorded (`record`: the step outputs the reconcile reads), their live
+    /// workers, whether they ever had a worker row, and whether a job runs on them now.
+    static let reconcileClusters = SQL("prov_reconcile_clusters", """
+        select \(clusterColumns),
+               (select coalesce(jsonb_object_agg(e.key, e.value), '{}')::text
+                  from berth.steps s cross join lateral jsonb_each_text(s.outputs) e
+                 where s.scope = 'cluster:' || c.id::text and s.state = 'done'
+                   and e.key in ('security_group_id', 'scheduler_task_arn', 'scheduler_instance_id', 'worker_task_arns',
+                                 'worker_instance_ids', 'worker_task_definition')) as record,
+               array(select w.resource_id from berth.cluster_workers w
+                      where w.cluster_id = c.id and w.state = 'running' order by w.launched_at) as workers,
+               array(select w.resource_id from berth.cluster_workers w where w.cluster_id = c.id) as known_workers,
+               exists (select from berth.jobs j where j.id = c.active_job and j.state = 'running') as busy
+          from berth.clusters c
+         where c.tenant_id = $1::uuid and c.region = $2::text and c.desired = 'running'
+           and c.state in ('ready', 'scaling', 'degraded')
+         order by c.created_at
+        """)
+
+    /// Records a cluster's workers from its create plan's outputs when it has no worker rows
+    /// (made before berth.cluster_workers existed). Adds nothing where a row exists.
+    static let backfillWorkers = SQL("prov_backfill_workers", """
+        insert into berth.cluster_workers (cluster_id, resource_id)
+        select $1::uuid, unnest($2::text[])
+         where not exists (select from berth.cluster_workers w where w.cluster_id = $1::uuid)
+        on conflict do nothing
+        """)
+
+    /// Whether `$2` is one of cluster `$1`'s workers (any state), or a job runs on the cluster:
+    /// read again right before a leak is removed.
+    static let leakStillUnrecorded = SQL("prov_leak_still_unrecorded", """
+        select not exists (select from berth.cluster_workers w where w.cluster_id = c.id and w.resource_id = $2::text)
+               and not exists (select from berth.jobs j where j.id = c.active_job and j.state = 'running')
+               and c.desired = 'running' and c.state in ('ready', 'scaling', 'degraded') as leak
+          from berth.clusters c where c.id = $1::uuid
+        """)
+
+    static let reconcileWorkerStopped = SQL("prov_reconcile_worker_stopped",
+                                            "select berth.reconcile_worker_stopped($1::uuid, $2::text, $3::text, $4::bigint) as changed")
+
+    static let reconcileStopCluster = SQL("prov_reconcile_stop_cluster", """
+        select berth.reconcile_stop_cluster($1::uuid, $2::bigint, $3::text, $4::text, $5::boolean, $6::jsonb) as changed
+        """)
+
+    /// An event of type `$3` about resource `$4` of cluster `$1`, once: a pass that repeats an
+    /// action after a crash does not write it twice. Returns whether it wrote it.
+    static let reconcileEventOnce = SQL("prov_reconcile_event_once", """
+        with c as (select * from berth.clusters where id = $1::uuid),
+        ins as (
+            insert into berth.events (tenant, cluster_id, cluster_name, job_id, type, state, message, data)
+            select c.tenant, c.id, c.name, $2::bigint, $3::text, c.state, $5::text, jsonb_build_object('resource', $4::text)
+              from c
+             where not exists (select from berth.events e where e.cluster_id = $1::uuid and e.type = $3::text
+                                                          and e.data ->> 'resource' = $4::text)
+            returning 1
+        )
+        select count(*) > 0 as written from ins
+        """)
+
+    static let observedWorkers = SQL("prov_observed_workers", """
+        select count(*) filter (where state = 'running')::int as running, count(*) filter (where state = 'stopping')::int as stopping,
+               count(*) filter (where state = 'stopped')::int as stopped,
+               (select w.stopped_reason from berth.cluster_workers w where w.cluster_id = $1::uuid and w.state = 'stopped'
+                 order by w.stopped_at desc nulls last limit 1) as last_reason
+          from berth.cluster_workers where cluster_id = $1::uuid
+        """)
+
+    /// The cluster's worker task definition is `$3` now (re-registered after `$2` was
+    /// deregistered outside Berth): the create's record changes, once, with a `drift.repaired`
+    /// event, so the next launch (a replacement, a scale) uses it.
+    static let replaceWorkerTaskDefinition = SQL("prov_replace_worker_task_definition", """
+        with updated as (
+            update berth.steps s set outputs = jsonb_set(s.outputs, '{worker_task_definition}', to_jsonb($3::text)), updated_at = now()
+             where s.scope = 'cluster:' || $1::uuid::text and s.step = 'task_definitions' and s.outputs ->> 'worker_task_definition' = $2::text
+            returning 1
+        ), event as (
+            insert into berth.events (tenant, cluster_id, cluster_name, job_id, type, state, message, data)
+            select c.tenant, c.id, c.name, $4::bigint, 'drift.repaired', c.state, $5::text,
+                   jsonb_build_object('resource', $2::text, 'replacement', $3::text)
+              from berth.clusters c, updated where c.id = $1::uuid
+            returning 1
+        )
+        select count(*) > 0 as changed from updated
+        """)
+
+    /// The pass's figures and error on the reconciler's row.
+    static let recordReconcilePass = SQL("prov_record_reconcile_pass", """
+        update berth.reconcilers set passes = passes + 1, last_pass_at = now(), last_pass_ms = $3::float8,
+               last_aws_calls = $4::int, last_error = $5::text, last_db_ms = $6::float8
+         where tenant_id = $1::uuid and region = $2::text
         """)
 }

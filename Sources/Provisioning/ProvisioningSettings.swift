@@ -28,6 +28,9 @@ public struct ProvisioningSettings: Sendable {
     /// How long a new IAM role, instance profile or service-linked role may be refused as not
     /// usable yet before the step fails.
     public var propagationDeadline: Double = 120
+    /// How often each tenant and region's reconcile looks at its clusters in AWS
+    /// (`berth worker --reconcile-interval`, `BERTH_RECONCILE_INTERVAL`).
+    public var reconcileInterval: Double = 30
     /// Test-only: `<step>:<point>` at which the process kills itself (see `CrashPoint`).
     public var crashAt: String?
 
@@ -42,7 +45,7 @@ public struct ProvisioningSettings: Sendable {
     /// `BERTH_MASTER_KEY`, `BERTH_OLD_MASTER_KEYS`, `AWS_ACCESS_KEY_ID` / `AWS_SECRET_ACCESS_KEY`,
     /// `AWS_ENDPOINT_URL[_<SERVICE>]`, `BERTH_AWS_POLL_INTERVAL`, `BERTH_AWS_WAIT_DEADLINE`,
     /// `BERTH_AWS_CONSISTENCY_WINDOW`, `BERTH_AWS_VISIBILITY_DEADLINE` and
-    /// `BERTH_AWS_PROPAGATION_DEADLINE` (seconds), `BERTH_TEST_CRASH_AT`.
+    /// `BERTH_AWS_PROPAGATION_DEADLINE`, `BERTH_RECONCILE_INTERVAL` (seconds), `BERTH_TEST_CRASH_AT`.
     public static func fromEnvironment(_ environment: [String: String] = ProcessInfo.processInfo.environment) -> ProvisioningSettings {
         var settings = ProvisioningSettings(managedCredentials: AWSCredentials.fromEnvironment(environment),
                                             endpoints: .fromEnvironment(environment))
@@ -59,6 +62,7 @@ public struct ProvisioningSettings: Sendable {
         if let value = environment["BERTH_AWS_PROPAGATION_DEADLINE"].flatMap(Double.init), value > 0 {
             settings.propagationDeadline = value
         }
+        if let value = environment["BERTH_RECONCILE_INTERVAL"].flatMap(Double.init), value > 0 { settings.reconcileInterval = value }
         settings.crashAt = environment["BERTH_TEST_CRASH_AT"].flatMap { $0.isEmpty ? nil : $0 }
         return settings
     }

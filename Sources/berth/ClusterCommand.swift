@@ -147,8 +147,10 @@ struct ClusterCommand: ParsableCommand {
         func run() throws {
             let (connection, cluster) = try ClusterCommand.find(name, tenant: tenant, common: common)
             if json { Output.json(cluster); return }
-            Output.fields(Output.object(cluster), ["id", "tenant", "name", "state", "error", "backend", "region", "dask_image", "scheduler_address",
-                                   "scheduler_public_address", "dashboard_url", "created_at", "updated_at", "spec"], width: 25)
+            Output.fields(Output.object(cluster), ["id", "tenant", "name", "state", "error", "stop_reason", "backend", "region", "dask_image",
+                                   "scheduler_address", "scheduler_public_address", "dashboard_url", "created_at", "updated_at", "spec"], width: 25)
+            Output.fields(["workers": ClusterCommand.workersLine(cluster, try ClusterStore(connection).observedWorkers(of: cluster.id))],
+                          ["workers"], width: 25)
             Output.line("events:")
             for event in try EventLog(connection).last(20, filter: .init(clusterId: cluster.id)) { Output.line("  " + Output.eventLine(event)) }
         }
@@ -156,6 +158,16 @@ struct ClusterCommand: ParsableCommand {
 }
 
 extension ClusterCommand {
+    /// Desired (the spec) and observed (`berth.cluster_workers`, as the reconcile last saw it).
+    static func workersLine(_ cluster: Cluster, _ observed: ObservedWorkers) -> String {
+        var parts = ["desired \(cluster.spec.workers)", "observed \(observed.running) running"]
+        if observed.stopping > 0 { parts.append("\(observed.stopping) stopping") }
+        if observed.stopped > 0 {
+            parts.append("\(observed.stopped) stopped" + (observed.lastStopReason.map { " (last: \(String($0.prefix(80))))" } ?? ""))
+        }
+        return parts.joined(separator: ", ")
+    }
+
     /// The tenant's live cluster of that name (else its latest stopped one), with the connection.
     static func find(_ name: String, tenant: String, common: JobsCommand.Common) throws -> (Connection, Cluster) {
         let connection = try common.connect()

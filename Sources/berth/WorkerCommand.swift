@@ -61,6 +61,9 @@ struct WorkerCommand: ParsableCommand {
     @Option(parsing: .unconditional, help: "Each cluster's newest events kept whatever their age (default: retention.events-kept-per-cluster, else 20).")
     var keepClusterEvents: Int?
 
+    @Option(parsing: .unconditional, help: "How often each tenant and region's reconcile compares its clusters with AWS (default: BERTH_RECONCILE_INTERVAL, else 30s).")
+    var reconcileInterval: DurationArgument?
+
     @Option(help: "Name shown in locked_by (default host:pid:random).")
     var name: String?
 
@@ -99,7 +102,11 @@ struct WorkerCommand: ParsableCommand {
         let signals = SignalWatcher(signals: [SIGTERM, SIGINT])
         let database = try databaseOptions.database(needsDirect: true)
         let logger = Logger(label: "berth.worker")
-        let settings = ProvisioningSettings.fromEnvironment()
+        var settings = ProvisioningSettings.fromEnvironment()
+        if let reconcileInterval {
+            guard reconcileInterval.seconds > 0 else { throw UsageError("--reconcile-interval must be more than 0, got \(reconcileInterval.seconds)s") }
+            settings.reconcileInterval = reconcileInterval.seconds
+        }
         warnAboutMasterKeys(settings, database: database, logger: logger)
         let pool = try WorkerPool(config: config, database: database, handlers: JobKinds.all(settings: settings), logger: logger)
         pool.retentionWalks = [events.walk()].compactMap { $0 }

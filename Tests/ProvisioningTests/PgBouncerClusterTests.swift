@@ -18,7 +18,8 @@ import TestSupport
         #expect(refused.status == 2 && refused.output.contains("--listen-database-url"), "\(refused.output)")
 
         let tenant = try h.tenant()
-        let worker = try h.worker(extraEnvironment: pooled)
+        // A short reconcile interval: its job ends soon after the cluster's delete, through PgBouncer too.
+        let worker = try h.worker(extraEnvironment: pooled.merging(["BERTH_RECONCILE_INTERVAL": "0.5"]) { $1 })
         defer { worker.signal(SIGKILL) }
         let create = try h.berth(["cluster", "create", "pgb", "--tenant", tenant.name, "--spec", #"{"workers": 2}"#,
                                   "--wait", "--timeout", "3m"], extraEnvironment: pooled)
@@ -35,6 +36,9 @@ import TestSupport
         let delete = try h.berth(["cluster", "delete", "pgb", "--tenant", tenant.name, "--wait", "--timeout", "3m"], extraEnvironment: pooled)
         #expect(delete.status == 0, "\(delete.output)\n\(worker.log.suffix(3000))")
         #expect(try h.leftovers(of: cluster).isEmpty)
+        try poll(timeout: 30, every: 0.1, "the reconcile to end with the tenant's last cluster") {
+            try h.count("select count(*) as n from berth.jobs where kind = 'cluster.reconcile' and state in ('queued', 'running')") == 0
+        }
         #expect(try h.count("select count(*) as n from berth.jobs where state <> 'succeeded'") == 0)
     }
 }

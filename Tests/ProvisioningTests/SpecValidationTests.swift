@@ -238,7 +238,7 @@ import TestSupport
     /// Keys of a resolved ECS spec (nulls are stripped: no instance types, `spot` or
     /// `ingress_cidrs` unless given).
     static let ecsKeys: Set<String> = ["backend", "region", "fargate_spot", "workers", "worker_gpus", "worker_cpu", "worker_memory",
-                                       "scheduler_cpu", "scheduler_memory", "image"]
+                                       "scheduler_cpu", "scheduler_memory", "image", "idle_timeout"]
 
     @Test func defaultsComeFromTheSystemWhenTheTenantHasNone() throws {
         let w = try World()
@@ -295,7 +295,7 @@ import TestSupport
              "scheduler_instance_type": "m6i.large", "image": "ami-0123456789abcdef0", "workers": 100}
             """))
         #expect(Set(vm.keys) == ["backend", "region", "spot", "workers", "worker_gpus", "worker_cpu", "worker_memory", "scheduler_cpu",
-                                 "scheduler_memory", "worker_instance_type", "scheduler_instance_type", "image"])
+                                 "scheduler_memory", "worker_instance_type", "scheduler_instance_type", "image", "idle_timeout"])
         #expect(vm["worker_gpus"] as? Int == 1 && vm["spot"] as? Bool == true)
     }
 

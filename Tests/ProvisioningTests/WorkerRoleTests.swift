@@ -51,7 +51,7 @@ import TestSupport
         }
         #expect(error.message.contains("'arn:aws:iam::1:role/x'"), "the value quoted: \(error.message)")
         let unknown = try #require(throws: PostgresError.self) { try w.createCluster(tenant: plain.name, name: "bad", spec: #"{"x": 1}"#) }
-        #expect(unknown.message.hasSuffix("ingress_cidrs, worker_role_arn"), "\(unknown.message)")
+        #expect(unknown.message.hasSuffix("ingress_cidrs, worker_role_arn, idle_timeout, max_lifetime"), "\(unknown.message)")
 
         // An own-account tenant whose account is known: another account's role is refused.
         let acme = try w.tenant("acme")

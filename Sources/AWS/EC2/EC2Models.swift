@@ -242,6 +242,9 @@ public struct Instance: Sendable, Hashable {
     /// The ARN of the instance profile it runs with, if any.
     public var iamInstanceProfileArn: String?
     public var tags: [Tag]
+    /// Why it last changed state (stateReason's message: a Spot termination, a shutdown from
+    /// inside), when EC2 says.
+    public var stateReason: String?
 
     init(xml: XMLElement) {
         instanceId = xml.string("instanceId") ?? ""
@@ -258,6 +261,7 @@ public struct Instance: Sendable, Hashable {
         instanceLifecycle = xml.string("instanceLifecycle")
         iamInstanceProfileArn = xml.string("iamInstanceProfile", "arn")
         tags = xml.ec2Tags
+        stateReason = xml.string("stateReason", "message") ?? xml.string("stateReason", "code")
     }
 }
 

@@ -178,6 +178,8 @@ public struct TaskDefinition: Sendable, Hashable, Codable {
     public var memory: String?
     /// The role the task's containers run with (their AWS identity), if any.
     public var taskRoleArn: String?
+    /// The role ECS pulls the image and reads secrets with.
+    public var executionRoleArn: String?
 }
 
 public struct NetworkConfiguration: Sendable, Hashable, Codable {

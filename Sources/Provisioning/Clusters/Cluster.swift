@@ -19,6 +19,8 @@ public struct Cluster: Sendable, Encodable {
     public var createJob: Int64?
     public var deleteJob: Int64?
     public var keepError: Bool
+    /// Why a cluster that stopped by itself stopped (`idle for 20m`, `lifetime 8h reached`).
+    public var stopReason: String?
     public var createdAt: Date
     public var updatedAt: Date
 
@@ -27,7 +29,7 @@ public struct Cluster: Sendable, Encodable {
         case id, tenantId = "tenant_id", tenant, name, state, desired, error, backend, region, spec,
              schedulerAddress = "scheduler_address", schedulerPublicAddress = "scheduler_public_address",
              activeJob = "active_job", createJob = "create_job", deleteJob = "delete_job", keepError = "keep_error",
-             createdAt = "created_at", updatedAt = "updated_at",
+             stopReason = "stop_reason", createdAt = "created_at", updatedAt = "updated_at",
              daskImage = "dask_image", dashboardURL = "dashboard_url"
     }
 
@@ -51,6 +53,7 @@ public struct Cluster: Sendable, Encodable {
         try c.encode(createJob, forKey: .createJob)
         try c.encode(deleteJob, forKey: .deleteJob)
         try c.encode(keepError, forKey: .keepError)
+        try c.encode(stopReason, forKey: .stopReason)
         try c.encode(createdAt, forKey: .createdAt)
         try c.encode(updatedAt, forKey: .updatedAt)
     }
@@ -78,6 +81,7 @@ extension Cluster {
         createJob = try row.decodeIfPresent("create_job")
         deleteJob = try row.decodeIfPresent("delete_job")
         keepError = try row.decode("keep_error")
+        stopReason = try row.decodeIfPresent("stop_reason")
         createdAt = try row.decode("created_at")
         updatedAt = try row.decode("updated_at")
     }

@@ -9,6 +9,11 @@ public struct VMConsole: Sendable, Equatable {
     public var workers: Int?
     /// The exit line, when Dask has exited.
     public var exited: String?
+    /// Dask's exit status from the exit line (0: it closed itself, as an idle scheduler does).
+    public var exitStatus: Int? {
+        guard let exited else { return nil }
+        return Int(exited.dropFirst(VMUserData.exitedPrefix.count).prefix { $0.isNumber || $0 == "-" })
+    }
     /// Berth's last line (for a wait's reason), if any.
     public var lastLine: String?
 

@@ -38,6 +38,12 @@ public struct ClusterCreateJob: JobHandler {
         case .stopped(let reason):
             return .cancelled(reason: reason)
         case .finished(let outputs):
+            // The tenant and region's reconcile watches the cluster from now on. It is queued
+            // before the cluster is `ready`, so a crash between the two cannot leave a ready
+            // cluster unwatched; while the running one is ending, look again in a moment.
+            guard try context.withConnection({ try ClusterReconcileJob.ensure(tenantId: cluster.tenantId, region: cluster.region, on: $0) }) else {
+                return .snooze(seconds: ClusterJobSupport.busyClusterSnooze)
+            }
             let changed = try support.setState(cluster, context, to: .ready, from: [.starting], desired: .running,
                                                address: outputs["scheduler_address"], publicAddress: outputs["scheduler_public_address"],
                                                message: "ready: scheduler at \(outputs["scheduler_address"] ?? "?")",

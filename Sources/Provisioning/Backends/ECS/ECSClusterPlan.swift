@@ -29,7 +29,7 @@ enum ECSClusterPlan {
                     let memoryMiB = Int(memory * 1024)
                     let container = ContainerDefinition(
                         name: role, image: cluster.daskImage,
-                        command: role == "scheduler" ? DaskTLS.command(.scheduler, DaskScheduler.command) : ["dask", "worker"],
+                        command: role == "scheduler" ? DaskTLS.command(.scheduler, DaskScheduler.command(spec: spec)) : ["dask", "worker"],
                         portMappings: role == "scheduler"
                             ? [PortMapping(containerPort: DaskScheduler.port), PortMapping(containerPort: DaskScheduler.dashboardPort)] : nil,
                         memory: memoryMiB,

@@ -94,7 +94,7 @@ enum VMInstances {
     /// The scheduler's boot script: Docker runs the cluster's image (VMUserData).
     static func schedulerUserData(cluster: Cluster, tlsSecret: String) -> String {
         VMUserData.script(.init(role: "scheduler", clusterID: cluster.id.uuidString.lowercased(), image: cluster.daskImage,
-                                command: DaskTLS.command(.scheduler, DaskScheduler.command), gpu: false,
+                                command: DaskTLS.command(.scheduler, DaskScheduler.command(spec: cluster.spec)), gpu: false,
                                 secret: .init(arn: tlsSecret, variable: DaskTLS.variable)))
     }
 
