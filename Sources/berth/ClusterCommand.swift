@@ -114,7 +114,7 @@ struct ClusterCommand: ParsableCommand {
         func run() throws {
             let (connection, cluster) = try ClusterCommand.find(name, tenant: tenant, common: common)
             if json { Output.json(cluster); return }
-            Output.fields(Output.object(cluster), ["id", "tenant", "name", "state", "error", "backend", "region", "dask_image", "scheduler_address",
+            Output.fields(Output.object(cluster), ["id", "tenant", "name", "state", "error", "backend", "region", "dask_image", "worker_dask_image", "scheduler_address",
                                    "scheduler_public_address", "dashboard_url", "created_at", "updated_at", "spec"], width: 25)
             Output.line("events:")
             for event in try EventLog(connection).last(20, filter: .init(clusterId: cluster.id)) { Output.line("  " + Output.eventLine(event)) }
