@@ -68,6 +68,47 @@ extension AWSClient {
         return try json(.ecs, action: "DescribeTaskDefinition", Input(taskDefinition: taskDefinition), as: Output.self).taskDefinition
     }
 
+    /// Task definition families whose name starts with `prefix`, all pages; `status` ACTIVE: only
+    /// families with an active revision (ListTaskDefinitionFamilies).
+    public func listTaskDefinitionFamilies(prefix: String, status: String = "ACTIVE") throws(AWSError) -> [String] {
+        struct Input: Encodable { let familyPrefix: String; let status: String; let nextToken: String? }
+        struct Output: Decodable { let families: [String]?; let nextToken: String? }
+        var families: [String] = []
+        var token: String?
+        repeat {
+            let out = try json(.ecs, action: "ListTaskDefinitionFamilies", Input(familyPrefix: prefix, status: status, nextToken: token),
+                               as: Output.self)
+            families += out.families ?? []
+            token = out.nextToken.flatMap { $0.isEmpty ? nil : $0 }
+        } while token != nil
+        return families
+    }
+
+    /// The ARNs of one family's revisions in `status` (ACTIVE or INACTIVE), all pages. Despite
+    /// its name, ListTaskDefinitions' `familyPrefix` is the full family name (AWS's API
+    /// reference): for a prefix, list the families first.
+    public func listTaskDefinitions(familyPrefix: String, status: String = "ACTIVE") throws(AWSError) -> [String] {
+        struct Input: Encodable { let familyPrefix: String; let status: String; let nextToken: String? }
+        struct Output: Decodable { let taskDefinitionArns: [String]?; let nextToken: String? }
+        var arns: [String] = []
+        var token: String?
+        repeat {
+            let out = try json(.ecs, action: "ListTaskDefinitions", Input(familyPrefix: familyPrefix, status: status, nextToken: token),
+                               as: Output.self)
+            arns += out.taskDefinitionArns ?? []
+            token = out.nextToken.flatMap { $0.isEmpty ? nil : $0 }
+        } while token != nil
+        return arns
+    }
+
+    /// DescribeTaskDefinition with its tags (`include: TAGS`).
+    public func describeTaskDefinitionTags(_ taskDefinition: String) throws(AWSError) -> (definition: TaskDefinition, tags: [ECSTag]) {
+        struct Input: Encodable { let taskDefinition: String; let include: [String] }
+        struct Output: Decodable { let taskDefinition: TaskDefinition; let tags: [ECSTag]? }
+        let out = try json(.ecs, action: "DescribeTaskDefinition", Input(taskDefinition: taskDefinition, include: ["TAGS"]), as: Output.self)
+        return (out.taskDefinition, out.tags ?? [])
+    }
+
     public func deregisterTaskDefinition(_ taskDefinition: String) throws(AWSError) {
         struct Input: Encodable { let taskDefinition: String }
         _ = try json(.ecs, action: "DeregisterTaskDefinition", Input(taskDefinition: taskDefinition), as: EmptyJSON.self)

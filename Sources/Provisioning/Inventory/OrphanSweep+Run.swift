@@ -1,0 +1,43 @@
+import Foundation
+import Postgres
+
+extension OrphanSweep {
+    /// One tenant and region of a sweep: its orphans, what `apply` did with them, or why the
+    /// tenant's account could not be read.
+    public struct Scope: Sendable, Codable {
+        public var tenant: String
+        public var region: String
+        public var orphans: [Orphan]
+        public var results: [Result]?
+        public var error: String?
+    }
+
+    /// Sweeps `tenants` (every tenant when nil) in `region` (else every region where each has or
+    /// had clusters or a network, and its default region), each with its own AWS key; deletes
+    /// with `apply`. A tenant whose key cannot be opened is reported, and the others are swept.
+    public static func run(tenant name: String?, region: String?, apply: Bool, connection: Connection,
+                           settings: ProvisioningSettings) throws -> [Scope] {
+        if let region, !Regions.supported.contains(region) {
+            throw ProvisioningError.invalid("unknown region \(Quoting.quote(region)); Berth supports \(Regions.supported.joined(separator: ", "))")
+        }
+        let store = TenantStore(connection)
+        let tenants = try name.map { [try store.require(name: $0)] } ?? store.list()
+        var scopes: [Scope] = []
+        for tenant in tenants {
+            let regions = try region.map { [$0] } ?? Array(Set(try connection.query(ProvisioningSQL.tenantRegions, [tenant.id])
+                .map { try $0.decode("region", as: String.self) } + [tenant.defaultRegion ?? Regions.fallback])).sorted()
+            for region in regions {
+                var scope = Scope(tenant: tenant.name, region: region, orphans: [], results: nil, error: nil)
+                do {
+                    let access = try TenantAccess.open(tenantId: tenant.id, region: region, store: store, settings: settings)
+                    scope.orphans = try find(tenant: access.tenant, region: region, aws: access.aws, connection: connection)
+                    if apply { scope.results = try self.apply(scope.orphans, tenant: access.tenant, aws: access.aws, connection: connection) }
+                } catch let failure as TenantAccess.Failure {
+                    scope.error = failure.description
+                }
+                scopes.append(scope)
+            }
+        }
+        return scopes
+    }
+}
