@@ -7,6 +7,7 @@ public enum ProvisioningJobs {
             ClusterCreateJob.kind: ClusterCreateJob(settings: settings),
             ClusterDeleteJob.kind: ClusterDeleteJob(settings: settings),
             NetworkJob.kind: NetworkJob(settings: settings),
+            SweepJob.kind: SweepJob(settings: settings),
         ]
     }
 }

@@ -2,6 +2,7 @@ import AWS
 import Foundation
 import Postgres
 @testable import Provisioning
+import Queue
 import Testing
 import TestSupport
 
@@ -21,6 +22,8 @@ import TestSupport
         let live = try h.create(tenant, "live", spec: #"{"workers": 1}"#)
         let ready = try h.waitFor(live, .ready, worker: worker)
         worker.signal(SIGKILL)  // nothing else runs while the sweep looks
+        // The planting below is the test's own setup: no lost answers (a re-sent create would plant twice).
+        try h.realism(["lost_answers": ["rate": 0]])
         let liveBefore = try h.leftovers(of: ready)
 
         // What a crash in a bad place could leave: resources tagged for a cluster Berth never recorded.
@@ -83,6 +86,43 @@ import TestSupport
         #expect(try aws.describeSecurityGroups(filters: [EC2Filter("group-id", othersGroup)]).count == 1)
         #expect(try h.leftovers(of: ready) == liveBefore)
         #expect(try h.cluster(live).state == .ready)
+    }
+
+    /// The nightly sweep: every worker's start asks for the same night's job (one queued job),
+    /// `off` withdraws it, and a run sweeps every tenant and asks for the next night.
+    @Test func theNightlySweepIsOneJobPerNightAndRuns() throws {
+        let h = try ProvisioningHarness()
+        let tenant = try h.tenant()
+        let queue = JobQueue(h.connection)
+        let now = Date()
+        try SweepJob.schedule(.dryRun, now: now, connection: h.connection)
+        try SweepJob.schedule(.dryRun, now: now, connection: h.connection)  // a second worker starting
+        let queued = try queue.list(state: .queued, kind: SweepJob.kind)
+        #expect(queued.count == 1)
+        #expect(queued.first.map { abs($0.runAt.timeIntervalSince(SweepJob.nextRun(after: now))) < 1 } == true)
+        try SweepJob.schedule(.apply, now: now, connection: h.connection)  // the mode changed: the dry run's job is replaced
+        #expect(try queue.list(state: .queued, kind: SweepJob.kind).map(\.args.text).map { $0.contains("true") } == [true])
+        try SweepJob.schedule(.off, now: now, connection: h.connection)
+        #expect(try queue.list(state: .queued, kind: SweepJob.kind).isEmpty)
+
+        // One due now (a dry run): it sweeps the tenant's default region and asks for the next night.
+        let id = try #require(try queue.enqueue(.init(kind: SweepJob.kind, args: JSONText(#"{"apply": false}"#))).first)
+        let worker = try h.worker()
+        defer { worker.signal(SIGKILL) }
+        var seen: Job?
+        try poll(timeout: 60, "the sweep job to succeed (last: \(seen?.state.rawValue ?? "?") \(seen?.lastError ?? ""))") {
+            seen = try queue.get(id: id)
+            return seen?.state == .succeeded
+        }
+        let output = try #require(try queue.get(id: id)?.output?.text)
+        let summary = try JSONSerialization.jsonObject(with: Data(output.utf8)) as? [String: Int]
+        #expect(summary == ["scopes": 1, "orphans": 0, "deleted": 0, "not_swept": 0], "\(output) (tenant \(tenant.name))")
+        #expect(try queue.list(state: .queued, kind: SweepJob.kind).count == 1)
+        let utc = TimeZone(identifier: "UTC")!
+        var calendar = Calendar(identifier: .gregorian)
+        calendar.timeZone = utc
+        let at = SweepJob.nextRun(after: Date(timeIntervalSince1970: 86_400 * 10 + 3 * 3600))  // exactly 03:00: the next day's
+        #expect(at == Date(timeIntervalSince1970: 86_400 * 11 + 3 * 3600) && calendar.component(.hour, from: at) == 3)
     }
 
     /// Which resources are orphans (pure): unknown or stopped clusters of this tenant only;

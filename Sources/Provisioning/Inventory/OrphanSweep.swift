@@ -66,14 +66,20 @@ public enum OrphanSweep {
         .sorted { ($0.resource.kind.rank, $0.resource.id) < ($1.resource.kind.rank, $1.resource.id) }
     }
 
+    /// Lends a database connection for one short piece of work (never across an AWS call): the
+    /// CLI's own connection, or a job's pool (`JobContext.withConnection`).
+    public typealias Borrow = ((Connection) throws -> Void) throws -> Void
+
     /// Lists the tenant's resources in `region`, then what Berth knows of their clusters, and
     /// returns the orphans.
-    public static func find(tenant: Tenant, region: String, aws: AWSClient, connection: Connection) throws -> [Orphan] {
+    public static func find(tenant: Tenant, region: String, aws: AWSClient, borrow: Borrow) throws -> [Orphan] {
         let resources = try TenantInventory.list(tenant: tenant, region: region, aws: aws)
         let ids = Array(Set(resources.compactMap(\.clusterId))).map { $0.uuidString.lowercased() }
         var known: [UUID: KnownCluster] = [:]
-        for row in try connection.query(ProvisioningSQL.clusterOwners, [ids]) {
-            known[try row.decode("id")] = KnownCluster(tenantId: try row.decode("tenant_id"), state: try row.decode("state", as: ClusterState.self))
+        try borrow { connection in
+            for row in try connection.query(ProvisioningSQL.clusterOwners, [ids]) {
+                known[try row.decode("id")] = KnownCluster(tenantId: try row.decode("tenant_id"), state: try row.decode("state", as: ClusterState.self))
+            }
         }
         return orphans(resources, tenant: tenant.id, known: known)
     }
@@ -81,7 +87,7 @@ public enum OrphanSweep {
     /// Deletes `orphans` in their order; "not found" and `DependencyViolation` are left for the
     /// next sweep. Each outcome is an event (`sweep.deleted`, `sweep.not_found`, `sweep.waiting`,
     /// `sweep.failed`) in the tenant's stream. Safe to run again.
-    public static func apply(_ orphans: [Orphan], tenant: Tenant, aws: AWSClient, connection: Connection) throws -> [Result] {
+    public static func apply(_ orphans: [Orphan], tenant: Tenant, aws: AWSClient, borrow: Borrow) throws -> [Result] {
         var results: [Result] = []
         for orphan in orphans {
             let resource = orphan.resource
@@ -109,8 +115,10 @@ public enum OrphanSweep {
             let data: [String: String] = ["kind": resource.kind.rawValue, "id": resource.id, "region": resource.region,
                                           "cluster": resource.clusterId?.uuidString.lowercased() ?? "", "outcome": result.outcome.rawValue]
             let json = String(decoding: try JSONEncoder().encode(data), as: UTF8.self)
-            _ = try connection.execute(ProvisioningSQL.addEvent, [tenant.name, Optional<UUID>.none, Optional<String>.none, Optional<Int64>.none,
-                                                                  type, Optional<String>.none, message, json])
+            try borrow { connection in
+                _ = try connection.execute(ProvisioningSQL.addEvent, [tenant.name, Optional<UUID>.none, Optional<String>.none, Optional<Int64>.none,
+                                                                      type, Optional<String>.none, message, json])
+            }
             results.append(result)
         }
         return results
