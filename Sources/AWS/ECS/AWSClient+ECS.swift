@@ -73,15 +73,8 @@ extension AWSClient {
     public func listTaskDefinitionFamilies(prefix: String, status: String = "ACTIVE") throws(AWSError) -> [String] {
         struct Input: Encodable { let familyPrefix: String; let status: String; let nextToken: String? }
         struct Output: Decodable { let families: [String]?; let nextToken: String? }
-        var families: [String] = []
-        var token: String?
-        repeat {
-            let out = try json(.ecs, action: "ListTaskDefinitionFamilies", Input(familyPrefix: prefix, status: status, nextToken: token),
-                               as: Output.self)
-            families += out.families ?? []
-            token = out.nextToken.flatMap { $0.isEmpty ? nil : $0 }
-        } while token != nil
-        return families
+        return try jsonPages(.ecs, action: "ListTaskDefinitionFamilies", { Input(familyPrefix: prefix, status: status, nextToken: $0) },
+                             as: Output.self, items: { $0.families ?? [] }, next: \.nextToken)
     }
 
     /// The ARNs of one family's revisions in `status` (ACTIVE or INACTIVE), all pages. Despite
@@ -90,15 +83,8 @@ extension AWSClient {
     public func listTaskDefinitions(familyPrefix: String, status: String = "ACTIVE") throws(AWSError) -> [String] {
         struct Input: Encodable { let familyPrefix: String; let status: String; let nextToken: String? }
         struct Output: Decodable { let taskDefinitionArns: [String]?; let nextToken: String? }
-        var arns: [String] = []
-        var token: String?
-        repeat {
-            let out = try json(.ecs, action: "ListTaskDefinitions", Input(familyPrefix: familyPrefix, status: status, nextToken: token),
-                               as: Output.self)
-            arns += out.taskDefinitionArns ?? []
-            token = out.nextToken.flatMap { $0.isEmpty ? nil : $0 }
-        } while token != nil
-        return arns
+        return try jsonPages(.ecs, action: "ListTaskDefinitions", { Input(familyPrefix: familyPrefix, status: status, nextToken: $0) },
+                             as: Output.self, items: { $0.taskDefinitionArns ?? [] }, next: \.nextToken)
     }
 
     /// DescribeTaskDefinition with its tags (`include: TAGS`).

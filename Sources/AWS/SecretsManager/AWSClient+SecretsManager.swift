@@ -64,15 +64,9 @@ extension AWSClient {
         struct Filter: Encodable { let Key: String; let Values: [String] }
         struct Input: Encodable { let Filters: [Filter]; let MaxResults: Int; let NextToken: String? }
         struct Output: Decodable { let SecretList: [SecretListEntry]?; let NextToken: String? }
-        var found: [SecretListEntry] = []
-        var token: String?
-        repeat {
-            let out = try json(.secretsmanager, action: "ListSecrets",
-                               Input(Filters: [Filter(Key: "tag-key", Values: [tagKey])], MaxResults: 100, NextToken: token), as: Output.self)
-            found += out.SecretList ?? []
-            token = out.NextToken.flatMap { $0.isEmpty ? nil : $0 }
-        } while token != nil
-        return found
+        return try jsonPages(.secretsmanager, action: "ListSecrets",
+                             { Input(Filters: [Filter(Key: "tag-key", Values: [tagKey])], MaxResults: 100, NextToken: $0) },
+                             as: Output.self, items: { $0.SecretList ?? [] }, next: \.NextToken)
     }
 
     /// PutResourcePolicy: who besides the account's own policies may use the secret (a
