@@ -10,6 +10,7 @@ public enum ProvisioningJobs {
             ClusterWorkersJob.kind: ClusterWorkersJob(settings: settings),
             TenantDeleteJob.kind: TenantDeleteJob(settings: settings),
             ClusterReconcileJob.kind: ClusterReconcileJob(settings: settings),
+            SweepJob.kind: SweepJob(settings: settings),
         ]
     }
 }

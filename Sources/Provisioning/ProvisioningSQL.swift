@@ -269,6 +269,19 @@ enum ProvisioningSQL {
         scheduler_public_address, active_job, create_job, delete_job, keep_error, stop_reason, created_at, updated_at
         """
 
+    /// The sweep: which tenant each of these cluster ids belongs to, and its state (ids Berth
+    /// does not know have no row).
+    static let clusterOwners = SQL("prov_cluster_owners", """
+        select id, tenant_id, state from berth.clusters where id = any($1::uuid[])
+        """)
+
+    /// The sweep: the regions where a tenant has or had clusters or a network.
+    static let tenantRegions = SQL("prov_tenant_regions", """
+        select region from berth.clusters where tenant_id = $1
+        union select region from berth.networks where tenant_id = $1
+        order by region
+        """)
+
     static let clusterById = SQL("prov_cluster_by_id", "select \(clusterColumns) from berth.clusters where id = $1")
 
     /// The live cluster of that name, else the most recent stopped one.

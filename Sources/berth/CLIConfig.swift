@@ -23,6 +23,7 @@ import Provisioning
 ///       failed-jobs: 30d
 ///       events: 90d
 ///       events-kept-per-cluster: 20
+///     nightly-sweep: dry-run # the orphan sweep job: off (default), dry-run or apply
 ///
 /// Environment: `DATABASE_URL`, `BERTH_LISTEN_DATABASE_URL`, `BERTH_DATABASE_POOL_MODE`,
 /// `BERTH_REGION`, `BERTH_FARGATE_SPOT`, `BERTH_BACKEND`.
@@ -36,6 +37,8 @@ struct CLIConfig: Equatable {
     var backendOptions = BackendOptions()
     var quotaDefaults = TenantQuotas.unlimited
     var retention = CLIConfigFile.Retention()
+    /// The nightly orphan sweep, as written (`off`, `dry-run`, `apply`).
+    var nightlySweep: String?
 
     static func load(environment: [String: String] = ProcessInfo.processInfo.environment) throws -> CLIConfig {
         var config = try file(environment: environment)
@@ -78,7 +81,7 @@ struct CLIConfig: Equatable {
                                                         fargateSpot: file.backendOptions?.fargateSpot),
                          quotaDefaults: TenantQuotas(maxClusters: quotas?.maxClusters, maxWorkers: quotas?.maxWorkers,
                                                      maxVcpus: quotas?.maxVcpus, maxGpuWorkers: quotas?.maxGpuWorkers),
-                         retention: file.retention ?? CLIConfigFile.Retention())
+                         retention: file.retention ?? CLIConfigFile.Retention(), nightlySweep: file.nightlySweep)
     }
 
     static func parseBool(_ value: String) -> Bool? {

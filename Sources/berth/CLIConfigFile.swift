@@ -7,6 +7,8 @@ struct CLIConfigFile: Decodable, Equatable {
     var backendOptions: BackendOptions?
     var quotaDefaults: QuotaDefaults?
     var retention: Retention?
+    /// `off`, `dry-run` or `apply`: the nightly orphan sweep (`berth worker --nightly-sweep` wins).
+    var nightlySweep: String?
 
     struct BackendOptions: Decodable, Equatable {
         var region: String?
@@ -96,6 +98,7 @@ struct CLIConfigFile: Decodable, Equatable {
     static let backendOptions = ConfigMap.Field("backend-options", "backend_options")
     static let quotaDefaults = ConfigMap.Field("quota-defaults", "quota_defaults")
     static let retention = ConfigMap.Field("retention")
+    static let nightlySweep = ConfigMap.Field("nightly-sweep", "nightly_sweep")
 
     init(databaseURL: String? = nil, backendOptions: BackendOptions? = nil, quotaDefaults: QuotaDefaults? = nil,
          retention: Retention? = nil) {
@@ -106,7 +109,7 @@ struct CLIConfigFile: Decodable, Equatable {
     }
 
     init(from decoder: any Decoder) throws {
-        let map = try ConfigMap(decoder, noun: "key", fields: [Self.databaseURL, Self.listenDatabaseURL, Self.databasePoolMode, Self.backendOptions, Self.quotaDefaults, Self.retention])
+        let map = try ConfigMap(decoder, noun: "key", fields: [Self.databaseURL, Self.listenDatabaseURL, Self.databasePoolMode, Self.backendOptions, Self.quotaDefaults, Self.retention, Self.nightlySweep])
         databaseURL = try map.string(Self.databaseURL)
         listenDatabaseURL = try map.string(Self.listenDatabaseURL)
         databasePoolMode = try map.string(Self.databasePoolMode)
@@ -116,5 +119,6 @@ struct CLIConfigFile: Decodable, Equatable {
                                     requirement: "holds indented keys (max-clusters, max-workers, max-vcpus, max-gpu-workers)")
         retention = try map.map(Self.retention, as: Retention.self,
                                 requirement: "holds indented keys (jobs, failed-jobs, events, events-kept-per-cluster)")
+        nightlySweep = try map.string(Self.nightlySweep)
     }
 }

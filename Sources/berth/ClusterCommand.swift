@@ -147,7 +147,7 @@ struct ClusterCommand: ParsableCommand {
         func run() throws {
             let (connection, cluster) = try ClusterCommand.find(name, tenant: tenant, common: common)
             if json { Output.json(cluster); return }
-            Output.fields(Output.object(cluster), ["id", "tenant", "name", "state", "error", "stop_reason", "backend", "region", "dask_image",
+            Output.fields(Output.object(cluster), ["id", "tenant", "name", "state", "error", "stop_reason", "backend", "region", "dask_image", "worker_dask_image",
                                    "scheduler_address", "scheduler_public_address", "dashboard_url", "created_at", "updated_at", "spec"], width: 25)
             Output.fields(["workers": ClusterCommand.workersLine(cluster, try ClusterStore(connection).observedWorkers(of: cluster.id))],
                           ["workers"], width: 25)

@@ -63,6 +63,8 @@ struct WorkerCommand: ParsableCommand {
 
     @Option(parsing: .unconditional, help: "How often each tenant and region's reconcile compares its clusters with AWS (default: BERTH_RECONCILE_INTERVAL, else 30s).")
     var reconcileInterval: DurationArgument?
+    @Option(help: "The nightly orphan sweep of every tenant (03:00 UTC): off, dry-run or apply (default: the config's nightly-sweep, else off).")
+    var nightlySweep: String?
 
     @Option(help: "Name shown in locked_by (default host:pid:random).")
     var name: String?
@@ -89,7 +91,10 @@ struct WorkerCommand: ParsableCommand {
         config.statementTimeout = statementTimeout.seconds
         config.backoff = Backoff(base: backoffBase.seconds, cap: backoffCap.seconds)
         if let name { config.workerName = name }
-        let file = try CLIConfig.load().retention
+        let loaded = try CLIConfig.load()
+        let sweep: SweepJob.Mode
+        do { sweep = try SweepJob.Mode(parsing: nightlySweep ?? loaded.nightlySweep ?? "off") } catch { throw UsageError("--nightly-sweep: \(error)") }
+        let file = loaded.retention
         config.retention = JobRetention(jobs: retainJobs?.seconds ?? file.jobs ?? JobRetention().jobs,
                                         failedJobs: retainFailedJobs?.seconds ?? file.failedJobs ?? JobRetention().failedJobs)
         let events = EventRetention(seconds: retainEvents?.seconds ?? file.events ?? EventRetention().seconds,
@@ -108,6 +113,7 @@ struct WorkerCommand: ParsableCommand {
             settings.reconcileInterval = reconcileInterval.seconds
         }
         warnAboutMasterKeys(settings, database: database, logger: logger)
+        scheduleSweep(sweep, database: database, logger: logger)
         let pool = try WorkerPool(config: config, database: database, handlers: JobKinds.all(settings: settings), logger: logger)
         pool.retentionWalks = [events.walk()].compactMap { $0 }
         if let httpAddress {
@@ -116,6 +122,17 @@ struct WorkerCommand: ParsableCommand {
         }
         signals.start { count in pool.requestStop(immediate: count > 1) }
         pool.run()
+    }
+
+    /// Asks for (or, when off, withdraws) the nightly sweep job. Best effort: a database that is
+    /// not up yet is the pool's to wait for, and the next worker to start asks again.
+    private func scheduleSweep(_ mode: SweepJob.Mode, database: Database, logger: Logger) {
+        do {
+            try SweepJob.schedule(mode, connection: try database.connect(applicationName: "berth worker"))
+            if mode != .off { logger.info("nightly orphan sweep scheduled", metadata: ["mode": "\(mode.rawValue)", "at": "\(SweepJob.hourUTC):00 UTC"]) }
+        } catch {
+            logger.warning("could not schedule the nightly sweep: \(error)")
+        }
     }
 
     /// A worker without the master key some tenants' secrets are sealed under runs, but says so

@@ -9,7 +9,7 @@ struct Berth: ParsableCommand {
         discussion: "Environment: DATABASE_URL, BERTH_LOG_LEVEL, BERTH_LOG_FORMAT (text|json). Exit codes: 0 success (also when standard output closes early), 2 bad input, 1 other errors.",
         subcommands: [MigrateCommand.self, WorkerCommand.self, TenantCommand.self, ClusterCommand.self, EventsCommand.self,
                       JobsCommand.self, StatusCommand.self, IAMPolicyCommand.self, AWSCommand.self,
-                      ConsoleCommand.self, UsageCommand.self])
+                      ConsoleCommand.self, UsageCommand.self, SweepCommand.self])
 }
 
 /// Exit codes are part of the CLI contract: 0 success, 2 bad input, 1 anything else; 0 when

@@ -144,6 +144,17 @@ import TestSupport
         #expect(got.region == "eu-central-1" && got.fargateSpot == true)
     }
 
+    /// The nightly sweep's mode, from the flag or the file: a value that is not off, dry-run or
+    /// apply stops the worker before it starts (exit 2), naming what is allowed.
+    @Test func aBadNightlySweepModeIsBadInput() throws {
+        let w = try World()
+        let flag = try w.berth(["worker", "--nightly-sweep", "sometimes"])
+        #expect(flag.status == 2 && flag.output.contains("nightly sweep 'sometimes': use one of off, dry-run, apply"), "\(flag.output)")
+        try w.writeConfig("nightly-sweep: weekly\n")
+        let file = try w.berth(["worker"])
+        #expect(file.status == 2 && file.output.contains("nightly sweep 'weekly'"), "\(file.output)")
+    }
+
     static let malformed: [(text: String, phrase: String)] = [
         ("backend-options:\n  region: us-west-1\n  colour blue\n", "line 3: while scanning a simple key, could not find expected ':' (line 4, column 1)"),
         ("database-url: x\nregion: us-west-1\n", "line 2: unknown key 'region'; allowed: database-url, listen-database-url, database-pool-mode, backend-options"),

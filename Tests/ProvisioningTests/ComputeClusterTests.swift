@@ -91,6 +91,30 @@ struct ComputeClusterTests {
         #expect(left.isEmpty, "instances still running: \(left)")
     }
 
+    /// A GPU VM cluster: the worker runs the pinned RAPIDS image with `dask cuda worker`, which
+    /// the emulation runs as a plain worker with the resource GPU=1 (no GPU here, docs/aws.md);
+    /// a task that needs a GPU runs on it.
+    @Test func aGPUVMClusterComputesWithARealDaskClient() throws {
+        let h = try ProvisioningHarness()
+        try Self.compute(h, on: true)
+        let tenant = try h.tenant(gpuAccess: true)
+        let worker = try h.worker()
+        defer { worker.signal(SIGKILL) }
+        let id = try h.create(tenant, "gpu", spec: #"{"backend": "vm", "workers": 1, "worker_gpus": 1}"#)
+        let ready = try h.waitFor(id, .ready, timeout: 240, worker: worker)
+        #expect(ready.workerDaskImage == DaskImage.gpuDefault && ready.daskImage == DaskImage.default)
+        let instances = try h.aws().describeInstances(filters: [EC2Filter.tag(Tags.cluster, id.uuidString.lowercased()),
+                                                                EC2Filter("instance-state-name", "running")])
+        #expect(instances.filter { $0.instanceType == "g4dn.xlarge" }.count == 1, "\(instances.map(\.instanceType))")
+        let credentials = try Self.credentials(h, tenant: tenant, cluster: "gpu")
+        let answer = try Self.client(credentials, workers: 1, gpu: true)
+        #expect(answer == ["4950", "1", answer.count > 2 ? answer[2] : "", "1.0"] && answer[2].hasPrefix("i-"), "\(answer)")
+
+        _ = try ClusterStore(h.connection).delete(tenant: tenant.name, name: "gpu")
+        let stopped = try h.waitFor(id, .stopped, timeout: 120, worker: worker)
+        #expect(try h.leftovers(of: stopped).isEmpty)
+    }
+
     @Test func aBadImageEndsInErrorWithThePullFailureAndLeavesNothing() throws {
         let h = try ProvisioningHarness()
         try Self.compute(h, on: true)
@@ -131,16 +155,21 @@ struct ComputeClusterTests {
         return (folder, python)
     }
 
-    /// Runs the printed Python, then: `4950`, the number of workers, their names (comma-separated), one per line.
-    static func client(_ credentials: (folder: String, python: [String]), workers: Int) throws -> [String] {
+    /// Runs the printed Python, then: `4950`, the number of workers, their names (comma-separated), one per line;
+    /// with `gpu`, the sum runs as a task that needs the resource GPU=1, and a fourth line has the
+    /// workers' GPU resources (comma-separated).
+    static func client(_ credentials: (folder: String, python: [String]), workers: Int, gpu: Bool = false) throws -> [String] {
         let script = credentials.python.joined(separator: "\n") + """
 
             with client as c:
                 c.wait_for_workers(\(workers), timeout=60)
-                print(c.submit(sum, range(100)).result(timeout=30))
-                names = sorted(str(w["name"]) for w in c.scheduler_info()["workers"].values())
+                print(c.submit(sum, range(100)\(gpu ? #", resources={"GPU": 1}"# : "")).result(timeout=30))
+                info = c.scheduler_info()["workers"].values()
+                names = sorted(str(w["name"]) for w in info)
                 print(len(names))
                 print(",".join(sorted(set(names))))
+                if \(gpu ? "True" : "False"):
+                    print(",".join(str(w.get("resources", {}).get("GPU")) for w in info))
             """
         return try run(script, []).split(separator: "\n").map(String.init)
     }

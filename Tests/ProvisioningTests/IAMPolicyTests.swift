@@ -163,6 +163,9 @@ import TestSupport
         _ = try ClusterStore(h.connection).delete(tenant: tenant.name, name: "v1")
         let vmStopped = try h.waitFor(vm, .stopped, timeout: 30, worker: worker)
         #expect(try h.leftovers(of: vmStopped).isEmpty)
+        // The orphan sweep, with the same key: it lists everything Berth tagged (nothing is left).
+        let sweep = try h.berth(["sweep", "--tenant", tenant.name, "--region", "us-east-2", "--apply"])
+        #expect(sweep.status == 0 && sweep.output.contains("no orphans"), "\(sweep.output)")
 
         // The same key as an `--own` tenant's: STS and the preflight find nothing missing.
         let own = try h.tenant(own: true)

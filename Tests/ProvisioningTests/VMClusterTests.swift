@@ -43,8 +43,6 @@ import TestSupport
         (#"{"backend": "vm", "worker_gpus": 1, "worker_instance_type": "g4dn.12xlarge"}"#, "has 4 GPUs"),
         (#"{"backend": "vm", "worker_instance_type": "g5.48xlarge"}"#, "single GPU"),
         (#"{"backend": "vm", "worker_gpus": 1, "worker_instance_type": "m6i.large"}"#, "has no GPU"),
-        // No GPU image with the pinned Dask release yet (DaskImage.gpuUnavailable): refused before anything starts.
-        (#"{"backend": "vm", "worker_gpus": 1}"#, "GPU workers are not available yet"),
         (#"{"backend": "vm", "worker_instance_type": "zz9.mega"}"#, "zz9.mega"),
         (#"{"backend": "vm", "worker_instance_type": "m6g.large"}"#, "runs arm64"),
     ])

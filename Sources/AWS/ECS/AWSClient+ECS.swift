@@ -68,6 +68,33 @@ extension AWSClient {
         return try json(.ecs, action: "DescribeTaskDefinition", Input(taskDefinition: taskDefinition), as: Output.self).taskDefinition
     }
 
+    /// Task definition families whose name starts with `prefix`, all pages; `status` ACTIVE: only
+    /// families with an active revision (ListTaskDefinitionFamilies).
+    public func listTaskDefinitionFamilies(prefix: String, status: String = "ACTIVE") throws(AWSError) -> [String] {
+        struct Input: Encodable { let familyPrefix: String; let status: String; let nextToken: String? }
+        struct Output: Decodable { let families: [String]?; let nextToken: String? }
+        return try jsonPages(.ecs, action: "ListTaskDefinitionFamilies", { Input(familyPrefix: prefix, status: status, nextToken: $0) },
+                             as: Output.self, items: { $0.families ?? [] }, next: \.nextToken)
+    }
+
+    /// The ARNs of one family's revisions in `status` (ACTIVE or INACTIVE), all pages. Despite
+    /// its name, ListTaskDefinitions' `familyPrefix` is the full family name (AWS's API
+    /// reference): for a prefix, list the families first.
+    public func listTaskDefinitions(familyPrefix: String, status: String = "ACTIVE") throws(AWSError) -> [String] {
+        struct Input: Encodable { let familyPrefix: String; let status: String; let nextToken: String? }
+        struct Output: Decodable { let taskDefinitionArns: [String]?; let nextToken: String? }
+        return try jsonPages(.ecs, action: "ListTaskDefinitions", { Input(familyPrefix: familyPrefix, status: status, nextToken: $0) },
+                             as: Output.self, items: { $0.taskDefinitionArns ?? [] }, next: \.nextToken)
+    }
+
+    /// DescribeTaskDefinition with its tags (`include: TAGS`).
+    public func describeTaskDefinitionTags(_ taskDefinition: String) throws(AWSError) -> (definition: TaskDefinition, tags: [ECSTag]) {
+        struct Input: Encodable { let taskDefinition: String; let include: [String] }
+        struct Output: Decodable { let taskDefinition: TaskDefinition; let tags: [ECSTag]? }
+        let out = try json(.ecs, action: "DescribeTaskDefinition", Input(taskDefinition: taskDefinition, include: ["TAGS"]), as: Output.self)
+        return (out.taskDefinition, out.tags ?? [])
+    }
+
     public func deregisterTaskDefinition(_ taskDefinition: String) throws(AWSError) {
         struct Input: Encodable { let taskDefinition: String }
         _ = try json(.ecs, action: "DeregisterTaskDefinition", Input(taskDefinition: taskDefinition), as: EmptyJSON.self)

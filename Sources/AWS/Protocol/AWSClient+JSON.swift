@@ -14,6 +14,21 @@ extension AWSClient {
                         idempotency: idempotency ?? .of(service, action: action, clientToken: false)).body
     }
 
+    /// Every page of a JSON 1.1 list call: `input` builds a page's request from the previous
+    /// page's token (nil first), `items` takes a page's entries, `next` its token (none or empty: the last page).
+    func jsonPages<Input: Encodable, Output: Decodable, Item>(_ service: AWSService, action: String, _ input: (String?) -> Input,
+                                                             as output: Output.Type, items: (Output) -> [Item],
+                                                             next: (Output) -> String?) throws(AWSError) -> [Item] {
+        var found: [Item] = []
+        var token: String?
+        repeat {
+            let page = try json(service, action: action, input(token), as: Output.self)
+            found += items(page)
+            token = next(page).flatMap { $0.isEmpty ? nil : $0 }
+        } while token != nil
+        return found
+    }
+
     /// A typed JSON 1.1 call: encodes `input`, decodes the answer as `Output`.
     public func json<Input: Encodable, Output: Decodable>(_ service: AWSService, action: String, _ input: Input,
                                                           as output: Output.Type = Output.self,

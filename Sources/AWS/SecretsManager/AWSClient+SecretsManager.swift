@@ -10,6 +10,25 @@ public struct SecretDescription: Sendable, Hashable, Decodable {
     }
 }
 
+/// A secret as ListSecrets answers: its name and tags, never its value.
+public struct SecretListEntry: Sendable, Hashable, Decodable {
+    public struct TagItem: Sendable, Hashable, Decodable {
+        public var key: String
+        public var value: String
+        enum CodingKeys: String, CodingKey { case key = "Key", value = "Value" }
+    }
+    public var arn: String
+    public var name: String
+    public var tags: [TagItem]?
+    public var deletedDate: Double?
+
+    enum CodingKeys: String, CodingKey {
+        case arn = "ARN", name = "Name", tags = "Tags", deletedDate = "DeletedDate"
+    }
+
+    public func tag(_ key: String) -> String? { tags?.first { $0.key == key }?.value }
+}
+
 /// Secrets Manager: the secret that carries a cluster's TLS keys to its tasks and instances.
 /// Berth writes and deletes secrets; it never calls GetSecretValue (ECS and the instances do,
 /// with their own roles).
@@ -37,6 +56,17 @@ extension AWSClient {
     public func describeSecret(_ id: String) throws(AWSError) -> SecretDescription {
         struct Input: Encodable { let SecretId: String }
         return try json(.secretsmanager, action: "DescribeSecret", Input(SecretId: id), as: SecretDescription.self)
+    }
+
+    /// ListSecrets, all pages, with a `tag-key` filter (e.g. `berth:managed`): secrets pending
+    /// deletion are left out, as AWS does by default.
+    public func listSecrets(tagKey: String) throws(AWSError) -> [SecretListEntry] {
+        struct Filter: Encodable { let Key: String; let Values: [String] }
+        struct Input: Encodable { let Filters: [Filter]; let MaxResults: Int; let NextToken: String? }
+        struct Output: Decodable { let SecretList: [SecretListEntry]?; let NextToken: String? }
+        return try jsonPages(.secretsmanager, action: "ListSecrets",
+                             { Input(Filters: [Filter(Key: "tag-key", Values: [tagKey])], MaxResults: 100, NextToken: $0) },
+                             as: Output.self, items: { $0.SecretList ?? [] }, next: \.NextToken)
     }
 
     /// PutResourcePolicy: who besides the account's own policies may use the secret (a

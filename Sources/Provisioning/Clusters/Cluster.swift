@@ -30,7 +30,7 @@ public struct Cluster: Sendable, Encodable {
              schedulerAddress = "scheduler_address", schedulerPublicAddress = "scheduler_public_address",
              activeJob = "active_job", createJob = "create_job", deleteJob = "delete_job", keepError = "keep_error",
              stopReason = "stop_reason", createdAt = "created_at", updatedAt = "updated_at",
-             daskImage = "dask_image", dashboardURL = "dashboard_url"
+             daskImage = "dask_image", workerDaskImage = "worker_dask_image", dashboardURL = "dashboard_url"
     }
 
     public func encode(to encoder: any Encoder) throws {
@@ -48,6 +48,7 @@ public struct Cluster: Sendable, Encodable {
         try c.encode(schedulerAddress, forKey: .schedulerAddress)
         try c.encode(schedulerPublicAddress, forKey: .schedulerPublicAddress)
         try c.encode(daskImage, forKey: .daskImage)
+        try c.encode(workerDaskImage, forKey: .workerDaskImage)
         try c.encode(dashboardURL, forKey: .dashboardURL)
         try c.encode(activeJob, forKey: .activeJob)
         try c.encode(createJob, forKey: .createJob)

@@ -135,6 +135,10 @@ public enum AWSActions {
         AWSAction("secretsmanager:DescribeSecret", .ongoing, "adopt the secret after a crash; list what a cluster has"),
         AWSAction("secretsmanager:PutResourcePolicy", .ongoing, "let the tenant's execution and instance roles read the cluster's secret"),
         AWSAction("secretsmanager:DeleteSecret", .ongoing, "delete (without a recovery window)"),
+        // Ongoing: the orphan sweep (`berth sweep`), which lists what Berth tagged.
+        AWSAction("ecs:ListTaskDefinitionFamilies", .ongoing, "sweep: Berth's task definition families (berth-<cluster id>-<role>)"),
+        AWSAction("ecs:ListTaskDefinitions", .ongoing, "sweep: a family's active revisions"),
+        AWSAction("secretsmanager:ListSecrets", .ongoing, "sweep: secrets tagged berth:managed"),
         // Ongoing: VM clusters.
         AWSAction("ec2:DescribeInstanceTypes", .ongoing, "check instance types exist and GPU workers get exactly one GPU"),
         AWSAction("ec2:DescribeInstanceTypeOfferings", .ongoing, "check instance types are offered in the region"),

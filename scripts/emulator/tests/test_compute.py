@@ -1,6 +1,10 @@
 """The compute emulation's pure parts (no process is started here; tests_compute runs them)."""
 
+import os
 import socket
+import subprocess
+import sys
+import tempfile
 import unittest
 
 from berth_emulator.compute import SETTINGS, control as compute_control  # noqa: F401  (routes)
@@ -8,7 +12,7 @@ from berth_emulator import control
 from berth_emulator.compute.addresses import Addresses, rewrite_xml
 from berth_emulator.compute.containers import container_spec, hostname_for
 from berth_emulator.compute.health import HealthCheck, task_health
-from berth_emulator.compute.images import DEFAULT_IMAGE, IMAGES, environment_for
+from berth_emulator.compute.images import CUDA_BIN, DEFAULT_IMAGE, GPU_IMAGE, IMAGES, environment_for, environments
 from berth_emulator.compute.instances import INSTANCES, instance_items, rewrite_state_reasons
 from berth_emulator.compute.shims import parse_run
 from berth_emulator.compute.tasks import reference
@@ -51,6 +55,42 @@ class ImageTests(unittest.TestCase):
         self.assertTrue(all("==" in r for r in environment.requirements), "every package pinned")
         self.assertIsNone(environment_for("ghcr.io/dask/dask:latest"))  # floats: not pullable here
         self.assertEqual({e.name for e in IMAGES.values()}, {environment.name})
+        self.assertEqual(environments(), [environment])  # installed once, GPU image included
+
+    def test_the_gpu_image_runs_the_same_dask_with_a_dask_cuda_stand_in(self):
+        # RAPIDS 26.10 pins dask/distributed 2026.7.1 and runs Python 3.12: the default image's.
+        self.assertRegex(GPU_IMAGE, r"^rapidsai/base:\d{2}\.\d{2}-cuda12-py3\.\d+$")
+        gpu, cpu = environment_for(GPU_IMAGE), environment_for(DEFAULT_IMAGE)
+        self.assertTrue(gpu.gpu and not cpu.gpu)
+        self.assertEqual((gpu.name, gpu.python, gpu.requirements), (cpu.name, cpu.python, cpu.requirements))
+        self.assertTrue(GPU_IMAGE.endswith(f"-py{gpu.python}"))
+        spec = container_spec(gpu, "127.9.9.9", "ip-127-9-9-9.ec2.internal", ["dask", "cuda", "worker"])
+        self.assertTrue(spec["env"]["PATH"].startswith(f"{CUDA_BIN}:{gpu.bin}:"))
+        self.assertNotIn(CUDA_BIN, container_spec(cpu, "127.9.9.9", "h", ["dask"])["env"]["PATH"])
+
+    def test_dask_cuda_worker_runs_a_plain_worker_with_one_gpu_resource(self):
+        # A stand-in for the environment's dask that prints the arguments it was given.
+        with tempfile.TemporaryDirectory() as folder:
+            with open(os.path.join(folder, "dask"), "w") as f:
+                f.write(f"#!{sys.executable}\nimport sys\nprint(' '.join(sys.argv[1:]))\n")
+            os.chmod(os.path.join(folder, "dask"), 0o755)
+            env = dict(os.environ, PATH=f"{CUDA_BIN}:{folder}:/usr/bin:/bin")
+
+            def dask(*args):
+                return subprocess.run([os.path.join(CUDA_BIN, "dask"), *args], env=env, capture_output=True, text=True)
+            tls = ["--tls-ca-file", "/t/ca.pem", "--tls-cert", "/t/cert.pem", "--tls-key", "/t/key.pem"]
+            ran = dask("cuda", "worker", "tls://127.1.1.1:8786", "--name", "i-0abc", "--death-timeout", "60", *tls)
+            self.assertEqual(ran.returncode, 0, ran.stderr)
+            self.assertEqual(ran.stdout.split(), ["worker", "tls://127.1.1.1:8786", "--name", "i-0abc", "--death-timeout",
+                                                  "60", *tls, "--resources", "GPU=1"])
+            # Berth's own --resources GPU=1 is kept, not doubled; other commands are the image's.
+            ran = dask("cuda", "worker", "tls://127.1.1.1:8786", "--resources", "GPU=1")
+            self.assertEqual(ran.stdout.split(), ["worker", "tls://127.1.1.1:8786", "--resources", "GPU=1"])
+            self.assertEqual(dask("scheduler", "--port", "8786").stdout.split(), ["scheduler", "--port", "8786"])
+            # What needs a real GPU is refused, not silently dropped.
+            ran = dask("cuda", "worker", "tls://127.1.1.1:8786", "--rmm-pool-size", "1GB")
+            self.assertNotEqual(ran.returncode, 0)
+            self.assertIn("--rmm-pool-size needs a GPU", ran.stderr)
 
     def test_references_as_a_registry_resolves_them(self):
         self.assertEqual(reference("python"), "docker.io/library/python:latest")

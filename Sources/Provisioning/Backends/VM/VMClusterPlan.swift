@@ -21,7 +21,6 @@ enum VMClusterPlan {
                 let subnets = Array(zip(ctx.list("zones"), ctx.list("subnet_ids")))
                 let offered = try VMInstances.check(worker: worker, scheduler: scheduler, spec: spec, region: cluster.region,
                                                     zones: subnets.map(\.0), aws: ctx.aws)
-                if spec.workerGpus > 0 { throw StepFailure(DaskImage.gpuUnavailable) }
                 let subnetsOffering = { (type: String) in
                     subnets.filter { offered[type]?.contains($0.0) == true }.map { "\($0.0)=\($0.1)" }.joined(separator: ",")
                 }

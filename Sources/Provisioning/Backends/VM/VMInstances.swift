@@ -100,7 +100,7 @@ enum VMInstances {
 
     /// A worker's boot script, the worker named by its instance id.
     static func workerUserData(scheduler: String, cluster: Cluster, tlsSecret: String) -> String {
-        VMUserData.script(.init(role: "worker", clusterID: cluster.id.uuidString.lowercased(), image: cluster.daskImage,
+        VMUserData.script(.init(role: "worker", clusterID: cluster.id.uuidString.lowercased(), image: cluster.workerDaskImage,
                                 command: DaskTLS.command(.worker, DaskWorker.command(scheduler: scheduler, name: VMUserData.instanceID, spec: cluster.spec)),
                                 gpu: cluster.spec.workerGpus > 0, secret: .init(arn: tlsSecret, variable: DaskTLS.variable)))
     }

@@ -8,6 +8,8 @@ naming that address localhost)."""
 
 import os
 
+from .images import path_of
+
 CONTAINER_PYTHON = os.path.join(os.path.dirname(os.path.abspath(__file__)), "container_python")
 SYSTEM_PATH = "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"
 
@@ -32,7 +34,7 @@ def container_spec(environment, address, hostname, argv, env=None, workdir=None,
     """A sandbox spec for one container of an image whose environment is `environment`.
     `env` is the container's own (task definition, overrides, `docker run -e`), which wins
     over the image's; PYTHONPATH keeps the emulation's folder first."""
-    full = {"PATH": f"{environment.bin}:{SYSTEM_PATH}", "HOME": "/root", "LANG": "C.UTF-8", "HOSTNAME": hostname}
+    full = {"PATH": ":".join(path_of(environment) + [SYSTEM_PATH]), "HOME": "/root", "LANG": "C.UTF-8", "HOSTNAME": hostname}
     full.update(env or {})
     own = network_env(address)
     full["BERTH_EMULATOR_ADDRESS"] = own["BERTH_EMULATOR_ADDRESS"]

@@ -14,6 +14,7 @@ uses Python 3.12 too. The transitive pins are what pip resolved on 2026-11 for t
 so that an upstream release cannot change the emulation under the tests.
 """
 
+import dataclasses
 import os
 from dataclasses import dataclass
 from typing import Optional, Tuple
@@ -28,6 +29,9 @@ class Environment:
     name: str  # its folder under ENVIRONMENTS_ROOT
     python: str  # the minor version the image runs, e.g. "3.12"
     requirements: Tuple[str, ...]  # pinned, installed with --no-deps
+    # A GPU image (RAPIDS's): the same environment with the dask-cuda stand-in first on PATH
+    # (cuda_bin/dask), since there is no GPU here and dask-cuda needs one.
+    gpu: bool = False
 
     @property
     def path(self):
@@ -65,10 +69,23 @@ DASK_2026_7_1_PY312 = Environment(
 # The image Berth launches by default (Sources/.../DaskImage.swift names the same tag; a test
 # checks they agree) and the names a registry also serves it under.
 DEFAULT_IMAGE = "ghcr.io/dask/dask:2026.7.1-py3.12"
+
+# The image GPU workers run (DaskImage.gpuDefault): RAPIDS 26.10 for CUDA 12 and Python 3.12,
+# whose Dask and distributed are pinned to 2026.7.1 (rapids-dask-dependency 26.10.0 requires
+# >=2026.7.1,<2026.7.2), so it maps to the same environment. It also has dask-cuda, which needs
+# a GPU and its driver: the emulation runs `dask cuda worker` as a plain `dask worker` with the
+# resource GPU=1 (cuda_bin/dask; docs/aws.md says what AWS runs instead).
+GPU_IMAGE = "rapidsai/base:26.10-cuda12-py3.12"
+DASK_2026_7_1_PY312_GPU = dataclasses.replace(DASK_2026_7_1_PY312, gpu=True)
+CUDA_BIN = os.path.join(os.path.dirname(os.path.abspath(__file__)), "cuda_bin")
+
 IMAGES = {
     DEFAULT_IMAGE: DASK_2026_7_1_PY312,
     "daskdev/dask:2026.7.1-py3.12": DASK_2026_7_1_PY312,
     "docker.io/daskdev/dask:2026.7.1-py3.12": DASK_2026_7_1_PY312,
+    GPU_IMAGE: DASK_2026_7_1_PY312_GPU,
+    "docker.io/rapidsai/base:26.10-cuda12-py3.12": DASK_2026_7_1_PY312_GPU,
+    "nvcr.io/nvidia/rapidsai/base:26.10-cuda12-py3.12": DASK_2026_7_1_PY312_GPU,
 }
 
 
@@ -77,6 +94,12 @@ def environment_for(image) -> Optional[Environment]:
     return IMAGES.get((image or "").strip())
 
 
+def path_of(environment):
+    """The folders a container of the environment finds its commands in, first to last."""
+    return ([CUDA_BIN] if environment.gpu else []) + [environment.bin]
+
+
 def environments():
-    """Every environment, once each."""
-    return sorted(set(IMAGES.values()), key=lambda e: e.name)
+    """Every environment to install, once each (a GPU image shares its CPU twin's folder)."""
+    by_name = {e.name: dataclasses.replace(e, gpu=False) for e in IMAGES.values()}
+    return sorted(by_name.values(), key=lambda e: e.name)
