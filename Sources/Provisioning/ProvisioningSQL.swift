@@ -276,9 +276,10 @@ enum ProvisioningSQL {
         """)
 
     /// The sweep: the regions where a tenant has or had clusters or a network.
-    static let tenantRegions = SQL("prov_tenant_regions", """
+    static let tenantSweepRegions = SQL("prov_tenant_sweep_regions", """
         select region from berth.clusters where tenant_id = $1
         union select region from berth.networks where tenant_id = $1
+        union select region from berth.vpc_networks where tenant_id = $1
         order by region
         """)
 

@@ -34,7 +34,7 @@ extension OrphanSweep {
             var regions = region.map { [$0] } ?? []
             if region == nil {
                 try borrow { connection in
-                    regions = Array(Set(try connection.query(ProvisioningSQL.tenantRegions, [tenant.id]).map { try $0.decode("region", as: String.self) }
+                    regions = Array(Set(try connection.query(ProvisioningSQL.tenantSweepRegions, [tenant.id]).map { try $0.decode("region", as: String.self) }
                                         + [tenant.defaultRegion ?? Regions.fallback])).sorted()
                 }
             }
