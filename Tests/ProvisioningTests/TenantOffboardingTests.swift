@@ -140,6 +140,14 @@ import TestSupport
         let clusters = try [ecs, vm].map { try h.cluster($0) }
         let iam = h.aws()
         let serviceLinkedRole = (try? iam.getRole(name: Names.ecsServiceLinkedRole)) != nil
+        // What a crash in a bad place could leave: a security group tagged for a cluster of this
+        // tenant that Berth never recorded. Offboarding's first region step removes it.
+        try h.realism(["lost_answers": ["rate": 0]])  // (the planting is the test's own: no lost answer)
+        let east2 = h.aws(region: "us-east-2")
+        let sharedVpc = try #require(try east2.describeVpcs(filters: [EC2Filter.tag(Tags.network, Tags.sharedNetwork)]).first).vpcId
+        let leaked = try east2.createSecurityGroup(name: "berth-leaked-\(UUID().uuidString.prefix(8))", description: "leaked", vpcId: sharedVpc,
+                                                   tags: Tags(tenantId: gone.id, clusterId: UUID()).tags(name: "leaked"))
+        try poll(timeout: 30, "the planted group to be visible") { (try? east2.describeSecurityGroups(ids: [leaked]))?.count == 1 }
 
         let run = try h.berth(["tenant", "delete", "gone", "--wait"])
         #expect(run.status == 0, "\(run.output)\n\(worker.log.suffix(3000))")
@@ -147,6 +155,10 @@ import TestSupport
         #expect(run.output.contains("gone/ecs [state -> stopped]") && run.output.contains("gone/vm [state -> stopped]"), "\(run.output)")
         #expect(run.output.contains("[info] deleted IAM role berth-gone-instance"), "\(run.output)")
         #expect(run.output.contains("gone [tenant.deleted] tenant gone deleted: nothing of it is left in AWS in us-east-1, us-east-2"), "\(run.output)")
+        #expect(run.output.contains("sweep: deleted orphaned security group \(leaked)"), "\(run.output)")
+        for region in ["us-east-1", "us-east-2"] {
+            #expect(run.output.contains("inventory by tag in \(region): nothing tagged for tenant gone is left"), "\(run.output)")
+        }
 
         // Nothing of the tenant in AWS, in either region, of any kind the plans make.
         let tenantTag = EC2Filter.tag(Tags.tenant, gone.id.uuidString.lowercased())

@@ -2,8 +2,9 @@ import AWS
 import Foundation
 
 /// What offboarding (`tenant.delete`) removes once the tenant's clusters are gone, in dependency
-/// order: per region its ECS cluster, log group and repository and, where the tenant has a VPC
-/// network of its own, that network; then (IAM is global) its instance profile and roles. Never
+/// order: per region what escaped its clusters' deletes (the sweep's orphans), its ECS cluster,
+/// log group and repository and, where the tenant has a VPC network of its own, that network,
+/// then an inventory by tag that must find nothing; then (IAM is global) its instance profile and roles. Never
 /// the ECS service-linked role (the account's, not the tenant's) and never the network the
 /// managed tenants share: its resources carry `berth:network=shared` and no `berth:tenant`, and
 /// the VPC steps find what they delete by the tenant's tag only.
@@ -16,6 +17,18 @@ enum TenantTeardownPlan {
 
     static func regionPlan(tenantId: UUID, tenant: String, region: String) -> Plan {
         Plan(scope: regionScope(tenantId: tenantId, region: region), steps: [
+            Step("sweep.orphans", .check) { ctx in
+                // Every cluster of the tenant is stopped by now (the job waited for it), so what
+                // still carries one of its clusters' tags escaped a delete (a crash in a bad
+                // place, a manual change): removed as `berth sweep --apply` would, before the
+                // ECS cluster and the network that would otherwise wait on it.
+                guard let tenant = try ctx.job.withConnection({ try TenantStore($0).get(id: tenantId) }) else { return .done([:]) }
+                let borrow: OrphanSweep.Borrow = { work in try ctx.job.withConnection { try work($0) } }
+                let orphans = try OrphanSweep.find(tenant: tenant, region: region, aws: ctx.aws, borrow: borrow)
+                if orphans.isEmpty { return .done([:]) }
+                _ = try OrphanSweep.apply(orphans, tenant: tenant, aws: ctx.aws, borrow: borrow)
+                return .wait(seconds: ctx.pollInterval, reason: "\(orphans.count) orphaned resource(s) of the tenant's clusters to go")
+            },
             Step("delete.ecs_cluster", .check) { ctx in
                 // AWS refuses while tasks run (the clusters' deletes stopped theirs): wait.
                 let name = Names.ecsCluster(tenant: tenant)
@@ -75,6 +88,19 @@ enum TenantTeardownPlan {
                         try ctx.note("deleted the tenant's VPC network in \(ctx.aws.region) (\(vpcs.map(\.vpcId).joined(separator: ", ")))")
                     }
                 }
+            },
+            Step("inventory", .check) { ctx in
+                // The last look, by tag (TenantInventory, the sweep's): nothing tagged for the
+                // tenant may be left in the region. What is (EC2 is eventually consistent) is
+                // waited for, up to the step deadline, naming it.
+                guard let tenant = try ctx.job.withConnection({ try TenantStore($0).get(id: tenantId) }) else { return .done([:]) }
+                let left = try TenantInventory.list(tenant: tenant, region: region, aws: ctx.aws).filter { $0.tenantId == tenant.id }
+                guard left.isEmpty else {
+                    let named = left.prefix(5).map { "\($0.kind.rawValue) \($0.id)" }.joined(separator: ", ")
+                    return .wait(seconds: ctx.pollInterval, reason: "\(left.count) resource(s) still tagged for the tenant in \(region) to go (\(named))")
+                }
+                try ctx.note("inventory by tag in \(region): nothing tagged for tenant \(tenant.name) is left")
+                return .done([:])
             },
         ])
     }
