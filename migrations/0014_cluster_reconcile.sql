@@ -124,6 +124,21 @@ end $$;
 
 -- ------------------------------------------------------------------ the reconcile's actions
 
+-- The cluster a reconcile action is about, locked, while the user still wants it running and it
+-- is watched (`ready`, `scaling`, `degraded`); null otherwise (a delete, an error or a stop got
+-- there first, and the action is not taken).
+create function berth.lock_watched_cluster(p_cluster pg_catalog.uuid) returns berth.clusters
+language plpgsql set search_path = pg_catalog, berth, pg_temp as $$
+declare
+    c berth.clusters;
+begin
+    select * into c from berth.clusters x where x.id = p_cluster for update;
+    if not found or c.desired <> 'running' or c.state not in ('ready', 'scaling', 'degraded') then
+        return null;
+    end if;
+    return c;
+end $$;
+
 -- A worker the reconcile saw stopped in AWS: an event quotes AWS's reason, and
 -- berth.worker_stopped (migration 0013, the worker set's) marks its row `stopped` and asks for
 -- the workers to be converged, which replaces it; all in one transaction: a crash before the
@@ -136,8 +151,8 @@ returns pg_catalog.bool language plpgsql set search_path = pg_catalog, berth, pg
 declare
     c berth.clusters;
 begin
-    select * into c from berth.clusters x where x.id = p_cluster for update;
-    if not found or c.desired <> 'running' or c.state not in ('ready', 'scaling', 'degraded') then
+    c := berth.lock_watched_cluster(p_cluster);
+    if c.id is null then
         return false;
     end if;
     perform from berth.cluster_workers w where w.cluster_id = p_cluster and w.resource_id = p_resource and w.state = 'running' for update;
@@ -161,8 +176,8 @@ returns pg_catalog.bool language plpgsql set search_path = pg_catalog, berth, pg
 declare
     c berth.clusters;
 begin
-    select * into c from berth.clusters x where x.id = p_cluster for update;
-    if not found or c.desired <> 'running' or c.state not in ('ready', 'scaling', 'degraded') then
+    c := berth.lock_watched_cluster(p_cluster);
+    if c.id is null then
         return false;
     end if;
     if p_error then
@@ -180,6 +195,7 @@ revoke all on function berth.spec_duration(pg_catalog.jsonb, pg_catalog.text),
     berth.cluster_is_live(pg_catalog.text),
     berth.ensure_reconcile(pg_catalog.uuid, pg_catalog.text, pg_catalog.text),
     berth.end_reconcile(pg_catalog.uuid, pg_catalog.text, pg_catalog.int8, pg_catalog.uuid),
+    berth.lock_watched_cluster(pg_catalog.uuid),
     berth.reconcile_worker_stopped(pg_catalog.uuid, pg_catalog.text, pg_catalog.text, pg_catalog.int8),
     berth.reconcile_stop_cluster(pg_catalog.uuid, pg_catalog.int8, pg_catalog.text, pg_catalog.text, pg_catalog.bool, pg_catalog.jsonb)
     from public;
